@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from PySide6.QtWidgets import QDockWidget, QTabWidget
+
+from wan22_gui.core.appcore import AppCore
+from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.mainwindow import REQUIRED_AREAS, MainWindow
+from wan22_gui.gui.tasks import TaskRunner
+
+
+def tabs_has(window, area):
+    tabs = window.findChild(QTabWidget, "main_tabs")
+    return tabs.indexOf(window.panels[area]) >= 0
+
+
+def test_window_shows_the_four_areas(qtbot, app_paths):
+    core = AppCore.create(app_paths)
+    ctx = AppContext(core=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    for area in REQUIRED_AREAS:
+        assert area in window.panels
+        assert window.panels[area].isVisibleTo(window) or tabs_has(window, area), area
+    tabs = window.findChild(QTabWidget, "main_tabs")
+    titles = [tabs.tabText(i) for i in range(tabs.count())]
+    assert "Generate" in titles and "Gallery" in titles
+    docks = {d.windowTitle() for d in window.findChildren(QDockWidget)}
+    assert {"ComfyUI", "Live GPU"} <= docks
+    window.close()
+    ctx.tasks.shutdown()
+    core.close()
+
+
+def test_self_test_command_passes(tmp_path):
+    shot = tmp_path / "window.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "wan22_gui", "--self-test", "--screenshot", str(shot)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "self-test: ok" in result.stdout
+    assert shot.stat().st_size > 10_000
+
+
+def test_background_result_arrives_on_gui_thread(qtbot):
+    import threading
+
+    runner = TaskRunner()
+    main = threading.get_ident()
+    seen = []
+    runner.run_in_background(lambda: threading.get_ident(), lambda worker: seen.append(
+        (worker != main, threading.get_ident() == main)))
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert seen == [(True, True)]
+    failures = []
+    runner.run_in_background(lambda: 1 / 0, on_failure=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    assert isinstance(failures[0], ZeroDivisionError)
+    runner.shutdown()

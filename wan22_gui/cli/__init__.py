@@ -1,0 +1,1 @@
+"""The headless `wan22` command line. Each command lives in its own module of this package."""

@@ -1,0 +1,88 @@
+"""`wan22 <command>`: dispatches to the command modules of this package.
+
+A command module `wan22_gui/cli/<name>.py` defines:
+    HELP: str                                   one line for `wan22 --help`
+    add_arguments(parser: argparse.ArgumentParser) -> None
+    run(args: argparse.Namespace) -> int        the exit code
+It must not import Qt. Errors derived from Wan22Error are printed as a message, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from types import ModuleType
+
+from wan22_gui import __version__
+from wan22_gui.core.errors import Wan22Error
+
+# command name -> module name in this package, in the order `--help` lists them.
+COMMANDS = {
+    "launch": "launch",
+    "generate": "generate",
+    "interpolate": "interpolate",
+    "bench": "bench",
+    "max-frames": "max_frames",
+    "env-snapshot": "env_snapshot",
+    "gpus": "gpus",
+    "presets": "presets",
+    "history": "history",
+    "export-script": "export_script",
+}
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def _load_commands() -> dict[str, ModuleType]:
+    modules = {}
+    for name, module_name in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(f"wan22_gui.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"wan22_gui.cli.{module_name}":
+                raise  # a real missing dependency inside an existing command
+    return modules
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    parser = argparse.ArgumentParser(
+        prog="wan22", description="Wan 2.2 Studio, headless: launch ComfyUI, generate, benchmark."
+    )
+    parser.add_argument("--version", action="version", version=f"wan22 {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = _load_commands()
+    for name, module in modules.items():
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("wan22")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except Wan22Error as exc:
+        print(f"wan22 {args.command}: {exc.user_text()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"wan22 {args.command}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        logger.removeHandler(handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Named loggers, a rotating log file and an in-memory ring of recent records.
+
+The ring feeds the crash dialog and the "recent log" views; the file is what "Reveal log" opens.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import logging.handlers
+import threading
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class RingHandler(logging.Handler):
+    """Keeps the last `capacity` formatted records in memory."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        super().__init__()
+        self._records: collections.deque[str] = collections.deque(maxlen=capacity)
+        self._ring_lock = threading.Lock()
+        self.setFormatter(logging.Formatter(LOG_FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # never let logging raise
+            return
+        with self._ring_lock:
+            self._records.append(text)
+
+    def lines(self, last: int | None = None) -> list[str]:
+        with self._ring_lock:
+            items = list(self._records)
+        return items[-last:] if last else items
+
+
+_ring: RingHandler | None = None
+
+
+def setup_logging(log_file: Path | None, level: int = logging.INFO) -> RingHandler:
+    """Configure the `wan22` logger tree once; returns the ring handler."""
+    global _ring  # one process-wide logging setup, like logging.basicConfig
+    root = logging.getLogger("wan22")
+    root.setLevel(level)
+    if _ring is None:
+        _ring = RingHandler()
+        root.addHandler(_ring)
+    if log_file is not None and not any(
+        isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers
+    ):
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+    return _ring

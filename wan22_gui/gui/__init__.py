@@ -1,0 +1,1 @@
+"""The Qt layer of Wan 2.2 Studio: thin views over `wan22_gui.core`."""

@@ -1,0 +1,98 @@
+"""The main window: launcher on the left, generate/gallery tabs in the middle, the live GPU
+graph along the bottom. Every area is a panel module from `wan22_gui.gui.panels`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+
+from wan22_gui import APP_NAME, __version__
+from wan22_gui.gui.context import AppContext
+
+log = logging.getLogger("wan22.gui")
+
+# (panel module, title, where): "left"/"bottom" are docks, "tab" goes into the central tabs.
+AREAS = [
+    ("launcher", "ComfyUI", "left"),
+    ("generate", "Generate", "tab"),
+    ("gallery", "Gallery", "tab"),
+    ("benchmark", "Benchmark", "tab"),
+    ("telemetry", "Live GPU", "bottom"),
+]
+REQUIRED_AREAS = ("launcher", "generate", "gallery", "telemetry")
+
+
+class MainWindow(QMainWindow):
+    """Hosts the panels and shuts them down in reverse order on close."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"{APP_NAME} {__version__}")
+        self.setObjectName("main_window")
+        self.panels: dict[str, QWidget] = {}
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("main_tabs")
+        self.setCentralWidget(self.tabs)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
+        for name, title, where in AREAS:
+            panel = self._create_panel(name)
+            if panel is None:
+                continue
+            self.panels[name] = panel
+            if where == "tab":
+                self.tabs.addTab(panel, title)
+            else:
+                dock = QDockWidget(title, self)
+                dock.setObjectName(f"{name}_dock")
+                dock.setWidget(panel)
+                dock.setFeatures(
+                    QDockWidget.DockWidgetFeature.DockWidgetMovable
+                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                )
+                area = (
+                    Qt.DockWidgetArea.LeftDockWidgetArea
+                    if where == "left"
+                    else Qt.DockWidgetArea.BottomDockWidgetArea
+                )
+                self.addDockWidget(area, dock)
+        self.statusBar().showMessage("Ready")
+        self.resize(1480, 940)
+
+    def _create_panel(self, name: str) -> QWidget | None:
+        try:
+            module = importlib.import_module(f"wan22_gui.gui.panels.{name}")
+        except ModuleNotFoundError as exc:
+            if name in REQUIRED_AREAS or exc.name != f"wan22_gui.gui.panels.{name}":
+                raise
+            return None  # an optional area that this build does not have
+        return module.create_panel(self.ctx)
+
+    def restore_geometry(self, store: QSettings) -> None:
+        geometry = store.value("main_window/geometry")
+        state = store.value("main_window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_geometry(self, store: QSettings) -> None:
+        store.setValue("main_window/geometry", self.saveGeometry())
+        store.setValue("main_window/state", self.saveState())
+
+    def shutdown_panels(self) -> None:
+        for name, panel in reversed(list(self.panels.items())):
+            shutdown = getattr(panel, "shutdown", None)
+            if callable(shutdown):
+                try:
+                    shutdown()
+                except Exception:
+                    log.exception("panel %s failed to shut down", name)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        self.shutdown_panels()
+        super().closeEvent(event)

@@ -1,0 +1,72 @@
+"""Running work off the GUI thread and bringing results back to it.
+
+Rule: never touch a widget inside a background function; hand the result to `on_success`, which
+runs on the GUI thread. Core callbacks that fire on other threads go through `on_main`.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger("wan22.gui")
+
+
+class TaskRunner(QObject):
+    """Two executors (one serialized for the history database) and a closure queue."""
+
+    _closure_ready = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wan22-bg")
+        self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan22-db")
+        self._closure_ready.connect(self._run_closure)
+
+    def on_main(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn(*args)` on the GUI thread (safe from any thread)."""
+        self._closure_ready.emit(lambda: fn(*args))
+
+    def main_thread_callback(self, fn: Callable[..., Any]) -> Callable[..., None]:
+        """Wrap `fn` so that calling it from any thread runs it on the GUI thread."""
+        return lambda *args: self.on_main(fn, *args)
+
+    def run_in_background(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        *,
+        serial: bool = False,
+    ) -> Future:
+        """Run `fn` on a worker; deliver its result or exception on the GUI thread."""
+        future = (self._serial if serial else self._pool).submit(fn)
+
+        def _done(fut: Future) -> None:
+            if fut.cancelled():
+                return
+            exc = fut.exception()
+            if exc is not None:
+                if on_failure is not None:
+                    self.on_main(on_failure, exc)
+                else:
+                    log.error("background task failed", exc_info=exc)
+            elif on_success is not None:
+                self.on_main(on_success, fut.result())
+
+        future.add_done_callback(_done)
+        return future
+
+    def shutdown(self) -> None:
+        """Drop queued work, wait for running work (history writes always finish)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._serial.shutdown(wait=True, cancel_futures=False)
+
+    def _run_closure(self, closure: Callable[[], Any]) -> None:
+        try:
+            closure()
+        except Exception:
+            log.exception("GUI callback failed")
