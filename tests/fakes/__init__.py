@@ -1,0 +1,1 @@
+"""Stand-ins for the real parts (ComfyUI server, NVML) used by the tests."""

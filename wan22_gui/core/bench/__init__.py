@@ -1,0 +1,1 @@
+"""Benchmark matrices, the max-frames search and the CSV/HTML report."""

@@ -1,0 +1,1 @@
+"""Finding, launching, watching and stopping a local ComfyUI process."""

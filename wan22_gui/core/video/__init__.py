@@ -1,0 +1,1 @@
+"""Reading videos (OpenCV): probing, decoding, thumbnails."""
