@@ -1,0 +1,140 @@
+"""History store: what a user relies on is that jobs are kept, found and never lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = HistoryStore(tmp_path / "history.sqlite3")
+    yield s
+    s.close()
+
+
+def _record(**kw) -> JobRecord:
+    kw.setdefault("job_id", new_job_id())
+    return JobRecord(**kw)
+
+
+def test_a_job_round_trips_with_all_its_details(store, tmp_path):
+    rec = _record(
+        status="succeeded",
+        params={"prompt": "a dragon", "frames": 81, "image": "C:/pics/dragon.jpg"},
+        graph={"85": {"class_type": "KSamplerAdvanced", "inputs": {"steps": 4}}},
+        server_url="http://127.0.0.1:8188",
+        preset="rtx4090",
+        prompt_id="abc",
+        timings={"high_noise": 40.5, "low_noise": 38.0},
+        metrics={"peak_vram_bytes": 23 * 2**30},
+        outputs=[str(tmp_path / "out.mp4")],
+        node_timings=[{"node_id": "86", "class_type": "KSamplerAdvanced", "seconds": 40.5}],
+        phase_spans=[{"phase": "high_noise", "start": 1.0, "end": 41.5}],
+        label="Wan 2.2 i2v — 你好",
+    )
+    store.add(rec)
+    again = HistoryStore(store.db_path)  # a second connection sees the committed row
+    try:
+        got = again.get(rec.job_id)
+    finally:
+        again.close()
+    assert got == rec
+
+
+def test_database_is_in_wal_mode(store):
+    conn = sqlite3.connect(store.db_path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+    finally:
+        conn.close()
+
+
+def test_update_changes_only_the_given_fields_and_notifies(store):
+    rec = _record(params={"frames": 81})
+    store.add(rec)
+    seen = []
+    store.changed.connect(seen.append)
+    assert store.update(rec.job_id, status="failed", error={"message": "boom", "oom": True})
+    got = store.get(rec.job_id)
+    assert got.status == "failed" and got.error["oom"] is True
+    assert got.params == {"frames": 81}
+    assert seen == [rec.job_id]
+    assert store.update("no-such-job", status="failed") is False
+
+
+def test_update_refuses_unknown_fields_and_statuses(store):
+    rec = _record()
+    store.add(rec)
+    with pytest.raises(KeyError):
+        store.update(rec.job_id, colour="red")
+    with pytest.raises(ValueError):
+        store.update(rec.job_id, status="exploded")
+    with pytest.raises(ValueError):
+        store.add(rec)  # same id twice
+
+
+def test_list_filters_and_orders_newest_first(store):
+    old = _record(created_at=100.0, status="succeeded")
+    new = _record(created_at=200.0, status="failed")
+    bench = _record(created_at=300.0, kind="bench", status="succeeded")
+    gone = _record(created_at=400.0, status="succeeded")
+    for r in (old, new, bench, gone):
+        store.add(r)
+    store.mark_deleted(gone.job_id)
+    ids = [r.job_id for r in store.list()]
+    assert ids == [bench.job_id, new.job_id, old.job_id]
+    assert [r.job_id for r in store.list(kind="generate")] == [new.job_id, old.job_id]
+    assert [r.job_id for r in store.list(status="succeeded")] == [bench.job_id, old.job_id]
+    assert len(store.list(status=["succeeded", "failed"], limit=2)) == 2
+    assert gone.job_id in [r.job_id for r in store.list(include_deleted=True)]
+
+
+def test_children_lists_interpolations_of_a_clip(store):
+    clip = _record(status="succeeded")
+    rife = _record(kind="interpolate", parent_id=clip.job_id, label="RIFE ×2", created_at=2.0)
+    film = _record(kind="interpolate", parent_id=clip.job_id, label="FILM ×2", created_at=3.0)
+    for r in (clip, rife, film):
+        store.add(r)
+    assert [c.label for c in store.children(clip.job_id)] == ["RIFE ×2", "FILM ×2"]
+
+
+def test_queue_order_is_kept_and_can_be_changed(store):
+    jobs = [_record(queue_pos=store.next_queue_pos() + i) for i in range(3)]
+    for j in jobs:
+        store.add(j)
+    assert [j.job_id for j in store.pending_queue()] == [j.job_id for j in jobs]
+    store.set_queue_order([jobs[2].job_id, jobs[0].job_id, jobs[1].job_id])
+    assert [j.job_id for j in store.pending_queue()] == [
+        jobs[2].job_id, jobs[0].job_id, jobs[1].job_id]
+    assert store.next_queue_pos() == 3
+
+
+def test_corrupt_database_is_kept_aside_and_a_new_one_started(tmp_path):
+    db = tmp_path / "history.sqlite3"
+    db.write_bytes(b"this is not sqlite at all" * 100)
+    store = HistoryStore(db)
+    try:
+        store.add(_record())
+        assert len(store.list()) == 1
+    finally:
+        store.close()
+    kept = list(tmp_path.glob("history.sqlite3.corrupt-*"))
+    assert kept and kept[0].read_bytes().startswith(b"this is not sqlite")
+
+
+def test_writes_from_many_threads_all_land(store):
+    def work(n):
+        for _ in range(10):
+            store.add(_record(params={"n": n}))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.list()) == 40

@@ -1,0 +1,320 @@
+"""Job history and the app's queue, in one SQLite database (WAL) in the user data dir.
+
+Every job the app ever ran or queued is one row: what was asked (params), the exact graph sent,
+where it ran, how long each phase took, GPU metrics, outputs, and how it ended. Pending rows with
+a queue position are the app's queue, so the queue survives a restart with the history.
+
+One connection, one lock: writes are serialised, WAL keeps readers in other processes (the CLI
+while the GUI runs) from blocking. A corrupt database file is kept aside, never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+from wan22_gui.core.signals import Signal
+
+log = logging.getLogger("wan22.history")
+
+SCHEMA_VERSION = 1
+KINDS = ("generate", "interpolate", "bench")
+STATUSES = ("pending", "queued", "running", "succeeded", "failed", "interrupted", "cancelled")
+ACTIVE_STATUSES = ("queued", "running")  # a job in these states has a prompt on a server
+FINAL_STATUSES = ("succeeded", "failed", "interrupted", "cancelled")
+
+
+def new_job_id() -> str:
+    """A fresh job id: sortable by creation time, unique across processes."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class JobRecord:
+    """One job, as stored. Times are wall clock (`time.time()`).
+
+    Attributes:
+        job_id: the app's id (`new_job_id()`); ComfyUI's id is `prompt_id`.
+        kind: "generate", "interpolate" or "bench".
+        status: one of STATUSES. "pending" = in the app's queue, "queued" = sent to ComfyUI.
+        params: the JobSpec as JSON (`JobSpec.to_dict()`).
+        graph: the exact API graph sent to ComfyUI (empty until sent).
+        timings: phase name -> seconds (summed when a phase occurs twice).
+        metrics: GPU figures from telemetry (peak_vram_bytes, energy_wh, ...).
+        outputs: absolute paths of the downloaded files.
+        error: None, or {"message", "hint", "phase", "node_id", "node_type", "exception_type",
+            "oom": bool, "log_tail": [str], "fix": {field: value} | None}.
+        parent_id: the clip an interpolation was made from.
+        label: short text for the gallery ("RIFE ×2 (ComfyUI)", "Retry with 65 frames").
+        node_timings: per executed node {"node_id", "class_type", "phase", "start", "end",
+            "seconds", "steps"}; cached nodes have "cached": True and no times.
+        phase_spans: {"phase", "start", "end"} in the order they happened.
+        queue_pos: position in the app's queue while pending (lower runs first), else None.
+    """
+
+    job_id: str
+    kind: str = "generate"
+    status: str = "pending"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    params: dict = field(default_factory=dict)
+    graph: dict = field(default_factory=dict)
+    server_url: str | None = None
+    preset: str | None = None
+    prompt_id: str | None = None
+    timings: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    outputs: list = field(default_factory=list)
+    error: dict | None = None
+    parent_id: str | None = None
+    source_image: str | None = None
+    label: str | None = None
+    deleted: bool = False
+    node_timings: list = field(default_factory=list)
+    phase_spans: list = field(default_factory=list)
+    queue_pos: int | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, when both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_JSON_FIELDS = {"params", "graph", "timings", "metrics", "outputs", "error", "node_timings",
+                "phase_spans"}
+_FIELD_NAMES = tuple(f.name for f in fields(JobRecord))
+_COLUMN_TYPES = {
+    "created_at": "REAL NOT NULL", "started_at": "REAL", "finished_at": "REAL",
+    "deleted": "INTEGER NOT NULL DEFAULT 0", "queue_pos": "INTEGER",
+}
+
+
+def _schema() -> str:
+    columns = ["job_id TEXT PRIMARY KEY"] + [
+        f"{name} {_COLUMN_TYPES.get(name, 'TEXT')}" for name in _FIELD_NAMES if name != "job_id"
+    ]
+    return (
+        f"CREATE TABLE IF NOT EXISTS jobs ({', '.join(columns)});"
+        "CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, queue_pos);"
+        "CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);"
+        "CREATE INDEX IF NOT EXISTS jobs_parent ON jobs(parent_id);"
+    )
+
+
+def _to_column(name: str, value: Any) -> Any:
+    if name in _JSON_FIELDS:
+        return None if value is None else json.dumps(value, default=str, ensure_ascii=False)
+    if name == "deleted":
+        return int(bool(value))
+    return value
+
+
+def _from_row(row: sqlite3.Row) -> JobRecord:
+    values: dict[str, Any] = {}
+    for name in _FIELD_NAMES:
+        value = row[name]
+        if name in _JSON_FIELDS and value is not None:
+            try:
+                value = json.loads(value)
+            except ValueError:
+                log.warning("job %s: unreadable %s in history, shown empty", row["job_id"], name)
+                value = None
+        if name in _JSON_FIELDS and value is None and name != "error":
+            value = [] if name in ("outputs", "node_timings", "phase_spans") else {}
+        values[name] = bool(value) if name == "deleted" else value
+    return JobRecord(**values)
+
+
+class HistoryStore:
+    """The history database. Thread-safe; every method may be called from any thread.
+
+    Signals:
+        changed(job_id): a row was added, updated or marked deleted (emitted on the caller's
+            thread, after the write is committed).
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self._lock = threading.RLock()
+        self.changed = Signal("history.changed")
+        self._conn = self._open()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            aside = self.db_path.with_name(f"{self.db_path.name}.corrupt-{int(time.time())}")
+            log.warning("history database %s is unreadable (%s); kept as %s and started anew",
+                        self.db_path, exc, aside)
+            self.db_path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                stale = self.db_path.with_name(self.db_path.name + suffix)
+                if stale.exists():
+                    stale.replace(aside.with_name(aside.name + suffix))
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.db_path), check_same_thread=False, timeout=10.0)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            with conn:
+                conn.executescript(_schema())
+                self._add_missing_columns(conn)
+                if version < SCHEMA_VERSION:
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _add_missing_columns(conn: sqlite3.Connection) -> None:
+        """Older databases gain the columns of newer fields (never dropped, never renamed)."""
+        present = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+        for name in _FIELD_NAMES:
+            if name not in present:
+                conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {_COLUMN_TYPES.get(name, 'TEXT')}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None  # type: ignore[assignment]
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def add(self, record: JobRecord) -> None:
+        """Insert a new job. Raises ValueError for an unknown kind/status or a duplicate id."""
+        _check(record.kind, KINDS, "kind")
+        _check(record.status, STATUSES, "status")
+        names = ", ".join(_FIELD_NAMES)
+        marks = ", ".join("?" for _ in _FIELD_NAMES)
+        values = [_to_column(n, getattr(record, n)) for n in _FIELD_NAMES]
+        try:
+            with self._lock, self._conn:
+                self._conn.execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", values)
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"job {record.job_id} is already in the history") from exc
+        self.changed.emit(record.job_id)
+
+    def update(self, job_id: str, **changes: Any) -> bool:
+        """Set some fields of a job. Returns False when the job does not exist.
+
+        Raises:
+            KeyError: a field name that JobRecord does not have.
+        """
+        if not changes:
+            return self.get(job_id) is not None
+        for name in changes:
+            if name not in _FIELD_NAMES or name == "job_id":
+                raise KeyError(f"JobRecord has no field {name!r}")
+        if "status" in changes:
+            _check(changes["status"], STATUSES, "status")
+        assignments = ", ".join(f"{n} = ?" for n in changes)
+        values = [_to_column(n, v) for n, v in changes.items()] + [job_id]
+        with self._lock, self._conn:
+            cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", values)
+        if cursor.rowcount:
+            self.changed.emit(job_id)
+        return bool(cursor.rowcount)
+
+    def mark_deleted(self, job_id: str) -> None:
+        """Hide a job from lists (its row and files stay; the gallery deletes files itself)."""
+        self.update(job_id, deleted=True, queue_pos=None)
+
+    def set_queue_order(self, job_ids: Iterable[str]) -> None:
+        """Give pending jobs positions 0, 1, 2, ... in the order given."""
+        ids = list(job_ids)
+        with self._lock, self._conn:
+            for pos, job_id in enumerate(ids):
+                self._conn.execute(
+                    "UPDATE jobs SET queue_pos = ? WHERE job_id = ? AND status = 'pending'",
+                    (pos, job_id),
+                )
+        for job_id in ids:
+            self.changed.emit(job_id)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def list(
+        self,
+        kind: str | None = None,
+        status: str | Iterable[str] | None = None,
+        include_deleted: bool = False,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        """Jobs, newest first, filtered by kind and status (one name or several)."""
+        where, args = [], []  # type: list[str], list[Any]
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            where.append(f"status IN ({', '.join('?' for _ in statuses)})")
+            args.extend(statuses)
+        if not include_deleted:
+            where.append("deleted = 0")
+        sql = "SELECT * FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, job_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return self._query(sql, args)
+
+    def children(self, job_id: str) -> list[JobRecord]:
+        """Jobs made from this one (interpolations of a clip), oldest first."""
+        return self._query(
+            "SELECT * FROM jobs WHERE parent_id = ? AND deleted = 0 ORDER BY created_at", [job_id]
+        )
+
+    def pending_queue(self) -> list[JobRecord]:
+        """The app's queue: pending jobs in run order."""
+        return self._query(
+            "SELECT * FROM jobs WHERE status = 'pending' AND deleted = 0 "
+            "ORDER BY queue_pos IS NULL, queue_pos, created_at",
+            [],
+        )
+
+    def next_queue_pos(self) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT MAX(queue_pos) FROM jobs WHERE status = 'pending'"
+            ).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def _query(self, sql: str, args: list[Any]) -> list[JobRecord]:
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [_from_row(r) for r in rows]
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown job {what} {value!r} (expected one of {', '.join(allowed)})")
