@@ -1,0 +1,97 @@
+"""Loading the start image of a job: upright (EXIF orientation applied), checked, or refused.
+
+Phone photos store pixels sideways and say so in EXIF; ComfyUI's LoadImage applies that tag, so
+the size and aspect the form works with must apply it too, or a portrait photo would be fitted
+as landscape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wan22_gui.core.errors import InputError
+
+SUPPORTED_HINT = "Use a JPEG, PNG, WebP, BMP or TIFF picture."
+MIN_SIDE = 16  # smaller than one latent block: nothing sensible comes out
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A start image, decoded and turned upright.
+
+    Attributes:
+        path: the file as given (absolute).
+        width, height: upright size in pixels (after EXIF orientation).
+        format: Pillow's format name ("JPEG", "PNG", ...).
+        rotated: True when EXIF orientation changed the image.
+        image: the upright Pillow image, RGB or RGBA.
+    """
+
+    path: Path
+    width: int
+    height: int
+    format: str
+    rotated: bool
+    image: object  # PIL.Image.Image (kept untyped so this module imports without Pillow)
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height
+
+
+def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
+    """Open an image file, apply its EXIF orientation and check it is usable.
+
+    Args:
+        path: the file.
+        max_side: when given, the returned pixels are scaled down to fit this many pixels on
+            the long side (for previews); `width`/`height` still give the full upright size.
+
+    Raises:
+        InputError: missing file, a folder, not an image, damaged, or too small.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path).expanduser()
+    _check_file(path)
+    try:
+        with Image.open(path) as raw:
+            fmt = raw.format or path.suffix.lstrip(".").upper()
+            upright = ImageOps.exif_transpose(raw)
+            upright.load()
+            rotated = upright.size != raw.size or _orientation(raw) not in (None, 1)
+    except UnidentifiedImageError:
+        raise InputError(f"{path.name} is not an image this app can read.", SUPPORTED_HINT) from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{path.name} is too large to open safely.",
+                         "Scale it down below about 90 megapixels first.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{path.name} is damaged or incomplete ({exc}).",
+                         "Open it in an image editor and save it again, or pick another file."
+                         ) from None
+    width, height = upright.size
+    if min(width, height) < MIN_SIDE:
+        raise InputError(f"{path.name} is only {width}×{height} pixels.",
+                         f"Use a picture at least {MIN_SIDE} pixels on each side.")
+    if upright.mode not in ("RGB", "RGBA"):
+        upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
+    if max_side and max(width, height) > max_side:
+        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return LoadedImage(path.resolve(), width, height, fmt, rotated, upright)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"Image not found: {path}", "Check the path, or pick the file again.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an image.", "Pick one image file.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty (0 bytes).", "Pick another file.")
+
+
+def _orientation(image: object) -> int | None:
+    try:
+        return image.getexif().get(0x0112)  # type: ignore[attr-defined]
+    except Exception:  # broken EXIF blocks are common; orientation then counts as unknown
+        return None
