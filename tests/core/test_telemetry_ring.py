@@ -1,0 +1,53 @@
+"""The ring buffer keeps a fixed amount of memory and returns rows in time order."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from wan22_gui.core.telemetry.ring import RingBuffer
+
+
+def test_ring_never_grows_and_keeps_the_newest_rows_in_order():
+    ring = RingBuffer(("t", "v"), capacity=100)
+    size = ring.nbytes
+    for i in range(1050):
+        ring.append((float(i), i * 2.0))
+    assert len(ring) == 100
+    assert ring.nbytes == size
+    assert ring.total_appended == 1050
+    snap = ring.snapshot()
+    np.testing.assert_array_equal(snap["t"], np.arange(950, 1050, dtype=float))
+    np.testing.assert_array_equal(snap["v"], snap["t"] * 2)
+    assert ring.latest() == {"t": 1049.0, "v": 2098.0}
+
+
+def test_snapshot_since_t_returns_only_newer_rows_and_copies():
+    ring = RingBuffer(("t", "v"), capacity=10)
+    for i in range(15):
+        ring.append((float(i), 1.0))
+    newer = ring.snapshot(since_t=12.0)
+    np.testing.assert_array_equal(newer["t"], [13.0, 14.0])
+    newer["v"][:] = 99  # a reader's copy must not change the buffer
+    assert ring.snapshot()["v"].max() == 1.0
+    assert ring.snapshot(since_t=100.0)["t"].size == 0
+
+
+def test_missing_values_are_nan_and_bad_rows_rejected():
+    ring = RingBuffer(("t", "v", "w"), capacity=4)
+    ring.append((1.0, None, 3.0))
+    assert math.isnan(ring.snapshot()["v"][0])
+    with pytest.raises(ValueError):
+        ring.append((1.0, 2.0))
+    with pytest.raises(ValueError):
+        RingBuffer(("t",), capacity=0)
+
+
+def test_clear_and_empty():
+    ring = RingBuffer(("t",), capacity=3)
+    assert ring.latest() is None and ring.snapshot()["t"].size == 0
+    ring.append((1.0,))
+    ring.clear()
+    assert len(ring) == 0 and ring.snapshot()["t"].size == 0

@@ -1,0 +1,92 @@
+"""A fixed-size ring buffer of numeric rows, one numpy column per series.
+
+Memory is allocated once (capacity x columns x 8 bytes) and never grows: at 10 Hz the default
+sampler capacity of four hours is 144,000 rows, about 15 MB for 13 series. The newest row
+overwrites the oldest. Missing values are stored as NaN.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+class RingBuffer:
+    """Rows of floats under named columns; the first column must be the time `t`.
+
+    Thread-safe: one writer (the sampler thread) and any number of readers (the GUI timer,
+    job metrics) may use it at once.
+
+    Args:
+        columns: column names; `columns[0]` is the time stamp used by `snapshot(since_t)`.
+        capacity: the most rows kept.
+    """
+
+    def __init__(self, columns: Sequence[str], capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self.columns: tuple[str, ...] = tuple(columns)
+        self.capacity = int(capacity)
+        self._data = np.full((self.capacity, len(self.columns)), np.nan, dtype=np.float64)
+        self._next = 0  # index the next row goes to
+        self._count = 0  # rows held (<= capacity)
+        self._total = 0  # rows ever appended (a cheap "has anything changed" counter)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._count
+
+    @property
+    def total_appended(self) -> int:
+        """How many rows were ever appended (grows past capacity; resets with `clear`)."""
+        with self._lock:
+            return self._total
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the rows (fixed at construction)."""
+        return int(self._data.nbytes)
+
+    def append(self, row: Iterable[float]) -> None:
+        """Add one row (values in column order; None becomes NaN)."""
+        values = np.array([np.nan if v is None else v for v in row], dtype=np.float64)
+        if values.shape != (len(self.columns),):
+            raise ValueError(f"row has {values.size} values, expected {len(self.columns)}")
+        with self._lock:
+            self._data[self._next] = values
+            self._next = (self._next + 1) % self.capacity
+            self._count = min(self._count + 1, self.capacity)
+            self._total += 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._next = self._count = self._total = 0
+
+    def snapshot(self, since_t: float | None = None) -> dict[str, np.ndarray]:
+        """Copies of the rows in time order, as {column: 1-D array}.
+
+        Args:
+            since_t: only rows whose time is strictly greater (for incremental readers).
+        """
+        with self._lock:
+            rows = self._ordered_copy()
+        if since_t is not None and len(rows):
+            start = int(np.searchsorted(rows[:, 0], since_t, side="right"))
+            rows = rows[start:]
+        return {name: np.ascontiguousarray(rows[:, i]) for i, name in enumerate(self.columns)}
+
+    def latest(self) -> dict[str, float] | None:
+        """The newest row as {column: value}, or None when empty."""
+        with self._lock:
+            if not self._count:
+                return None
+            row = self._data[(self._next - 1) % self.capacity].copy()
+        return dict(zip(self.columns, row.tolist()))
+
+    def _ordered_copy(self) -> np.ndarray:
+        if self._count < self.capacity:
+            return self._data[: self._count].copy()
+        return np.concatenate((self._data[self._next:], self._data[: self._next]))
