@@ -31,7 +31,23 @@ class AppCore:
 
         return HistoryStore(self.paths.history_db)
 
+    @functools.cached_property
+    def nvml(self):  # -> wan22_gui.core.telemetry.nvml.Nvml (shared by sampler and detection)
+        from wan22_gui.core.telemetry.nvml import Nvml
+
+        return Nvml()
+
+    @functools.cached_property
+    def sampler(self):  # -> wan22_gui.core.telemetry.sampler.GpuSampler (started by the GUI)
+        from wan22_gui.core.telemetry.sampler import GpuSampler
+
+        return GpuSampler(self.nvml)
+
     def close(self) -> None:
         """Release services in order (called by the GUI on quit and by the CLI at exit)."""
+        if "sampler" in self.__dict__:
+            self.sampler.stop()
+        if "nvml" in self.__dict__:
+            self.nvml.shutdown()
         if "history" in self.__dict__:
             self.history.close()
