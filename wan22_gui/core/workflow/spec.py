@@ -1,0 +1,206 @@
+"""What the user asked for: one image-to-video job as plain data.
+
+A `JobSpec` is built by the generation form, the CLI and the benchmark runner, stored as JSON in
+the history (`to_dict` / `from_dict`) and turned into an API graph by `builder.build_wan_i2v`.
+Sampling fields left at None follow the official template for the chosen mode (4-step LoRA on or
+off), so switching the LoRA toggle never leaves 4-step settings on a 20-step run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from wan22_gui.core.errors import InputError
+
+# The template's negative prompt (the Wan authors' recommended one, in Chinese).
+DEFAULT_NEGATIVE_PROMPT = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，"
+    "低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，"
+    "毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走"
+)
+
+INTERPOLATION_METHODS = ("rife", "film")
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """Steps, CFG, the step where pass 1 hands over to pass 2, and the ModelSamplingSD3 shift."""
+
+    steps: int
+    cfg: float
+    split_step: int
+    shift: float
+
+
+# From the official template: the active "fp8_scaled + 4steps LoRA" group and the bypassed
+# 20-step "fp8_scaled" group.
+LORA_DEFAULTS = SamplingDefaults(steps=4, cfg=1.0, split_step=2, shift=5.0)
+BASE_DEFAULTS = SamplingDefaults(steps=20, cfg=3.5, split_step=10, shift=8.0)
+
+
+def sampling_defaults(use_lora: bool) -> SamplingDefaults:
+    """The template's sampling settings for the 4-step LoRA mode (True) or the 20-step mode."""
+    return LORA_DEFAULTS if use_lora else BASE_DEFAULTS
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """File names as ComfyUI lists them in `/object_info` (relative to their models/ folder)."""
+
+    unet_high: str = "wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"
+    unet_low: str = "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"
+    lora_high: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"
+    lora_low: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"
+    text_encoder: str = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
+    vae: str = "wan_2.1_vae.safetensors"
+    weight_dtype: str = "default"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One Wan 2.2 14B image-to-video job.
+
+    Attributes:
+        image: path of the start image on this machine (uploaded by the job runner).
+        prompt: what should happen in the clip.
+        negative_prompt: what to avoid (defaults to the template's).
+        width, height: output size in pixels; multiples of 16.
+        frames: number of frames; 4n+1 (81 frames at 16 fps is about 5 s).
+        fps: frame rate written into the video.
+        seed: noise seed of pass 1; None draws a random one when the graph is built.
+        use_lora: use the 4-step LightX2V LoRAs.
+        steps, split_step, cfg, shift: None follows the template for the mode.
+        lora_strength_high, lora_strength_low: LoRA strengths per pass.
+        models: model file names.
+        sage_attention: add the KJNodes SageAttention patch on both model paths.
+        sage_attention_mode: the patch node's `sage_attention` option.
+        sampler_name, scheduler: KSamplerAdvanced options (both passes).
+        filename_prefix: SaveVideo prefix; None lets the job runner make one from the name
+            pattern (see `naming.py`).
+        interpolation: None, "rife" or "film" (done after generation).
+        interpolation_multiplier: 2, 3 or 4.
+    """
+
+    image: str = ""
+    prompt: str = ""
+    negative_prompt: str = DEFAULT_NEGATIVE_PROMPT
+    width: int = 640
+    height: int = 640
+    frames: int = 81
+    fps: float = 16.0
+    seed: int | None = None
+    use_lora: bool = True
+    steps: int | None = None
+    split_step: int | None = None
+    cfg: float | None = None
+    shift: float | None = None
+    lora_strength_high: float = 1.0
+    lora_strength_low: float = 1.0
+    models: ModelFiles = field(default_factory=ModelFiles)
+    sage_attention: bool = False
+    sage_attention_mode: str = "auto"
+    sampler_name: str = "euler"
+    scheduler: str = "simple"
+    filename_prefix: str | None = None
+    interpolation: str | None = None
+    interpolation_multiplier: int = 2
+
+    def sampling(self) -> SamplingDefaults:
+        """The sampling settings in effect: explicit fields, else the mode's defaults."""
+        base = sampling_defaults(self.use_lora)
+        return SamplingDefaults(
+            steps=base.steps if self.steps is None else int(self.steps),
+            cfg=base.cfg if self.cfg is None else float(self.cfg),
+            split_step=base.split_step if self.split_step is None else int(self.split_step),
+            shift=base.shift if self.shift is None else float(self.shift),
+        )
+
+    def resolved(self) -> "JobSpec":
+        """A copy with steps/split/cfg/shift filled in (what the history should store)."""
+        s = self.sampling()
+        return dataclasses.replace(
+            self, steps=s.steps, split_step=s.split_step, cfg=s.cfg, shift=s.shift
+        )
+
+    def replace(self, **changes: Any) -> "JobSpec":
+        """A copy with some fields changed (the spec itself is immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, one sentence each (empty when fine)."""
+        out: list[str] = []
+        s = self.sampling()
+        if self.frames < 1 or (self.frames - 1) % 4:
+            out.append(f"Frames must be 4n+1 (for example 77 or 81), not {self.frames}.")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value < 16 or value % 16:
+                out.append(f"The {name} must be a multiple of 16 (at least 16), not {value}.")
+        if self.fps <= 0:
+            out.append(f"Frames per second must be positive, not {self.fps}.")
+        if s.steps < 1:
+            out.append(f"Steps must be at least 1, not {s.steps}.")
+        elif not 0 <= s.split_step <= s.steps:
+            out.append(f"The split step must be between 0 and {s.steps} steps, not {s.split_step}.")
+        if self.interpolation not in (None, *INTERPOLATION_METHODS):
+            out.append(f"Interpolation must be rife, film or none, not {self.interpolation!r}.")
+        if self.interpolation and self.interpolation_multiplier not in (2, 3, 4):
+            out.append("The interpolation multiplier must be 2, 3 or 4, "
+                       f"not {self.interpolation_multiplier}.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (the `params` of a history record)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "JobSpec":
+        """Rebuild a spec from `to_dict` output. Unknown keys (from a newer app) are ignored.
+
+        Raises:
+            InputError: when `data` is not a mapping or a value has the wrong type.
+        """
+        if not isinstance(data, Mapping):
+            raise InputError(f"Job settings must be a JSON object, not {type(data).__name__}.")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        models = kwargs.get("models")
+        if isinstance(models, Mapping):
+            model_fields = {f.name for f in dataclasses.fields(ModelFiles)}
+            kwargs["models"] = ModelFiles(**{k: str(v) for k, v in models.items()
+                                             if k in model_fields})
+        elif models is not None and not isinstance(models, ModelFiles):
+            raise InputError("Job settings: 'models' must be an object of file names.")
+        try:
+            return cls(**_coerce(kwargs))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"Job settings are malformed: {exc}.",
+                             hint="Check the values in the saved job or preset.") from exc
+
+
+_INT_FIELDS = ("width", "height", "frames", "interpolation_multiplier")
+_OPT_INT_FIELDS = ("seed", "steps", "split_step")
+_FLOAT_FIELDS = ("fps", "lora_strength_high", "lora_strength_low")
+_OPT_FLOAT_FIELDS = ("cfg", "shift")
+
+
+def _coerce(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Convert JSON numbers to the field types, refusing booleans and non-numbers."""
+    out = dict(kwargs)
+    for name in _INT_FIELDS + _OPT_INT_FIELDS + _FLOAT_FIELDS + _OPT_FLOAT_FIELDS:
+        if name not in out or (out[name] is None and name in _OPT_INT_FIELDS + _OPT_FLOAT_FIELDS):
+            continue
+        value = out[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"{name} must be a number, not {value!r}")
+        is_int = name in _INT_FIELDS + _OPT_INT_FIELDS
+        try:
+            out[name] = int(value) if is_int else float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {value!r}") from None
+    for name in ("use_lora", "sage_attention"):
+        if name in out and not isinstance(out[name], bool):
+            raise ValueError(f"{name} must be true or false, not {out[name]!r}")
+    return out
