@@ -1,0 +1,162 @@
+"""One entry point for every interpolation, whichever engine: timed and recorded in history.
+
+Each run is a history row with kind="interpolate", its output linked to the clip it came from
+(`parent_id` = that clip's job, or none for a clip the user added; the source path is always in
+`params["source"]`), labelled with the engine that made it ("RIFE ×2 (ComfyUI, rife49)",
+"FILM ×2 (ComfyUI)", "Optical flow ×2 (built-in)"), and `timings["interpolate"]` in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
+from wan22_gui.core.interpolation.comfy_run import ComfySession, run_comfy_vfi
+from wan22_gui.core.video.reader import probe
+from wan22_gui.core.video.writer import unique_path
+
+log = logging.getLogger("wan22.interpolation")
+
+ENGINES = ("builtin", "rife", "film")
+SUBFOLDER = "interpolated"
+
+
+@dataclass(frozen=True)
+class InterpolationRequest:
+    """What to interpolate and how.
+
+    Attributes:
+        source: the clip.
+        method: "builtin" (optical flow, no ComfyUI), "rife" or "film" (through ComfyUI).
+        multiplier: 2, 3 or 4: (n-1)·m+1 frames at fps·m.
+        parent_id: the history job that made `source`, if any.
+        model: a RIFE checkpoint / model file to prefer (ComfyUI engines only).
+    """
+
+    source: Path
+    method: str = "builtin"
+    multiplier: int = 2
+    parent_id: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class InterpolationResult:
+    """A finished interpolation: its history row, file, label and cost."""
+
+    job_id: str
+    output: Path
+    label: str
+    seconds: float
+    frame_count: int
+    fps: float
+
+
+def builtin_label(multiplier: int) -> str:
+    return f"{ENGINE_NAME} ×{multiplier} (built-in)"
+
+
+class InterpolationRunner:
+    """Runs interpolations and records them. `run` blocks: call it off the GUI thread.
+
+    Args:
+        history: a HistoryStore.
+        output_dir: results go to `output_dir/interpolated/`.
+        comfy: returns a ComfySession for the server in use (RIFE/FILM only); the runner
+            closes it after each run.
+        workers: processes for the built-in engine (None = one per core).
+    """
+
+    def __init__(self, history, output_dir: Path, *, comfy: Callable[[], ComfySession] | None = None,
+                 workers: int | None = None) -> None:
+        self.history = history
+        self.output_dir = Path(output_dir) / SUBFOLDER
+        self._comfy = comfy
+        self._workers = workers
+
+    def run(self, request: InterpolationRequest, *,
+            progress: Callable[[int, int], None] | None = None,
+            cancel: threading.Event | None = None) -> InterpolationResult:
+        """Interpolate and record; raises a Wan22Error (recorded as a failed row) on failure."""
+        from wan22_gui.core.history import JobRecord, new_job_id
+
+        if request.method not in ENGINES:
+            raise InputError(f"Unknown interpolation engine {request.method!r}.",
+                             f"Choose one of: {', '.join(ENGINES)}.")
+        info = probe(request.source)
+        parent = self.history.get(request.parent_id) if request.parent_id else None
+        job_id = new_job_id()
+        label = builtin_label(request.multiplier) if request.method == "builtin" else \
+            f"{request.method.upper()} ×{request.multiplier} (ComfyUI)"
+        self.history.add(JobRecord(
+            job_id=job_id, kind="interpolate", status="running", started_at=time.time(),
+            params=self._params(request, info), parent_id=request.parent_id, label=label,
+            source_image=parent.source_image if parent else None,
+        ))
+        started = time.monotonic()
+        try:
+            if request.method == "builtin":
+                output, label, timings = self._builtin(request, info, progress, cancel)
+            else:
+                output, label, timings = self._comfyui(request, info, job_id, cancel)
+        except Exception as exc:
+            self._failed(job_id, exc, cancel)
+            raise
+        result_info = probe(output)
+        timings.setdefault("interpolate", time.monotonic() - started)
+        self.history.update(
+            job_id, status="succeeded", finished_at=time.time(), outputs=[str(output)],
+            timings=timings, label=label,
+            metrics={"frames": result_info.frame_count, "fps": result_info.fps},
+        )
+        return InterpolationResult(job_id, output, label, timings["interpolate"],
+                                   result_info.frame_count, result_info.fps)
+
+    def _params(self, request: InterpolationRequest, info) -> dict:
+        return {
+            "source": str(Path(request.source).resolve()), "method": request.method,
+            "multiplier": request.multiplier, "model": request.model,
+            "source_fps": info.fps, "source_frames": info.frame_count,
+            "width": info.width, "height": info.height,
+        }
+
+    def _builtin(self, request, info, progress, cancel):
+        dest = unique_path(self.output_dir, f"{info.path.stem}_flow_x{request.multiplier}")
+        result = interpolate_builtin(info.path, dest, request.multiplier, workers=self._workers,
+                                     progress=progress, cancel=cancel)
+        return result.output, builtin_label(request.multiplier), {"interpolate": result.seconds}
+
+    def _comfyui(self, request, info, job_id, cancel):
+        if self._comfy is None:
+            raise Wan22Error(f"{request.method.upper()} runs in ComfyUI, and no server is connected.",
+                             "Start or attach ComfyUI first, or use the built-in engine.")
+        session = self._comfy()
+
+        def remember(graph, plan):
+            self.history.update(job_id, graph=graph, label=plan.label(request.multiplier),
+                                server_url=getattr(session.client, "base_url", None))
+
+        try:
+            result = run_comfy_vfi(session, info, request.method, request.multiplier,
+                                   self.output_dir, model=request.model, cancel=cancel,
+                                   on_graph=remember)
+        finally:
+            session.close()
+        self.history.update(job_id, prompt_id=result.prompt_id)
+        return result.output, result.plan.label(request.multiplier), result.timings
+
+    def _failed(self, job_id: str, exc: BaseException, cancel: threading.Event | None) -> None:
+        cancelled = isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set())
+        error = {"message": str(exc), "hint": getattr(exc, "hint", ""), "phase": "interpolate",
+                 "node_id": None, "node_type": None, "exception_type": type(exc).__name__,
+                 "oom": False, "log_tail": [], "fix": None}
+        if not isinstance(exc, Wan22Error):
+            log.exception("interpolation %s failed", job_id, exc_info=exc)
+        self.history.update(job_id, status="cancelled" if cancelled else "failed",
+                            finished_at=time.time(), error=error)
