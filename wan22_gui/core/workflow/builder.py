@@ -45,7 +45,7 @@ class BuiltWorkflow:
         graph: node id -> {"class_type", "inputs", "_meta": {"title"}}.
         roles: role name -> node id ("image", "latent", "positive", "negative",
             "sampler_high", "sampler_low", "text_encode", "unet_high", "unet_low",
-            "vae_decode", "create_video", "save", and where present "lora_high",
+            "vae_decode", "create_video", "fps", "save", and where present "lora_high",
             "lora_low", "shift_high", "shift_low", "sage_high", "sage_low", "vae").
         seed: the noise seed used by pass 1 (drawn when the spec had none).
     """
@@ -78,6 +78,7 @@ def build_wan_i2v(spec: JobSpec, uploaded_image_name: str) -> BuiltWorkflow:
     ids = dict(_LORA_IDS if spec.use_lora else _BASE_IDS)
     if not spec.sage_attention:
         ids.pop("sage_high"), ids.pop("sage_low")
+    ids["fps"] = ids["create_video"]  # the node whose input sets the frame rate
     graph: dict[str, dict[str, Any]] = {}
     _add_models(graph, ids, spec)
     _add_conditioning(graph, ids, spec, uploaded_image_name)
