@@ -200,3 +200,13 @@ def _wrap(append, event):
         event.set()
 
     return wrapped
+
+
+def test_slow_pcie_counters_are_read_once_a_second_and_held_between():
+    time_ = FakeTime()
+    fake = make_nvml(h100(pcie_rx_kbs=[100, 200, 300, 400]))
+    sampler = make_sampler(fake, time_, rate_hz=10)
+    sampler.run_blocking(max_samples=25)  # 2.4 s
+    rx = sampler.snapshot()["pcie_rx"] / 1024
+    assert fake.calls.count("nvmlDeviceGetPcieThroughput") == 2 * 3
+    assert list(rx[:10]) == [100] * 10 and list(rx[10:20]) == [200] * 10 and rx[20] == 300

@@ -49,6 +49,9 @@ _PCIE_TX_BYTES = 0
 _PCIE_RX_BYTES = 1
 _MEMORY_V2 = 0x02000028  # nvmlMemory_v2: "used" excludes driver-reserved memory, as nvidia-smi
 _DEVICE_SCAN_S = 2.0  # how often "auto" looks for ComfyUI's process on the other GPUs
+# nvmlDeviceGetPcieThroughput measures for 20 ms inside the call (two calls: ~42 ms, ~20 ms of
+# CPU on an H200), so PCIe is read at most once a second and held in between.
+DEFAULT_PCIE_INTERVAL_S = 1.0
 NAN = math.nan
 
 declare("telemetry.rate_hz", DEFAULT_RATE_HZ)
@@ -69,6 +72,8 @@ class GpuSampler:
         monotonic: clock for scheduling.
         wait: `wait(seconds)` between samples; returns early when woken. Tests pass one that
             advances a fake clock.
+        pcie_interval_s: PCIe throughput is read this often (it is slow to read) and the last
+            reading is repeated in the rows between.
 
     Signals:
         device_changed(int): the watched GPU changed (the buffer was cleared); emitted on the
@@ -86,6 +91,7 @@ class GpuSampler:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         wait: Callable[[float], Any] | None = None,
+        pcie_interval_s: float = DEFAULT_PCIE_INTERVAL_S,
     ) -> None:
         self.reader = reader
         self.ring = RingBuffer(COLUMNS, capacity)
@@ -104,6 +110,9 @@ class GpuSampler:
         self._pid: int | None = None
         self._next_scan = 0.0
         self._memory_v2 = True  # until the driver says it lacks nvmlDeviceGetMemoryInfo_v2
+        self._pcie_interval_s = pcie_interval_s
+        self._pcie_due = 0.0
+        self._pcie_last = (NAN, NAN)
         self._stopping = False
         self._reschedule = False
         self._thread: threading.Thread | None = None
@@ -247,9 +256,20 @@ class GpuSampler:
             _num(reader.query("nvmlDeviceGetPowerUsage", handle), 1e-3),
             _num(reader.query("nvmlDeviceGetEnforcedPowerLimit", handle), 1e-3),
             _num(reader.query("nvmlDeviceGetClockInfo", handle, _CLOCK_SM)),
-            _num(reader.query("nvmlDeviceGetPcieThroughput", handle, _PCIE_RX_BYTES), 1024.0),
-            _num(reader.query("nvmlDeviceGetPcieThroughput", handle, _PCIE_TX_BYTES), 1024.0),
+            *self._pcie(handle),
         )
+
+    def _pcie(self, handle: Any) -> tuple[float, float]:
+        """(rx, tx) bytes/s: read when due, else the last reading (see DEFAULT_PCIE_INTERVAL_S)."""
+        now = self._monotonic()
+        if now >= self._pcie_due:
+            self._pcie_due = now + self._pcie_interval_s
+            query = self.reader.query
+            self._pcie_last = (
+                _num(query("nvmlDeviceGetPcieThroughput", handle, _PCIE_RX_BYTES), 1024.0),
+                _num(query("nvmlDeviceGetPcieThroughput", handle, _PCIE_TX_BYTES), 1024.0),
+            )
+        return self._pcie_last
 
     def _memory(self, handle: Any) -> tuple[float, float]:
         info = None
@@ -291,6 +311,7 @@ class GpuSampler:
                 return
             self._device = index
             self._generation += 1
+            self._pcie_due, self._pcie_last = 0.0, (NAN, NAN)
             self.ring.clear()
         log.info("GPU telemetry now watches GPU %d", index)
         self.device_changed.emit(index)
