@@ -1,0 +1,1 @@
+"""Placeholder: the finder only checks that a ComfyUI tree looks like one."""
