@@ -262,3 +262,38 @@ def test_damaged_ui_files_never_raise_anything_but_workflow_error():
             import_workflow(ui, object_info())
         except WorkflowError:
             pass
+
+
+def test_single_sampler_workflow_like_the_5b_template():
+    """Wan 2.2 5B: one KSampler, conditioning straight into the sampler, no second pass."""
+    graph = {
+        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "wan2.2_ti2v_5B.safetensors",
+                                                     "weight_dtype": "default"}},
+        "2": {"class_type": "CLIPLoader", "inputs": {"clip_name": "umt5.safetensors",
+                                                     "type": "wan", "device": "default"}},
+        "3": {"class_type": "VAELoader", "inputs": {"vae_name": "wan2.2_vae.safetensors"}},
+        "4": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["2", 0]}},
+        "5": {"class_type": "CLIPTextEncode", "inputs": {"text": "blur", "clip": ["2", 0]}},
+        "6": {"class_type": "LoadImage", "inputs": {"image": "cat.png"}},
+        "7": {"class_type": "Wan22ImageToVideoLatent",
+              "inputs": {"vae": ["3", 0], "width": 1280, "height": 704, "length": 121,
+                         "batch_size": 1, "start_image": ["6", 0]}},
+        "8": {"class_type": "KSampler",
+              "inputs": {"model": ["1", 0], "seed": 1, "steps": 20, "cfg": 5.0,
+                         "sampler_name": "uni_pc", "scheduler": "simple", "positive": ["4", 0],
+                         "negative": ["5", 0], "latent_image": ["7", 0], "denoise": 1.0}},
+        "9": {"class_type": "VAEDecode", "inputs": {"samples": ["8", 0], "vae": ["3", 0]}},
+        "10": {"class_type": "CreateVideo", "inputs": {"images": ["9", 0], "fps": 24}},
+        "11": {"class_type": "SaveVideo", "inputs": {"video": ["10", 0],
+                                                      "filename_prefix": "video/x",
+                                                      "format": "auto", "codec": "auto"}},
+    }
+    imported = import_workflow(graph)
+    assert imported.missing_roles == ["sampler_low"]
+    r = imported.roles
+    assert (r["image"], r["latent"], r["positive"], r["negative"], r["sampler_high"]) == \
+        ("6", "7", "4", "5", "8")
+    assert (r["unet_high"], r["text_encode"], r["vae_decode"], r["fps"]) == ("1", "2", "9", "10")
+    patched = apply_spec(imported, JobSpec(image="x", fps=24, frames=49), "dog.png", seed=77)
+    assert patched["8"]["inputs"]["seed"] == 77 and patched["7"]["inputs"]["length"] == 49
+    assert patched["6"]["inputs"]["image"] == "dog.png"
