@@ -1,0 +1,135 @@
+"""HTTP plumbing for the ComfyUI client: one session, a timeout on every request, and errors
+that name the server and say what to do (never a raw requests traceback)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from wan22_gui.core.errors import ComfyApiError, ServerUnavailable
+
+log = logging.getLogger("wan22.comfy")
+
+
+def normalize_base_url(url: str) -> str:
+    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (ValueError for something that is no URL)."""
+    text = (url or "").strip()
+    if not text:
+        raise ValueError("the ComfyUI address is empty")
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{url}' is not an http(s) address of a ComfyUI server")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def websocket_url(base_url: str, client_id: str) -> str:
+    """The /ws address for `base_url` (http -> ws, https -> wss)."""
+    scheme, _, rest = normalize_base_url(base_url).partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
+
+
+class HttpTransport:
+    """Sends requests to one ComfyUI and maps every failure to ServerUnavailable/ComfyApiError.
+
+    Thread-safe enough for our use: requests' connection pool is; we keep no cookies.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.trust_env = False  # a system proxy must not capture a local ComfyUI
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (200,),
+                timeout: float | tuple[float, float] | None = None,
+                **kwargs: Any) -> requests.Response:
+        """Send one request; return the response when its status is in `ok`."""
+        where = f"{method} {path}"
+        limit = timeout or self.timeout
+        try:
+            response = self._session.request(method, self.base_url + path, timeout=limit,
+                                             **kwargs)
+        except requests.Timeout as exc:
+            raise self.timeout_error(where, limit) from exc
+        except requests.ConnectionError as exc:
+            raise self.unreachable_error(exc) from exc
+        except requests.RequestException as exc:
+            raise ServerUnavailable(
+                f"Could not talk to ComfyUI at {self.base_url}: {exc}",
+                hint="Check the server address in the Server panel.",
+            ) from exc
+        if response.status_code not in ok:
+            raise self.status_error(where, response)
+        return response
+
+    def get_json(self, path: str, *, params: dict[str, Any] | None = None,
+                 expect: type = dict) -> Any:
+        """GET a JSON reply of type `expect` (ComfyApiError when it is anything else)."""
+        response = self.request("GET", path, params=params)
+        return self.decode_json(f"GET {path}", response, expect)
+
+    def post_json(self, path: str, body: dict[str, Any]) -> requests.Response:
+        """POST a JSON body to a route that answers with an empty 200."""
+        return self.request("POST", path, json=body)
+
+    def decode_json(self, where: str, response: requests.Response, expect: type = dict) -> Any:
+        try:
+            value = response.json()
+        except (ValueError, json.JSONDecodeError):
+            raise self.not_comfy_error(where, response) from None
+        if not isinstance(value, expect):
+            raise ComfyApiError(
+                f"ComfyUI at {self.base_url} answered {where} with a {type(value).__name__} "
+                f"where a {expect.__name__} was expected.",
+                hint="Is this address really ComfyUI? If so, it may be too old or too new "
+                     "for this app.",
+            )
+        return value
+
+    def timeout_error(self, where: str, limit: float | tuple[float, float]) -> ServerUnavailable:
+        seconds = limit[1] if isinstance(limit, tuple) else limit
+        return ServerUnavailable(
+            f"ComfyUI at {self.base_url} did not answer {where} within {seconds:g} s.",
+            hint="It may be busy loading models or stuck. Wait a moment and try again, or "
+                 "restart ComfyUI from the Server panel.",
+        )
+
+    def unreachable_error(self, exc: Exception) -> ServerUnavailable:
+        reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
+        return ServerUnavailable(
+            f"No ComfyUI answers at {self.base_url} ({reason}).",
+            hint="Start ComfyUI from the Server panel, or check the address and port.",
+        )
+
+    def not_comfy_error(self, where: str, response: requests.Response) -> ComfyApiError:
+        kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+        sample = response.text[:80].strip().replace("\n", " ")
+        return ComfyApiError(
+            f"The server at {self.base_url} answered {where} with {kind} ({sample!r}), "
+            f"not ComfyUI's JSON.",
+            hint="Check the address and port: another program may be using it.",
+        )
+
+    def status_error(self, where: str, response: requests.Response) -> ComfyApiError:
+        status = response.status_code
+        body = response.text[:300].strip()
+        if status == 404:
+            return ComfyApiError(
+                f"The server at {self.base_url} has no {where.split(' ', 1)[1]} "
+                f"(HTTP 404).",
+                hint="Is this address really ComfyUI, and a version this app supports?",
+            )
+        text = f"ComfyUI at {self.base_url} answered {where} with HTTP {status}"
+        return ComfyApiError(
+            text + (f": {body}" if body else "."),
+            hint="See the ComfyUI console for details." if status >= 500 else "",
+        )

@@ -1,0 +1,305 @@
+"""Following prompts to their end, even when the WebSocket drops or the server dies.
+
+The end of a job is `executing` with `node: null` for its prompt_id; the outcome is then read
+from `/history/{id}`. Because WebSocket events are lost while disconnected, a poller thread also
+checks `/queue` and `/history` every few seconds (and at once after a reconnect): a finished job
+gets its outcome from history, a queued or running one is left alone, and one that is in
+neither is "lost". A server that stops answering for `unreachable_timeout` seconds loses its
+jobs too, so no job is ever left "running" forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from wan22_gui.core.comfy.events import (
+    ConnectionLost, Executed, Executing, ExecutionError, ExecutionInterrupted, ExecutionStart,
+    ExecutionSuccess, PreviewImage, Reconnected, TextOutput, event_prompt_id,
+)
+from wan22_gui.core.comfy.problems import describe_execution_error
+from wan22_gui.core.comfy.types import HistoryEntry, OutputFile, output_files_of
+from wan22_gui.core.errors import Wan22Error
+from wan22_gui.core.signals import Signal
+
+log = logging.getLogger("wan22.comfy")
+
+_TERMINAL = (ExecutionSuccess, ExecutionError, ExecutionInterrupted)
+_STATUS_OF_EVENT = {ExecutionSuccess: "success", ExecutionError: "error",
+                    ExecutionInterrupted: "interrupted"}
+_MISSES_BEFORE_LOST = 2  # consecutive polls that find the job nowhere
+
+
+class WaitTimeout(Wan22Error, TimeoutError):
+    """`JobHandle.wait` ran out of time; the job may still be running."""
+
+
+@dataclass(frozen=True)
+class PromptOutcome:
+    """How a prompt ended.
+
+    `status` is "success", "error", "interrupted" or "lost"; `message` explains anything but
+    success in words a user understands; `outputs` come from history, or from the `executed`
+    events when history could not be read.
+    """
+
+    prompt_id: str
+    status: str
+    history: HistoryEntry | None = None
+    error: ExecutionError | None = None
+    message: str = ""
+    outputs: tuple[OutputFile, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+
+class JobHandle:
+    """One watched prompt.
+
+    Signals:
+        events(event): this job's WebSocket events (plus ConnectionLost/Reconnected), emitted
+            on the reader thread.
+        finished(PromptOutcome): once, on the thread that found the end.
+    """
+
+    def __init__(self, prompt_id: str) -> None:
+        self.prompt_id = prompt_id
+        self.events = Signal(f"job[{prompt_id}].events")
+        self.finished = Signal(f"job[{prompt_id}].finished")
+        self.watched_since = time.monotonic()
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._outcome: PromptOutcome | None = None
+        self._terminal: Any = None
+        self._executed: list[OutputFile] = []
+        self.end_seen = False
+        self.confirmed = False  # seen in the queue or in an event: it exists on the server
+        self.misses = 0
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def outcome(self) -> PromptOutcome | None:
+        return self._outcome
+
+    def wait(self, timeout: float | None) -> PromptOutcome:
+        """Block until the job ends; raise WaitTimeout after `timeout` seconds."""
+        if not self._done.wait(timeout):
+            raise WaitTimeout(
+                f"Prompt {self.prompt_id} has not finished after {timeout:g} s.",
+                hint="ComfyUI may still be working on it; check its console or interrupt it.",
+            )
+        assert self._outcome is not None
+        return self._outcome
+
+    def _record(self, event: Any) -> None:
+        with self._lock:
+            self.confirmed = True
+            if isinstance(event, _TERMINAL):
+                self._terminal = event
+            elif isinstance(event, Executed):
+                self._executed.extend(output_files_of(event.output))
+            elif isinstance(event, Executing) and event.is_end:
+                self.end_seen = True
+
+    def _finish(self, outcome: PromptOutcome) -> bool:
+        with self._lock:
+            if self._outcome is not None:
+                return False
+            self._outcome = outcome
+        self._done.set()
+        self.finished.emit(outcome)
+        return True
+
+
+class PromptWatcher:
+    """Routes a stream's events to watched jobs and decides how each job ended."""
+
+    def __init__(self, client: Any, stream: Any, *, poll_interval: float = 3.0,
+                 unreachable_timeout: float = 60.0, confirm_grace: float = 15.0) -> None:
+        self._client = client
+        self._stream = stream
+        self._poll_interval = poll_interval
+        self._unreachable_timeout = unreachable_timeout
+        self._confirm_grace = confirm_grace
+        self._lock = threading.Lock()
+        self._jobs: dict[str, JobHandle] = {}
+        self._running: str | None = None  # prompt the server is executing, as far as we know
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unreachable_since: float | None = None
+        stream.events.connect(self._on_event)
+
+    def watch(self, prompt_id: str) -> JobHandle:
+        """Start following `prompt_id` (call it before queueing, so no event is missed)."""
+        with self._lock:
+            handle = self._jobs.get(prompt_id)
+            if handle is None:
+                handle = self._jobs[prompt_id] = JobHandle(prompt_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._poll_loop, name="comfy-watcher",
+                                                daemon=True)
+                self._thread.start()
+        return handle
+
+    def forget(self, prompt_id: str) -> None:
+        """Stop following a prompt (e.g. queueing it failed)."""
+        with self._lock:
+            self._jobs.pop(prompt_id, None)
+
+    def check_now(self) -> None:
+        """Ask the poller to look at /queue and /history right away."""
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._stream.events.disconnect(self._on_event)
+        self._closed.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _active(self) -> list[JobHandle]:
+        with self._lock:
+            return [h for h in self._jobs.values() if not h.done]
+
+    # --- events (reader thread) ------------------------------------------------------------
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, (ConnectionLost, Reconnected)):
+            for handle in self._active():
+                handle.events.emit(event)
+            if isinstance(event, Reconnected):
+                self._wake.set()
+            return
+        handle = self._handle_for(event)
+        if handle is None:
+            return
+        handle._record(event)
+        handle.events.emit(event)
+        if handle.end_seen:
+            self._wake.set()
+
+    def _handle_for(self, event: Any) -> JobHandle | None:
+        prompt_id = event_prompt_id(event)
+        if isinstance(event, (ExecutionStart, Executing)) and prompt_id:
+            self._running = None if getattr(event, "is_end", False) else prompt_id
+        elif prompt_id is None and isinstance(event, (Executing, PreviewImage, TextOutput)):
+            prompt_id = self._running  # reconnect quirk / legacy previews carry no prompt_id
+            if prompt_id is None and isinstance(event, Executing):
+                self._wake.set()  # ask /queue which job is running
+        if prompt_id is None:
+            return None
+        with self._lock:
+            return self._jobs.get(prompt_id)
+
+    # --- poller thread ------------------------------------------------------------------------
+
+    def _poll_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._closed.is_set():
+                break
+            jobs = self._active()
+            if jobs:
+                try:
+                    self._check(jobs)
+                except Exception:  # the safety net itself must never die
+                    log.exception("checking watched prompts failed")
+
+    def _check(self, jobs: list[JobHandle]) -> None:
+        try:
+            queue = self._client.get_queue()
+        except Wan22Error as exc:
+            self._server_silent(jobs, exc)
+            return
+        self._unreachable_since = None
+        if queue.running and self._running is None:
+            self._running = queue.running[0].prompt_id
+        for handle in jobs:
+            if queue.contains(handle.prompt_id) and not handle.end_seen:
+                handle.confirmed, handle.misses = True, 0
+                continue
+            try:
+                entry = self._client.history(handle.prompt_id)
+            except Wan22Error as exc:
+                self._server_silent([handle], exc)
+                continue
+            if entry is not None:
+                self._resolve(handle, entry)
+            else:
+                self._missing(handle)
+
+    def _missing(self, handle: JobHandle) -> None:
+        """Neither queued, running nor in history."""
+        in_grace = not handle.confirmed and \
+            time.monotonic() - handle.watched_since < self._confirm_grace
+        if in_grace:
+            return
+        handle.misses += 1
+        if handle.misses < _MISSES_BEFORE_LOST:
+            return
+        if handle.end_seen and handle._terminal is not None:
+            self._resolve(handle, None)  # it ended, but the server kept no history for it
+        else:
+            self._lose(handle, f"ComfyUI at {self._client.base_url} no longer knows prompt "
+                               f"{handle.prompt_id}: it is not queued, not running and not in "
+                               f"its history. The server was probably restarted, or the job "
+                               f"was removed from its queue.")
+
+    def _server_silent(self, jobs: list[JobHandle], exc: Wan22Error) -> None:
+        now = time.monotonic()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        silent_for = now - self._unreachable_since
+        if silent_for < self._unreachable_timeout:
+            log.info("cannot check prompts yet: %s", exc)
+            return
+        for handle in jobs:
+            if handle.end_seen and handle._terminal is not None:
+                self._resolve(handle, None)
+            else:
+                self._lose(handle, f"ComfyUI at {self._client.base_url} stopped answering "
+                                   f"while prompt {handle.prompt_id} was in its queue "
+                                   f"({exc}). It may have crashed; check the Server panel.")
+
+    def _resolve(self, handle: JobHandle, entry: HistoryEntry | None) -> None:
+        status, error = _status_and_error(entry, handle._terminal)
+        outputs = tuple(entry.output_files) if entry is not None else tuple(handle._executed)
+        if status == "error":
+            message = describe_execution_error(error) if error else \
+                "ComfyUI reports that the job failed, without an error message."
+        elif status == "interrupted":
+            message = "The job was interrupted before it finished."
+        else:
+            message = ""
+        handle._finish(PromptOutcome(handle.prompt_id, status, entry, error, message, outputs))
+
+    def _lose(self, handle: JobHandle, message: str) -> None:
+        log.warning("prompt %s lost: %s", handle.prompt_id, message)
+        handle._finish(PromptOutcome(handle.prompt_id, "lost", None, None, message,
+                                     tuple(handle._executed)))
+
+
+def _status_and_error(entry: HistoryEntry | None,
+                      terminal: Any) -> tuple[str, ExecutionError | None]:
+    """The outcome from history when we have it, else from the last terminal event."""
+    event_error = terminal if isinstance(terminal, ExecutionError) else None
+    if entry is None:
+        return _STATUS_OF_EVENT.get(type(terminal), "error"), event_error
+    if entry.interrupted:
+        return "interrupted", None
+    if entry.error is not None or entry.status_str == "error":
+        return "error", entry.error or event_error
+    if entry.status_str == "success" or entry.completed:
+        return "success", None
+    return _STATUS_OF_EVENT.get(type(terminal), "error"), event_error
