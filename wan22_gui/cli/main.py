@@ -30,6 +30,7 @@ COMMANDS = {
     "presets": "presets",
     "history": "history",
     "export-script": "export_script",
+    "workflow": "workflow",
 }
 
 EXIT_USAGE = 2
