@@ -54,3 +54,18 @@ def test_imported_subgraph_workflow_is_accepted(standin_with_models):
 def test_ui_template_converts_the_same_with_the_full_recorded_object_info(comfy_object_info):
     imported = import_workflow(load(UI_TEMPLATE), comfy_object_info)
     assert graph_diff(imported.graph, load(API_LORA)) == []
+
+
+def test_sage_attention_graph_needs_kjnodes_and_says_so(standin_with_models):
+    url = standin_with_models.url
+    graph = build_wan_i2v(JobSpec(image="x", sage_attention=True), TEMPLATE_IMAGE).graph
+    info = requests.get(f"{url}/object_info", timeout=10).json()
+    problems = validate(graph, info)
+    assert {p.node_id for p in problems} == {"116", "117"}
+    assert "ComfyUI-KJNodes" in problems[0].fix
+    assert _post(url, graph).status_code == 400
+    standin_with_models.extra_nodes.add("PathchSageAttentionKJ")
+    info = requests.get(f"{url}/object_info", timeout=10).json()
+    assert validate(graph, info) == []
+    reply = _post(url, graph)
+    assert reply.status_code == 200 and reply.json()["node_errors"] == {}
