@@ -70,3 +70,14 @@ def test_rows_with_missing_or_broken_fields_are_skipped():
     broken = {"status": "succeeded", "params": {"width": "x"}, "timings": {}}
     rows = [broken, {"status": "succeeded"}, _row(640, 640, 81), _row(640, 640, 49)]
     assert estimate(rows, 640, 640, 81).runs == 2
+
+
+def test_noisy_runs_never_predict_less_time_for_a_larger_job():
+    sizes = [(480, 480, 25), (640, 640, 49), (832, 480, 81), (640, 640, 81), (832, 832, 81)]
+    rows = [_row(w, h, n) for w, h, n in sizes]
+    # Make the biggest run oddly fast, as a warm cache or a lucky run might.
+    rows[-1]["timings"]["high_noise"] *= 0.6
+    rows[-1]["timings"]["low_noise"] *= 0.6
+    small = estimate(rows, 832, 832, 81).seconds
+    larger = estimate(rows, 896, 896, 81).seconds
+    assert larger > small > 0

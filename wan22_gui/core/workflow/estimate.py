@@ -145,7 +145,8 @@ def _fit_predict(points: Sequence[tuple[float, float]], x: float) -> float:
     design = np.vander(xs / scale, degree + 1)
     coef, *_ = np.linalg.lstsq(design, ys, rcond=None)
     value = float(np.polyval(coef, x / scale))
-    if degree == 2 and value <= 0:
+    # Attention makes cost grow faster than linearly, never slower: a bent-down fit is noise.
+    if degree == 2 and (coef[0] < 0 or value <= 0):
         coef, *_ = np.linalg.lstsq(np.vander(xs / scale, 2), ys, rcond=None)
         value = float(np.polyval(coef, x / scale))
     return max(value, 0.0)
