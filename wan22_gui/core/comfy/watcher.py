@@ -217,27 +217,32 @@ class PromptWatcher:
                     log.exception("checking watched prompts failed")
 
     def _check(self, jobs: list[JobHandle]) -> None:
-        try:
-            queue = self._client.get_queue()
-        except Wan22Error as exc:
-            self._server_silent(jobs, exc)
-            return
-        self._unreachable_since = None
-        if queue.running and self._running is None:
+        """One look at /queue, then /history for each job not (or no longer) in it.
+
+        The queue is read first: a job that left it is already in history, so "in neither"
+        really means lost. Without a queue answer, history can still show a job finished.
+        """
+        queue, error = _ask(self._client.get_queue)
+        answered = queue is not None
+        if queue is not None and queue.running and self._running is None:
             self._running = queue.running[0].prompt_id
         for handle in jobs:
-            if queue.contains(handle.prompt_id) and not handle.end_seen:
+            if queue is not None and not handle.end_seen and queue.contains(handle.prompt_id):
                 handle.confirmed, handle.misses = True, 0
                 continue
-            try:
-                entry = self._client.history(handle.prompt_id)
-            except Wan22Error as exc:
-                self._server_silent([handle], exc)
+            entry, history_error = _ask(lambda: self._client.history(handle.prompt_id))
+            if history_error is not None:
+                error = history_error
                 continue
+            answered = True
             if entry is not None:
                 self._resolve(handle, entry)
-            else:
+            elif queue is not None or handle.end_seen:
                 self._missing(handle)
+        if answered:
+            self._unreachable_since = None
+        elif error is not None:
+            self._server_silent(jobs, error)
 
     def _missing(self, handle: JobHandle) -> None:
         """Neither queued, running nor in history."""
@@ -264,7 +269,7 @@ class PromptWatcher:
         if silent_for < self._unreachable_timeout:
             log.info("cannot check prompts yet: %s", exc)
             return
-        for handle in jobs:
+        for handle in (h for h in jobs if not h.done):
             if handle.end_seen and handle._terminal is not None:
                 self._resolve(handle, None)
             else:
@@ -282,12 +287,28 @@ class PromptWatcher:
             message = "The job was interrupted before it finished."
         else:
             message = ""
-        handle._finish(PromptOutcome(handle.prompt_id, status, entry, error, message, outputs))
+        self._finish(handle, PromptOutcome(handle.prompt_id, status, entry, error, message,
+                                           outputs))
 
     def _lose(self, handle: JobHandle, message: str) -> None:
         log.warning("prompt %s lost: %s", handle.prompt_id, message)
-        handle._finish(PromptOutcome(handle.prompt_id, "lost", None, None, message,
-                                     tuple(handle._executed)))
+        self._finish(handle, PromptOutcome(handle.prompt_id, "lost", None, None, message,
+                                           tuple(handle._executed)))
+
+    def _finish(self, handle: JobHandle, outcome: PromptOutcome) -> None:
+        """Hand the outcome to the job and stop following it (a later watch starts afresh)."""
+        with self._lock:
+            if self._jobs.get(handle.prompt_id) is handle:
+                del self._jobs[handle.prompt_id]
+        handle._finish(outcome)
+
+
+def _ask(call: Any) -> tuple[Any, Wan22Error | None]:
+    """(answer, None) or (None, the error that says why the server did not answer)."""
+    try:
+        return call(), None
+    except Wan22Error as exc:
+        return None, exc
 
 
 def _status_and_error(entry: HistoryEntry | None,
