@@ -21,16 +21,18 @@ class TestScene:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, width: int, height: int, *, speed: float = 1.0, seed: int = 7) -> None:
+    def __init__(self, width: int, height: int, *, speed: float = 1.0, seed: int = 7,
+                 grain: int = 8) -> None:
         import cv2
         import numpy as np
 
         self.width, self.height, self.speed = width, height, speed
         rng = np.random.default_rng(seed)
         pad = max(width, height) // 2
-        noise = rng.integers(0, 256, ((height + 2 * pad) // 8 + 1, (width + 2 * pad) // 8 + 1, 3), np.uint8)
+        cells = ((height + 2 * pad) // grain + 1, (width + 2 * pad) // grain + 1, 3)
+        noise = rng.integers(0, 256, cells, np.uint8)
         texture = cv2.resize(noise, (width + 2 * pad, height + 2 * pad), interpolation=cv2.INTER_CUBIC)
-        self._texture = cv2.GaussianBlur(texture, (0, 0), 2.0)
+        self._texture = cv2.GaussianBlur(texture, (0, 0), max(2.0, grain / 4))
         self._pad = pad
 
     def frame(self, t: float) -> "np.ndarray":
@@ -55,9 +57,11 @@ class TestScene:
 
 
 def write_test_clip(path: Path, *, frames: int, fps: float, size: tuple[int, int],
-                    speed: float = 1.0) -> Path:
-    """Write `frames` frames of the test scene (one scene step per frame) to `path`."""
-    scene = TestScene(size[0], size[1], speed=speed)
+                    speed: float = 1.0, grain: int = 8) -> Path:
+    """Write `frames` frames of the test scene (one scene step per frame) to `path`.
+
+    `grain` is the size in pixels of the background's texture (large = smooth)."""
+    scene = TestScene(size[0], size[1], speed=speed, grain=grain)
     with ClipWriter(Path(path), fps, size) as out:
         for i in range(frames):
             out.write(scene.frame(i))

@@ -1,0 +1,90 @@
+"""`wan22 interpolate`: make a ×2/×3/×4 version of a clip, recorded in the history.
+
+    wan22 interpolate clip.mp4                       # built-in optical flow, no ComfyUI needed
+    wan22 interpolate clip.mp4 --method rife -m 2    # RIFE in the ComfyUI at --server
+    wan22 interpolate --job 20250101-120000-ab12cd34 --method film
+    wan22 interpolate clip.mp4 --compare side.mp4    # also export source | result side by side
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wan22_gui.core.errors import InputError
+
+HELP = "interpolate a clip ×2/×3/×4 (built-in optical flow, or RIFE/FILM in ComfyUI)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("clip", nargs="?", type=Path, help="the video to interpolate")
+    parser.add_argument("--job", help="interpolate the output of this history job instead")
+    parser.add_argument("--method", choices=("builtin", "rife", "film"), default="builtin",
+                        help="builtin (optical flow, any machine), rife or film (in ComfyUI)")
+    parser.add_argument("-m", "--multiplier", type=int, default=2, choices=(2, 3, 4),
+                        help="frames ×m: (n-1)·m+1 frames at fps·m (default 2)")
+    parser.add_argument("--model", help="RIFE checkpoint or model file to use (ComfyUI only)")
+    parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for the built-in engine (default: one per core)")
+    parser.add_argument("--compare", type=Path, metavar="MP4",
+                        help="also export the source and the result side by side to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.core.interpolation.comfy_run import open_session
+    from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
+
+    core = AppCore.create()
+    try:
+        source, parent = _source(core.history, args)
+        url = args.server or core.settings.get("server.url")
+        runner = InterpolationRunner(core.history, core.paths.output_dir,
+                                     comfy=lambda: open_session(url), workers=args.workers)
+        result = runner.run(
+            InterpolationRequest(source, args.method, args.multiplier, parent, args.model),
+            progress=_print_progress if sys.stderr.isatty() else None,
+        )
+        print(f"{result.label}: {result.output}")
+        print(f"  {result.frame_count} frames at {result.fps:g} fps, "
+              f"interpolation took {result.seconds:.1f} s (job {result.job_id})")
+        if args.compare:
+            _export(source, result, args.compare)
+        return 0
+    finally:
+        core.close()
+
+
+def _source(history, args) -> tuple[Path, str | None]:
+    """The clip and its parent job: from --job, or the job whose output the clip is."""
+    if args.job:
+        record = history.get(args.job)
+        if record is None or not record.outputs:
+            raise InputError(f"History has no job {args.job} with an output.",
+                             "List jobs with `wan22 history`.")
+        return Path(record.outputs[0]), record.job_id
+    if args.clip is None:
+        raise InputError("Name a clip or a --job to interpolate.")
+    clip = args.clip.resolve()
+    for record in history.list(include_deleted=True):
+        if str(clip) in record.outputs and record.kind == "generate":
+            return clip, record.job_id
+    return clip, None
+
+
+def _export(source: Path, result, dest: Path) -> None:
+    from wan22_gui.core.video.export import ExportClip, export_compare
+    from wan22_gui.core.video.reader import probe
+
+    info = probe(source)
+    clips = [ExportClip(source, f"Source · {info.fps:g} fps · {info.frame_count} frames"),
+             ExportClip(result.output, f"{result.label} · {result.fps:g} fps · "
+                                       f"{result.frame_count} frames · {result.seconds:.1f} s")]
+    print(f"compare: {export_compare(clips, dest)}")
+
+
+def _print_progress(done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    print(f"\r  {done}/{total} pairs", end=end, file=sys.stderr, flush=True)
