@@ -63,6 +63,13 @@ _VHS_VIDEO_EXTENSIONS = ("webm", "mp4", "mkv", "gif", "mov")
 _TAESD = (("taesd", "taesd_"), ("taesdxl", "taesdxl_"), ("taesd3", "taesd3_"), ("taef1", "taef1_"))
 
 
+def model_folder_for(cls: str, input_name: str) -> str | None:
+    """The model folder a loader input lists (VAELoader's vae_name -> "vae"), if any."""
+    if (cls, input_name) == ("VAELoader", "vae_name"):
+        return "vae"
+    return _MODEL_COMBOS.get((cls, input_name))
+
+
 def _harness_nodes() -> dict[str, dict]:
     """The two test-only nodes the recordings used (transcripts 06, 07, 09, 13)."""
     def node(name: str, required: dict, output: list, output_node: bool) -> dict:

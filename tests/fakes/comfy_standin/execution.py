@@ -16,6 +16,7 @@ from typing import Any, Callable
 from . import hub as hub_mod
 from .nodes_impl import NodeError, Interrupted, Stopped, NodeRun, run_node
 from .scheduler import ExecutionOrder, cache_keys, is_link
+from .validation import full_type_name
 
 TRACEBACK_HEAD = [
     '  File "ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, '
@@ -219,7 +220,12 @@ class _Job:
         except Interrupted:
             self.s.console("Processing interrupted")
             return "interrupted", {}
+        except Stopped:
+            raise
         except NodeError as error:
+            return "error", self._error_details(error, class_type, inputs)
+        except Exception as ex:  # noqa: BLE001 - any node exception becomes execution_error
+            error = NodeError(full_type_name(type(ex)), str(ex), source_line=repr(ex))
             return "error", self._error_details(error, class_type, inputs)
         if ui:
             cache.ui[key] = {"meta": {"node_id": node_id, "display_node": node_id,

@@ -34,6 +34,8 @@ class Faults:
         node_seconds: time for a node that reports no progress (loaders, encoders, VAE decode).
         node_seconds_by_class: per-class override of node_seconds, e.g. {"UNETLoader": 0.5}.
         preview: samplers send a JPEG preview per step (like --preview-method auto).
+        fail_empty_model_files: loaders fail on 0-byte model files like the real server
+            ("header too small", transcript 12); off by default so dummy files run.
         sage_missing: PathchSageAttentionKJ with a mode other than "disabled" fails like a
             server without the sageattention package.
     """
@@ -53,6 +55,7 @@ class Faults:
     node_seconds: float = 0.005
     node_seconds_by_class: dict[str, float] = field(default_factory=dict)
     preview: bool = False
+    fail_empty_model_files: bool = False
     sage_missing: bool = False
 
     def update(self, **changes: Any) -> None:

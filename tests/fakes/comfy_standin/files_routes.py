@@ -68,9 +68,11 @@ class FileApi:
         kind = post.get("type") or "input"
         folder = self.server.folders.by_type(kind)
         if folder is None:  # the real server fails with an UnboundLocalError -> 500
-            raise web.HTTPInternalServerError()
-        if not isinstance(image, web.FileField) or not image.filename:
+            raise UnboundLocalError("cannot access local variable 'type_dir'")
+        if not image:
             return web.Response(status=400)
+        if not isinstance(image, web.FileField):  # a part without filename: real code -> 500
+            raise AttributeError("'str' object has no attribute 'file'")
         upload_dir = str(folder)
         subfolder = post.get("subfolder", "")
         target_dir = os.path.join(upload_dir, os.path.normpath(subfolder))

@@ -113,6 +113,14 @@ class Folders:
                     found.add(rel.replace(os.sep, "/"))
         return sorted(found)
 
+    def model_path(self, folder: str, name: str) -> Path | None:
+        """Where a listed model file lives (first match over the folder's search paths)."""
+        for sub in MODEL_FOLDERS.get(folder, ((), None))[0]:
+            path = self.models / sub / name
+            if path.is_file():
+                return path
+        return None
+
     def input_files(self, content_types: tuple[str, ...] | None = None,
                     extensions: tuple[str, ...] | None = None) -> list[str]:
         """Sorted top-level files of input/, filtered by MIME family or by extension."""

@@ -12,6 +12,7 @@ import string
 import time
 from typing import Any, Callable
 
+from .catalog import model_folder_for
 from .media import (Frames, Latent, Opaque, Video, encode_preview, image_size, interpolated_count,
                     next_save_path, probe_video, wan_decoded_frames, write_png)
 from .writers import write_video
@@ -147,6 +148,16 @@ def _make_output(run: NodeRun, kind: Any) -> Any:
 @node("UNETLoader", "CLIPLoader", "VAELoader", "LoraLoaderModelOnly", "CLIPVisionLoader",
       "CheckpointLoaderSimple", "LoraLoader", "DualCLIPLoader", "UpscaleModelLoader")
 def _loader(run: NodeRun) -> tuple[tuple, dict | None]:
+    if run.faults.fail_empty_model_files:
+        for name, value in run.inputs.items():
+            folder = model_folder_for(run.class_type, name)
+            path = run.folders.model_path(folder, str(value)) if folder else None
+            if path is not None and path.stat().st_size == 0:
+                raise NodeError("safetensors._safetensors_rust.SafetensorError",
+                                "Error while deserializing header: header too small",
+                                function="load_torch_file", module_file="comfy/utils.py", line=59,
+                                source_line='with safetensors.safe_open(ckpt, framework="pt", '
+                                            'device=device.type) as f:')
     run.sleep(run.faults.seconds_for(run.class_type))
     label = next((v for v in run.inputs.values() if isinstance(v, str)), "")
     return tuple(Opaque(kind, label) for kind in run.job.s.catalog.output_types(run.class_type)), None
@@ -168,7 +179,7 @@ def _load_image(run: NodeRun) -> tuple[tuple, dict | None]:
     try:
         width, height = image_size(path)
     except Exception as ex:  # noqa: BLE001 - reported like PIL would
-        raise NodeError("PIL.UnidentifiedImageError", f"cannot identify image file '{path.name}'",
+        raise NodeError("PIL.UnidentifiedImageError", f"cannot identify image file '{path}'",
                         function="load_image", source_line="img = node_helpers.pillow(Image.open, image_path)") from ex
     run.sleep(run.faults.seconds_for(run.class_type))
     return (Frames(width, height, 1, str(path)), Opaque("MASK")), None
@@ -387,5 +398,6 @@ def _save_image(run: NodeRun) -> tuple[tuple, dict | None]:
 def _save_ws(run: NodeRun) -> tuple[tuple, dict | None]:
     frames: Frames = run.get("images")
     for index in range(frames.count):
+        run.sleep(run.faults.seconds_for(run.class_type))  # encoding one full-size PNG
         run.progress(index, frames.count, ("PNG", encode_preview(frames, index, "PNG")))
     return (), None

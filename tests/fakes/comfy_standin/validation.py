@@ -92,7 +92,9 @@ class _Validator:
         if custom is not None and custom[0] in inputs:
             name, template = custom
             value = inputs[name]
-            if not isinstance(value, list) and not self.folders.exists_annotated(str(value)):
+            if not isinstance(value, str):  # the real check calls name.endswith(...)
+                raise AttributeError(f"'{type(value).__name__}' object has no attribute 'endswith'")
+            if not self.folders.exists_annotated(value):
                 errors.append(_error("custom_validation_failed", "Custom validation failed for node",
                                      f"{name} - {template.format(value)}", input_name=name))
         result = (not errors and valid, errors, unique_id)
