@@ -43,8 +43,16 @@ class AppCore:
 
         return GpuSampler(self.nvml)
 
+    @functools.cached_property
+    def jobs(self):  # -> wan22_gui.core.jobs.queue.JobQueue (the GUI calls start())
+        from wan22_gui.core.jobs.queue import JobQueue
+
+        return JobQueue.for_core(self)
+
     def close(self) -> None:
         """Release services in order (called by the GUI on quit and by the CLI at exit)."""
+        if "jobs" in self.__dict__:
+            self.jobs.close()
         if "sampler" in self.__dict__:
             self.sampler.stop()
         if "nvml" in self.__dict__:

@@ -1,0 +1,419 @@
+"""The app's own job queue: several jobs, reordered and edited while they wait, kept on disk.
+
+ComfyUI's queue is in memory and cannot be edited; ours is the pending rows of the history
+database, so it survives a restart. One worker thread sends the first pending job to the server
+in use (`connection.url`), follows it with the `JobRunner`, then takes the next. A job that
+could not reach the server goes back to the front of the queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from wan22_gui.core.connection import ServerConnection
+from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.history import ACTIVE_STATUSES, HistoryStore, JobRecord, new_job_id
+from wan22_gui.core.jobs import failures
+from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
+from wan22_gui.core.jobs.session import ServerSession
+from wan22_gui.core.settings import Settings
+from wan22_gui.core.signals import Signal
+from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
+from wan22_gui.core.workflow.spec import JobSpec
+
+log = logging.getLogger("wan22.jobs")
+
+RETRY_AFTER_S = 10.0  # a server that refused the connection is tried again after this
+SessionFactory = Callable[[str], ServerSession]
+
+
+class JobQueue:
+    """The persistent queue and its worker. All methods are thread-safe and quick (no HTTP),
+    except `close`, which waits for the worker.
+
+    Signals (emitted on the worker, event or caller thread):
+        phase(PhaseEvent), progress(job_id, phase, step, total, eta_s): from the runner.
+        job_changed(JobRecord): a job's row changed (status, timings, error, ...).
+        queue_changed(): jobs were added, removed, reordered, started or finished.
+        message(str): something the user should know ("no server connected", ...); "" clears it.
+        finished(JobResult): a job ended.
+    """
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        connection: ServerConnection,
+        output_dir: Path,
+        *,
+        session_factory: SessionFactory | None = None,
+        metrics_fn: MetricsFn | None = None,
+        log_tail_fn: LogTailFn | None = None,
+        preset_fn: Callable[[], str | None] | None = None,
+        name_pattern_fn: Callable[[], str] | None = None,
+        times: FollowTimes = FollowTimes(),
+    ) -> None:
+        self.history = history
+        self.connection = connection
+        self.output_dir = Path(output_dir)
+        self._session_factory = session_factory or (lambda url: ServerSession(url).open())
+        self._metrics_fn = metrics_fn
+        self._log_tail_fn = log_tail_fn
+        self._preset_fn = preset_fn or (lambda: None)
+        self._name_pattern_fn = name_pattern_fn or (lambda: DEFAULT_PATTERN)
+        self._times = times
+        self.phase = Signal("jobs.phase")
+        self.progress = Signal("jobs.progress")
+        self.job_changed = Signal("jobs.job_changed")
+        self.queue_changed = Signal("jobs.queue_changed")
+        self.message = Signal("jobs.message")
+        self.finished = Signal("jobs.finished")
+        self._cond = threading.Condition()
+        self._stop = False
+        self._paused = False
+        self._current: str | None = None
+        self._runner: JobRunner | None = None
+        self._session: ServerSession | None = None
+        self._recovered_for: str | None = None
+        self._retry_at = 0.0
+        self._last_message = ""
+        self._thread: threading.Thread | None = None
+        history.changed.connect(self._on_history_changed)
+        connection.changed.connect(self._on_connection_changed)
+
+    @classmethod
+    def for_core(cls, core: Any) -> "JobQueue":
+        """The queue of an AppCore, wired to the launcher and telemetry when they exist."""
+        from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
+        from wan22_gui.core.jobs.session import stable_client_id
+
+        settings: Settings = core.settings
+        client_id = stable_client_id(settings)
+        return cls(
+            core.history, core.connection, core.paths.output_dir,
+            session_factory=lambda url: ServerSession(url, client_id=client_id).open(),
+            metrics_fn=_metrics_fn(core), log_tail_fn=_log_tail_fn(core),
+            preset_fn=lambda: _preset_name(core),
+            name_pattern_fn=lambda: str(settings.get(NAME_PATTERN_KEY) or DEFAULT_PATTERN),
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker (idempotent). Jobs left running by a crash are recovered first."""
+        with self._cond:
+            if self._thread is not None:
+                return
+            self._stop = False
+            self._thread = threading.Thread(target=self._work, name="wan22-jobs", daemon=True)
+            self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker. A job running on the server keeps running there; it is picked up
+        from the server's history on the next start."""
+        with self._cond:
+            self._stop = True
+            runner = self._runner
+            self._cond.notify_all()
+        if runner is not None:
+            runner.detach_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+        self._close_session()
+        self.history.changed.disconnect(self._on_history_changed)
+        self.connection.changed.disconnect(self._on_connection_changed)
+
+    # -- the queue ----------------------------------------------------------------------------
+
+    def add(self, spec: JobSpec, *, label: str | None = None) -> JobRecord:
+        """Queue a job at the end. Raises InputError for settings that cannot run."""
+        _check_spec(spec)
+        record = JobRecord(job_id=new_job_id(), params=spec.to_dict(), status="pending",
+                           source_image=spec.image or None, label=label,
+                           queue_pos=self.history.next_queue_pos())
+        self.history.add(record)
+        self._changed()
+        return record
+
+    def pending(self) -> list[JobRecord]:
+        """Waiting jobs, first to run first."""
+        return self.history.pending_queue()
+
+    @property
+    def current_job_id(self) -> str | None:
+        with self._cond:
+            return self._current
+
+    def edit(self, job_id: str, spec: JobSpec) -> JobRecord:
+        """Change a waiting job's settings. Raises InputError once it has started."""
+        _check_spec(spec)
+        with self._cond:
+            self._pending_record(job_id)
+            self.history.update(job_id, params=spec.to_dict(), source_image=spec.image or None)
+        self._changed()
+        return self.history.get(job_id)  # type: ignore[return-value]
+
+    def remove(self, job_id: str) -> None:
+        """Take a waiting job out of the queue (kept in history as cancelled, hidden)."""
+        with self._cond:
+            self._pending_record(job_id)
+            self.history.update(job_id, status="cancelled", queue_pos=None, deleted=True,
+                                finished_at=time.time())
+        self._changed()
+
+    def reorder(self, job_ids: list[str]) -> None:
+        """Set the run order of waiting jobs (ids not pending are ignored; missing ones
+        keep their relative order after the given ones)."""
+        with self._cond:
+            pending = [r.job_id for r in self.history.pending_queue()]
+            wanted = [j for j in job_ids if j in pending]
+            self.history.set_queue_order(wanted + [j for j in pending if j not in wanted])
+        self._changed()
+
+    def move(self, job_id: str, delta: int) -> None:
+        """Move a waiting job up (negative) or down (positive) in the queue."""
+        with self._cond:
+            ids = [r.job_id for r in self.history.pending_queue()]
+            if job_id not in ids:
+                return
+            i = ids.index(job_id)
+            j = max(0, min(len(ids) - 1, i + delta))
+            ids.insert(j, ids.pop(i))
+            self.history.set_queue_order(ids)
+        self._changed()
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job: a waiting one is removed, a running one is stopped on the server."""
+        with self._cond:
+            runner = self._runner if self._current == job_id else None
+        if runner is not None:
+            runner.cancel(job_id)
+        else:
+            self.remove(job_id)
+
+    @property
+    def paused(self) -> bool:
+        with self._cond:
+            return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause after the current job (it finishes; the next does not start) or resume."""
+        with self._cond:
+            self._paused = bool(paused)
+            self._cond.notify_all()
+        self._changed()
+
+    def requeue_with_fix(self, job_id: str) -> JobRecord:
+        """Queue a copy of a failed job with its error's fix applied (the original stays).
+
+        Raises:
+            InputError: the job is unknown, or its failure has no fix.
+        """
+        record = self.history.get(job_id)
+        if record is None:
+            raise InputError(f"Job {job_id} is not in the history.")
+        fix = (record.error or {}).get("fix")
+        if not fix:
+            raise InputError("This failure has no automatic fix.",
+                             "Change the settings in the form and queue the job again.")
+        spec = JobSpec.from_dict(failures.apply_fix(record.params, fix))
+        return self.add(spec, label=failures.fix_label(record.params, fix))
+
+    # -- worker -------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if self._stop:
+                    return
+                url = self.connection.url
+                job = self._take_next(url)
+                if job is None:
+                    self._cond.wait(1.0)
+                    continue
+            self._run_one(job, url)  # type: ignore[arg-type]
+
+    def _take_next(self, url: str | None) -> JobRecord | None:
+        """The next job to run, marked as taken; None when there is nothing to do now."""
+        pending = self.history.pending_queue()
+        orphans = url is not None and self._recovered_for != url and self._has_orphans(url)
+        if not pending and not orphans:
+            self._say("")
+            return None
+        if url is None:
+            self._say(f"No ComfyUI server is connected: {len(pending)} job(s) wait. "
+                      "Start or attach one in the ComfyUI panel.")
+            return None
+        if time.monotonic() < self._retry_at:
+            return None
+        if orphans:
+            return JobRecord(job_id="", status="running")  # marker: recover first
+        if self._paused:
+            self._say(f"Queue paused: {len(pending)} job(s) wait.")
+            return None
+        job = pending[0]
+        self._current = job.job_id
+        self.history.update(job.job_id, status="queued", queue_pos=None)
+        return job
+
+    def _has_orphans(self, url: str) -> bool:
+        if self.history.list(kind="generate", status=ACTIVE_STATUSES, limit=1):
+            return True
+        self._recovered_for = url
+        return False
+
+    def _run_one(self, job: JobRecord, url: str) -> None:
+        try:
+            runner = self._runner_for(url)
+        except Wan22Error as exc:
+            self._give_back(job, exc.user_text())
+            return
+        if not job.job_id:
+            self._recover(runner, url)
+            return
+        self._say("")
+        self._changed()
+        try:
+            result = runner.run(JobSpec.from_dict(job.params), job_id=job.job_id,
+                                label=job.label)
+        except InputError as exc:  # params unreadable: fail the job, never the worker
+            self.history.update(job.job_id, status="failed", finished_at=time.time(),
+                                error=failures.error_info(str(exc), exc.hint))
+            result = JobResult(job.job_id, "failed", error=str(exc), reason="input")
+        with self._cond:
+            self._current = None
+        if result.reason == "server_unavailable" and not result.submitted:
+            self._give_back(job, result.error or "ComfyUI did not answer.")
+            return
+        self._changed()
+        self.finished.emit(result)
+
+    def _give_back(self, job: JobRecord, why: str) -> None:
+        """Put a job that never reached the server back at the front of the queue."""
+        with self._cond:
+            self._current = None
+            self._retry_at = time.monotonic() + RETRY_AFTER_S
+            self._close_session()
+        if job.job_id:
+            self.history.update(job.job_id, status="pending", queue_pos=-1, error=None,
+                                started_at=None, finished_at=None)
+        self._say(f"Could not reach ComfyUI; the job waits and is tried again soon. {why}")
+        self._changed()
+
+    def _recover(self, runner: JobRunner, url: str) -> None:
+        """Finish the story of jobs the app lost track of (closed or crashed mid-job)."""
+        self._recovered_for = url
+        for record in self.history.list(kind="generate", status=ACTIVE_STATUSES):
+            if record.server_url and record.server_url.rstrip("/") != url.rstrip("/"):
+                self.history.update(record.job_id, status="failed", finished_at=time.time(),
+                                    error=failures.error_info(
+                                        f"The app closed while this job ran on "
+                                        f"{record.server_url}, which is not the server in use "
+                                        "now.", "Queue the job again."))
+                continue
+            result = runner.recover(record)
+            if result.status == "detached":
+                self._recovered_for = None  # server went away meanwhile: try again later
+                return
+            self.finished.emit(result)
+        self._changed()
+
+    def _runner_for(self, url: str) -> JobRunner:
+        if self._runner is not None and self._session is not None and self._session.url == url:
+            self._runner.preset = self._preset_fn()
+            self._runner.name_pattern = self._name_pattern_fn()
+            return self._runner
+        self._close_session()
+        session = self._session_factory(url)
+        runner = JobRunner(session.client, session.watcher, self.history, self.output_dir,
+                           preset=self._preset_fn(), metrics_fn=self._metrics_fn,
+                           log_tail_fn=self._log_tail_fn, name_pattern=self._name_pattern_fn(),
+                           times=self._times)
+        runner.phase.connect(self.phase.emit)
+        runner.progress.connect(self.progress.emit)
+        with self._cond:
+            self._session, self._runner = session, runner
+        return runner
+
+    def _close_session(self) -> None:
+        session, self._session, self._runner = self._session, None, None
+        if session is not None:
+            session.close()
+
+    # -- notifications ------------------------------------------------------------------------
+
+    def _pending_record(self, job_id: str) -> JobRecord:
+        record = self.history.get(job_id)
+        if record is None or record.status != "pending" or self._current == job_id:
+            raise InputError("This job has already started; it can no longer be changed.",
+                             "Cancel it, or queue a new job.")
+        return record
+
+    def _say(self, text: str) -> None:
+        if text != self._last_message:
+            self._last_message = text
+            self.message.emit(text)
+
+    def _changed(self) -> None:
+        self.queue_changed.emit()
+
+    def _on_history_changed(self, job_id: str) -> None:
+        record = self.history.get(job_id)
+        if record is not None:
+            self.job_changed.emit(record)
+
+    def _on_connection_changed(self, info: Any) -> None:
+        with self._cond:
+            self._retry_at = 0.0
+            self._cond.notify_all()
+
+
+def _check_spec(spec: JobSpec) -> None:
+    problems = spec.problems()
+    if not spec.image:
+        problems.insert(0, "No start image was chosen.")
+    if problems:
+        raise InputError(" ".join(problems), "Fix the settings and queue the job again.")
+
+
+def _metrics_fn(core: Any) -> MetricsFn | None:
+    def metrics(t0: float, t1: float, events: Any) -> dict:
+        sampler = core.__dict__.get("sampler")  # only if the GUI started one
+        if sampler is None or not getattr(sampler, "running", False):
+            return {}
+        from wan22_gui.core.telemetry.metrics import job_metrics
+
+        return job_metrics(sampler.snapshot(since_t=t0), t0, t1, events)
+
+    return metrics
+
+
+def _log_tail_fn(core: Any) -> LogTailFn:
+    def tail() -> list[str]:
+        server = core.__dict__.get("server")  # only when the launcher runs ComfyUI
+        process = getattr(server, "process", None)
+        try:
+            if process is not None:
+                return list(process.lines(40))
+            crash = getattr(server, "last_crash", None)
+            return list(getattr(crash, "last_lines", None) or [])[-40:]
+        except Exception:  # a log view must never break the job's record
+            return []
+
+    return tail
+
+
+def _preset_name(core: Any) -> str | None:
+    info = core.connection.info
+    if info is None or info.source != "launched":
+        return None  # an attached server's flags are not ours to name
+    server = core.__dict__.get("server")
+    plan = getattr(server, "plan", None)
+    preset = getattr(plan, "preset", None)
+    return getattr(preset, "name", None)

@@ -1,0 +1,380 @@
+"""Running one generation job against a ComfyUI server, from upload to files on disk.
+
+The runner is the only code that follows a job's life; the GUI queue, the CLI and the benchmark
+all call `run`, so timings and failures mean the same everywhere. It writes every step to the
+history as it goes, so a crash of the app or of ComfyUI never loses a job: the row says how far
+it got, and `recover` finishes the story on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from wan22_gui.core.comfy import events as ev
+from wan22_gui.core.errors import (
+    InputError, PromptRejected, ServerUnavailable, Wan22Error, WorkflowError,
+)
+from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
+from wan22_gui.core.images import load_image
+from wan22_gui.core.jobs import failures
+from wan22_gui.core.jobs import phases as ph
+from wan22_gui.core.jobs.follow import (
+    Ending, FollowState, FollowTimes, ending_from_history, follow,
+)
+from wan22_gui.core.jobs.phases import PhaseEvent
+from wan22_gui.core.jobs.timings import PhaseTracker
+from wan22_gui.core.settings import declare
+from wan22_gui.core.signals import Signal
+from wan22_gui.core.workflow import naming
+from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
+from wan22_gui.core.workflow.spec import JobSpec
+
+log = logging.getLogger("wan22.jobs")
+
+NAME_PATTERN_KEY = "generate.name_pattern"
+declare(NAME_PATTERN_KEY, naming.DEFAULT_PATTERN)
+
+BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
+MetricsFn = Callable[[float, float, Sequence[PhaseEvent]], dict]
+LogTailFn = Callable[[], Sequence[str]]
+
+# ComfyUI numbers its outputs "<prefix>_00001_.mp4"; the app's own files drop the counter
+# (downloads never overwrite, so a second run gets " (1)").
+_COUNTER = re.compile(r"_\d{5}_(?=\.[^.]+$)")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """How a job ended.
+
+    Attributes:
+        status: "succeeded", "failed", "interrupted", "cancelled", or "detached" (the app
+            stopped waiting; the record stays queued/running and is recovered next start).
+        error: one line for the user (None on success); the record's `error` has the rest.
+        reason: "" on success, else "input", "server_unavailable", "rejected", "oom",
+            "node_error", "crash", "lost", "download", "cancelled", "interrupted",
+            "detached" or "bug". `submitted` says whether ComfyUI accepted the prompt.
+    """
+
+    job_id: str
+    status: str
+    outputs: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    oom: bool = False
+    reason: str = ""
+    submitted: bool = False
+
+
+class JobRunner:
+    """Runs jobs on one server. `run` blocks: call it off the GUI thread.
+
+    Signals (emitted on the job thread or the event thread):
+        phase(PhaseEvent): a phase started or ended, or a mark.
+        progress(job_id, phase, step, total, eta_s | None): a sampler step.
+        finished(JobResult): a job ended (any way).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        watcher: Any,
+        history: HistoryStore,
+        output_dir: Path,
+        *,
+        preset: str | None = None,
+        metrics_fn: MetricsFn | None = None,
+        log_tail_fn: LogTailFn | None = None,
+        name_pattern: str = naming.DEFAULT_PATTERN,
+        times: FollowTimes = FollowTimes(),
+    ) -> None:
+        self.client = client
+        self.watcher = watcher
+        self.history = history
+        self.output_dir = Path(output_dir)
+        self.preset = preset
+        self.metrics_fn = metrics_fn
+        self.log_tail_fn = log_tail_fn
+        self.name_pattern = name_pattern
+        self.times = times
+        self.phase = Signal("jobs.phase")
+        self.progress = Signal("jobs.progress")
+        self.finished = Signal("jobs.finished")
+        self._lock = threading.Lock()
+        self._active: dict[str, FollowState] = {}
+
+    # -- public -----------------------------------------------------------------------------
+
+    def run(self, spec: JobSpec, *, job_id: str | None = None, build: BuildFn | None = None,
+            label: str | None = None) -> JobResult:
+        """Run one job to its end and record it; never raises for a job's own failure."""
+        job_id = self._ensure_record(spec, job_id, label)
+        state = FollowState()
+        with self._lock:
+            self._active[job_id] = state
+        tracker = PhaseTracker(job_id, self.phase.emit, self.progress.emit)
+        t0 = time.time()
+        self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
+                            server_url=self.client.base_url, preset=self.preset, queue_pos=None,
+                            error=None)
+        tracker.mark(ph.JOB_START)
+        try:
+            result = self._run(spec, job_id, build or build_wan_i2v, state, tracker)
+        except Exception as exc:  # a bug must still leave a readable record
+            log.exception("job %s failed unexpectedly", job_id)
+            result = self._fail(job_id, tracker, failures.error_info(
+                f"Unexpected error: {exc}", "This is a bug in the app; the log has details."),
+                "bug", submitted=bool(state.prompt_id))
+        finally:
+            with self._lock:
+                self._active.pop(job_id, None)
+        return self._finish(job_id, tracker, t0, result)
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a running job to stop: removed from the server's queue if it still waits,
+        interrupted (that prompt only) if it runs. Returns False if the job is not running here.
+        The job's `run` returns soon after with status "cancelled"."""
+        with self._lock:
+            state = self._active.get(job_id)
+        if state is None:
+            return False
+        state.cancel.set()
+        return True
+
+    def detach_all(self) -> None:
+        """Stop waiting for every job (the app is closing); ComfyUI keeps running them."""
+        with self._lock:
+            states = list(self._active.values())
+        for state in states:
+            state.detach.set()
+
+    def is_running(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._active
+
+    # -- one job ----------------------------------------------------------------------------
+
+    def _ensure_record(self, spec: JobSpec, job_id: str | None, label: str | None) -> str:
+        if job_id and self.history.get(job_id) is not None:
+            return job_id
+        record = JobRecord(job_id=job_id or new_job_id(), params=spec.to_dict(),
+                           source_image=spec.image or None, label=label)
+        self.history.add(record)
+        return record.job_id
+
+    def _run(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
+             tracker: PhaseTracker) -> JobResult:
+        try:
+            built, spec = self._prepare(spec, job_id, build, tracker)
+            if state.cancel.is_set():
+                return self._ended(job_id, tracker, spec, Ending("cancelled"))
+            handle = self._submit(spec, job_id, built, state, tracker)
+        except (InputError, WorkflowError) as exc:
+            return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "input")
+        except PromptRejected as exc:
+            return self._fail(job_id, tracker, failures.error_info(
+                "ComfyUI refused the job: " + "; ".join(str(p) for p in exc.problems or [exc]),
+                exc.hint or "Check that the models are installed and the settings are valid."),
+                "rejected")
+        except ServerUnavailable as exc:
+            return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint),
+                              "server_unavailable", submitted=bool(state.prompt_id))
+        except Wan22Error as exc:
+            return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "error",
+                              submitted=bool(state.prompt_id))
+        try:
+            ending = follow(self.client, handle, state, self.times)
+        finally:
+            self.watcher.forget(state.prompt_id)
+        return self._ended(job_id, tracker, spec, ending)
+
+    def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn,
+                 tracker: PhaseTracker) -> tuple[BuiltWorkflow, JobSpec]:
+        tracker.begin(ph.UPLOAD)
+        load_image(spec.image)  # refuses non-images before anything goes to the server
+        uploaded = self.client.upload_image(Path(spec.image))
+        tracker.end(ph.UPLOAD)
+        if spec.seed is None:
+            spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it
+        if spec.filename_prefix is None:
+            spec = spec.replace(filename_prefix=naming.output_prefix(self.name_pattern, spec))
+        built = build(spec, uploaded.load_value)
+        spec = spec.replace(seed=built.seed).resolved()  # the record keeps the seed used
+        tracker.set_graph(built.graph, built.roles)
+        self.history.update(job_id, params=spec.to_dict(), graph=built.graph)
+        return built, spec
+
+    def _submit(self, spec: JobSpec, job_id: str, built: BuiltWorkflow, state: FollowState,
+                tracker: PhaseTracker) -> Any:
+        prompt_id = uuid.uuid4().hex
+        handle = self.watcher.watch(prompt_id)  # before POST: no event can slip by
+
+        def on_event(event: object) -> None:
+            if isinstance(event, ev.ExecutionStart):
+                self.history.update(job_id, status="running")
+            tracker.feed(event)
+
+        handle.events.connect(on_event)
+        tracker.begin(ph.QUEUED)
+        try:
+            self.client.queue_prompt(built.graph, prompt_id=prompt_id)
+        except BaseException:
+            self.watcher.forget(prompt_id)
+            raise
+        state.prompt_id = prompt_id
+        self.history.update(job_id, prompt_id=prompt_id)
+        return handle
+
+    # -- endings ----------------------------------------------------------------------------
+
+    def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending) -> JobResult:
+        phase = tracker.current_phase
+        tracker.end()
+        params = spec.to_dict()
+        if ending.status == "success":
+            return self._download(job_id, tracker, ending)
+        if ending.status == "error":
+            return self._node_failed(job_id, tracker, params, ending.error)
+        if ending.status in ("cancelled", "interrupted"):
+            text = ("Cancelled." if ending.status == "cancelled" else
+                    "Interrupted outside the app (ComfyUI's page or another client).")
+            return JobResult(job_id, ending.status, error=text, reason=ending.status,
+                             submitted=True)
+        if ending.status == "detached":
+            return JobResult(job_id, "detached", reason="detached", submitted=True)
+        if self._server_alive():
+            return self._fail(job_id, tracker, failures.lost_error(phase), "lost", True)
+        tail = list(self.log_tail_fn() if self.log_tail_fn else [])
+        return self._fail(job_id, tracker, failures.crash_error(phase, tail), "crash", True)
+
+    def _server_alive(self) -> bool:
+        try:
+            self.client.system_stats()
+        except ServerUnavailable:
+            return False
+        except Wan22Error:
+            return True  # it answers, if oddly
+        return True
+
+    def _node_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
+                     error: Any) -> JobResult:
+        if error is None:
+            info = failures.error_info("ComfyUI reported an error without details.",
+                                       "Check the ComfyUI console.")
+            return self._fail(job_id, tracker, info, "node_error", True)
+        phase = tracker.phase_of_node(error.node_id)
+        if error.is_oom:
+            info = failures.oom_error(params, phase, error.node_id, error.node_type,
+                                      error.exception_message)
+            tracker.mark(ph.OOM, info["message"])
+            return self._fail(job_id, tracker, info, "oom", True)
+        info = failures.node_error(params, phase, error.node_id, error.node_type,
+                                   error.exception_type, error.exception_message,
+                                   error.traceback)
+        return self._fail(job_id, tracker, info, "node_error", True)
+
+    def _download(self, job_id: str, tracker: PhaseTracker, ending: Ending) -> JobResult:
+        files = [f for f in ending.outputs if f.type == "output"]
+        if not files:
+            return self._fail(job_id, tracker, failures.error_info(
+                "ComfyUI finished but saved no file.",
+                "Check that the workflow ends in a SaveVideo node."), "download", True)
+        tracker.begin(ph.DOWNLOAD)
+        outputs: list[Path] = []
+        try:
+            for ref in files:
+                name = _COUNTER.sub("", Path(ref.filename).name)
+                outputs.append(Path(self.client.download(ref, self.output_dir, name=name)))
+        except Wan22Error as exc:
+            tracker.end()
+            self.history.update(job_id, outputs=[str(p) for p in outputs])
+            return self._fail(job_id, tracker, failures.error_info(
+                f"The video was made but could not be downloaded: {exc}",
+                exc.hint or "It is still in ComfyUI's output folder."), "download", True)
+        tracker.end()
+        self.history.update(job_id, outputs=[str(p) for p in outputs])
+        return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
+
+    def _fail(self, job_id: str, tracker: PhaseTracker, info: dict, reason: str,
+              submitted: bool = False) -> JobResult:
+        tracker.end()
+        if not info.get("oom"):
+            tracker.mark(ph.ERROR, info["message"])
+        self.history.update(job_id, error=info)
+        return JobResult(job_id, "failed", error=info["message"], oom=bool(info.get("oom")),
+                         reason=reason, submitted=submitted)
+
+    def _finish(self, job_id: str, tracker: PhaseTracker, t0: float, result: JobResult) -> JobResult:
+        t1 = time.time()
+        tracker.mark(ph.JOB_END, result.status)
+        result = JobResult(result.job_id, result.status, result.outputs, dict(tracker.timings),
+                           result.error, result.oom, result.reason, result.submitted)
+        changes: dict[str, Any] = {"timings": tracker.timings, "node_timings": tracker.node_timings,
+                                   "phase_spans": tracker.phase_spans}
+        if result.status != "detached":
+            changes.update(status=result.status, finished_at=t1)
+            if result.status in ("cancelled", "interrupted"):
+                changes["error"] = failures.error_info(result.error or "", "")
+        if self.metrics_fn is not None:
+            try:
+                changes["metrics"] = self.metrics_fn(t0, t1, list(tracker.events))
+            except Exception:  # telemetry must never fail a job
+                log.exception("job %s: metrics could not be computed", job_id)
+        self.history.update(job_id, **changes)
+        self.finished.emit(result)
+        return result
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def recover(self, record: JobRecord) -> JobResult:
+        """Finish a job the app lost track of (it closed or crashed while the job ran).
+
+        The server's `/history` says how it ended; a prompt still queued or running is
+        followed to its end; one the server does not know is marked failed.
+        """
+        tracker = PhaseTracker(record.job_id, self.phase.emit, self.progress.emit)
+        tracker.set_graph(record.graph, None)
+        t0 = record.started_at or time.time()
+        try:
+            spec = JobSpec.from_dict(record.params)
+        except InputError:
+            spec = JobSpec()  # only the OOM fix reads it
+        if not record.prompt_id:
+            info = failures.error_info("The app closed before this job reached ComfyUI.",
+                                       "Queue it again.")
+            return self._finish(record.job_id, tracker, t0,
+                                self._fail(record.job_id, tracker, info, "lost"))
+        state = FollowState(prompt_id=record.prompt_id)
+        with self._lock:
+            self._active[record.job_id] = state
+        try:
+            ending = self._recover_ending(record, state, tracker)
+            result = self._ended(record.job_id, tracker, spec, ending)
+        except ServerUnavailable:
+            result = JobResult(record.job_id, "detached", reason="server_unavailable",
+                               submitted=True)
+        finally:
+            with self._lock:
+                self._active.pop(record.job_id, None)
+        return self._finish(record.job_id, tracker, t0, result)
+
+    def _recover_ending(self, record: JobRecord, state: FollowState,
+                        tracker: PhaseTracker) -> Ending:
+        entry = self.client.history(record.prompt_id)
+        if entry is not None:
+            return ending_from_history(entry)
+        if not self.client.get_queue().contains(record.prompt_id):
+            return Ending("lost")
+        handle = self.watcher.watch(record.prompt_id)
+        handle.events.connect(tracker.feed)
+        try:
+            return follow(self.client, handle, state, self.times)
+        finally:
+            self.watcher.forget(record.prompt_id)
