@@ -183,3 +183,13 @@ def test_websocket_address_follows_the_scheme():
 def test_a_bad_address_is_refused(bad):
     with pytest.raises(ValueError):
         normalize_base_url(bad)
+
+
+def test_a_proxy_is_used_for_remote_servers_only(monkeypatch, scripted_http):
+    from wan22_gui.core.comfy.transport import HttpTransport
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    server = scripted_http({"/features": _json({"supports_preview_metadata": True})})
+    assert ComfyClient(server.url).features() == {"supports_preview_metadata": True}
+    assert HttpTransport("http://[::1]:8188", 1)._session.trust_env is False
+    assert HttpTransport("http://gpu-box.lan:8188", 1)._session.trust_env is True

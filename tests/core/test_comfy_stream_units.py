@@ -234,3 +234,24 @@ def test_outcome_from_history_entries():
     assert _status_and_error(_entry("error", []), None) == ("error", None)
     assert _status_and_error(None, ev.ExecutionInterrupted("p", "6", "X")) == \
         ("interrupted", None)
+
+
+def test_after_a_reconnect_the_queue_says_which_job_runs(fakes):
+    import time
+
+    client, stream, watcher = fakes
+    watcher.watch("a")
+    new = watcher.watch("b")
+    got_b: list = []
+    new.events.connect(got_b.append)
+    client.queue = QueueState(running=[QueueItem(1, "a", {}, {}, [])],
+                              pending=[QueueItem(2, "b", {}, {}, [])])
+    stream.events.emit(ev.ExecutionStart("a"))
+    stream.events.emit(ev.ConnectionLost("dropped"))  # meanwhile "a" ends and "b" starts
+    client.queue = QueueState(running=[QueueItem(2, "b", {}, {}, [])])
+    stream.events.emit(ev.Reconnected())
+    deadline = time.monotonic() + 10
+    while watcher._running != "b" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stream.events.emit(ev.Executing(None, "6"))
+    assert ev.Executing(None, "6") in got_b

@@ -3,6 +3,7 @@ that name the server and say what to do (never a raw requests traceback)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from typing import Any
@@ -34,6 +35,15 @@ def websocket_url(base_url: str, client_id: str) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class HttpTransport:
     """Sends requests to one ComfyUI and maps every failure to ServerUnavailable/ComfyApiError.
 
@@ -44,7 +54,8 @@ class HttpTransport:
         self.base_url = normalize_base_url(base_url)
         self.timeout = timeout
         self._session = requests.Session()
-        self._session.trust_env = False  # a system proxy must not capture a local ComfyUI
+        # A system proxy must not capture a local ComfyUI; a remote one may need it.
+        self._session.trust_env = not _is_loopback(urlsplit(self.base_url).hostname or "")
 
     def close(self) -> None:
         self._session.close()

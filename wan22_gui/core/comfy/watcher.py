@@ -132,6 +132,7 @@ class PromptWatcher:
         self._lock = threading.Lock()
         self._jobs: dict[str, JobHandle] = {}
         self._running: str | None = None  # prompt the server is executing, as far as we know
+        self._resync_running = False
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -178,6 +179,7 @@ class PromptWatcher:
             for handle in self._active():
                 handle.events.emit(event)
             if isinstance(event, Reconnected):
+                self._resync_running = True  # events were missed: ask /queue what runs
                 self._wake.set()
             return
         handle = self._handle_for(event)
@@ -224,8 +226,9 @@ class PromptWatcher:
         """
         queue, error = _ask(self._client.get_queue)
         answered = queue is not None
-        if queue is not None and queue.running and self._running is None:
-            self._running = queue.running[0].prompt_id
+        if queue is not None and (self._resync_running or self._running is None):
+            self._running = queue.running[0].prompt_id if queue.running else None
+            self._resync_running = False
         for handle in jobs:
             if queue is not None and not handle.end_seen and queue.contains(handle.prompt_id):
                 handle.confirmed, handle.misses = True, 0
