@@ -1,0 +1,105 @@
+"""`wan22 generate` and `wan22 history` against the stand-in: progress lines, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from wan22_gui.cli.main import main
+
+DEAD_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def picture(tmp_path):
+    path = tmp_path / "harbour.jpg"
+    Image.new("RGB", (640, 448), (20, 90, 140)).save(path)
+    return path
+
+
+def generate(*args):
+    return main(["generate", *map(str, args)])
+
+
+def test_generate_prints_progress_writes_the_file_and_a_history_row(
+        standin_with_models, picture, capsys, app_paths):
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--prompt",
+                    "waves roll in", "--server", standin_with_models.url, "--seed", 7)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    video = Path(lines[-1])
+    assert video.is_file() and video.parent == app_paths.output_dir
+    assert video.name == "harbour_320x224_1.0s_4step_lora.mp4"
+    assert any("High-noise pass: step 2/2" in line for line in lines)
+    assert any("Low-noise pass: step 1/2" in line for line in lines)
+    assert "done:" in err and "high_noise" in err
+    assert main(["history", "--json", "--limit", "1"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["status"] == "succeeded" and row["outputs"] == [str(video)]
+    assert row["params"]["seed"] == 7 and row["params"]["prompt"] == "waves roll in"
+    assert row["timings"]["high_noise"] > 0
+    assert main(["history"]) == 0
+    table = capsys.readouterr().out
+    assert "succeeded" in table and "320×224" in table
+
+
+def test_seconds_and_fitting_to_the_image(standin_with_models, picture, capsys):
+    code = generate(picture, "--seconds", 1, "--server", standin_with_models.url, "--quiet")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert Path(out.strip()).name == "harbour_832x576_1.0s_4step_lora.mp4"  # 640×448 → 832×576
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--frames", "80"], "4n+1"),
+    (["--frames", "81", "--seconds", "3"], "disagree"),
+    (["--width", "830", "--height", "480"], "multiple of 16"),
+])
+def test_bad_arguments_exit_2_with_a_reason(picture, capsys, args, words):
+    assert generate(picture, *args, "--server", DEAD_URL) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_not_an_image_exits_2(tmp_path, capsys):
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("hello")
+    assert generate(bogus, "--server", DEAD_URL) == 2
+    assert "not an image" in capsys.readouterr().err
+
+
+def test_no_server_exits_3(picture, capsys):
+    assert generate(picture, "--frames", 17, "--server", DEAD_URL) == 3
+    err = capsys.readouterr().err
+    assert "127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_oom_exits_4_with_the_fix(standin_with_models, picture, capsys):
+    standin_with_models.faults.oom_at_node = "85"
+    code = generate(picture, "--frames", 33, "--width", 320, "--height", 224,
+                    "--server", standin_with_models.url)
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "low-noise pass" in err and "33 → 17" in err
+
+
+def test_custom_workflow_file_is_patched_and_run(standin_with_models, picture, capsys, tmp_path):
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+    from wan22_gui.core.workflow.spec import JobSpec
+
+    workflow = tmp_path / "my_workflow_api.json"
+    built = build_wan_i2v(JobSpec(image="x.png", width=640, height=640, frames=81), "x.png")
+    workflow.write_text(json.dumps(built.graph))
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--workflow",
+                    workflow, "--server", standin_with_models.url, "--quiet")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert Path(out.strip()).is_file()
+
+
+def test_history_when_empty(capsys):
+    assert main(["history"]) == 0
+    assert "No jobs yet" in capsys.readouterr().out

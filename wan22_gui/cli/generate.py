@@ -1,0 +1,230 @@
+"""`wan22 generate`: one image-to-video job from the terminal, recorded in the history.
+
+    wan22 generate dragon.jpg --frames 81 --width 832 --height 1216 --prompt "it roars"
+    wan22 generate dragon.jpg --seconds 3 --no-lora --seed 42
+    wan22 generate dragon.jpg --workflow my_wan_workflow.json --server http://gpu-box:8188
+
+Same runner as the GUI queue, so the history row, timings and output names are the same.
+Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
+4 out of GPU memory, 130 interrupted (Ctrl-C cancels the job on the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from wan22_gui.core.errors import InputError, ServerUnavailable
+
+HELP = "generate a video from an image in ComfyUI (Wan 2.2 14B i2v), with progress"
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SERVER, EXIT_OOM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+DEFAULT_MAX_SIDE = 832
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", type=Path, help="the start image")
+    parser.add_argument("--frames", type=int, help="frames, 4n+1 (default 81 = 5 s at 16 fps)")
+    parser.add_argument("--seconds", type=float, help="length in seconds instead of --frames")
+    parser.add_argument("--width", type=int, help="width, a multiple of 16 (default: fit the "
+                        f"image's shape, longest side {DEFAULT_MAX_SIDE})")
+    parser.add_argument("--height", type=int, help="height, a multiple of 16")
+    parser.add_argument("--prompt", default="", help="what should happen in the clip")
+    parser.add_argument("--negative", help="negative prompt (default: the template's)")
+    parser.add_argument("--lora", dest="lora", action="store_true", default=True,
+                        help="use the 4-step LightX2V LoRA (default)")
+    parser.add_argument("--no-lora", dest="lora", action="store_false",
+                        help="20-step run without the LoRA")
+    parser.add_argument("--seed", type=int, help="fixed seed (default: a new random one)")
+    parser.add_argument("--steps", type=int, help="sampling steps (default: 4 LoRA / 20)")
+    parser.add_argument("--split", type=int, help="steps of the high-noise model")
+    parser.add_argument("--cfg", type=float, help="CFG scale (default: 1 LoRA / 3.5)")
+    parser.add_argument("--shift", type=float, help="ModelSamplingSD3 shift (default 5 / 8)")
+    parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
+    parser.add_argument("--workflow", type=Path, metavar="FILE",
+                        help="your own workflow (UI or API JSON); the job's settings are "
+                             "written into its image, prompt, size, length and seed nodes")
+    parser.add_argument("--output-dir", type=Path, help="where the video goes "
+                        "(default: the app's output folder)")
+    parser.add_argument("--name-pattern", help="output name pattern, e.g. "
+                        "'{source}_{width}x{height}_{seconds}s' (default: the app's)")
+    parser.add_argument("--quiet", action="store_true", help="print only the result")
+
+
+def run(args: argparse.Namespace) -> int:
+    from wan22_gui.core.appcore import AppCore
+
+    core = AppCore.create()
+    try:
+        return _generate(core, args, sys.stdout, sys.stderr)
+    finally:
+        core.close()
+
+
+def _generate(core: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, JobRunner
+    from wan22_gui.core.jobs.session import ServerSession
+
+    try:
+        spec = build_spec(args)
+        build = _workflow_builder(args.workflow) if args.workflow else None
+    except InputError as exc:
+        print(f"wan22 generate: {exc.user_text()}", file=err)
+        return EXIT_USAGE
+    url = args.server or str(core.settings.get("server.url"))
+    try:
+        session = ServerSession(url).open()
+    except ServerUnavailable as exc:
+        print(f"wan22 generate: {exc.user_text()}", file=err)
+        return EXIT_SERVER
+    pattern = args.name_pattern or str(core.settings.get(NAME_PATTERN_KEY))
+    try:
+        runner = JobRunner(session.client, session.watcher, core.history,
+                           args.output_dir or core.paths.output_dir, name_pattern=pattern)
+        printer = ProgressPrinter(out if not args.quiet else None)
+        runner.phase.connect(printer.on_phase)
+        runner.progress.connect(printer.on_progress)
+        return _run_job(runner, spec, build, core.history, out, err)
+    finally:
+        session.close()
+
+
+def build_spec(args: argparse.Namespace) -> Any:
+    """The JobSpec the arguments ask for. Raises InputError with what to change."""
+    from wan22_gui.core.images import load_image
+    from wan22_gui.core.workflow import calculator as calc
+    from wan22_gui.core.workflow.spec import JobSpec
+
+    image = load_image(args.image)  # refuses missing files and non-images right away
+    frames = _frames(args.frames, args.seconds)
+    width, height = args.width, args.height
+    if width is None or height is None:
+        fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
+        width, height = width or fit_w, height or fit_h
+    spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
+                   frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
+                   split_step=args.split, cfg=args.cfg, shift=args.shift)
+    if args.negative is not None:
+        spec = spec.replace(negative_prompt=args.negative)
+    problems = spec.problems()
+    if problems:
+        raise InputError(" ".join(problems), "Change the arguments and run again.")
+    return spec
+
+
+def _frames(frames: int | None, seconds: float | None) -> int:
+    from wan22_gui.core.workflow import calculator as calc
+
+    if seconds is not None:
+        from_seconds = calc.frames_for_seconds(seconds)
+        if frames is not None and frames != from_seconds:
+            raise InputError(f"--frames {frames} and --seconds {seconds:g} disagree "
+                             f"({seconds:g} s is {from_seconds} frames).", "Give only one.")
+        return from_seconds
+    if frames is None:
+        return 81
+    if frames < 1 or (frames - 1) % 4:
+        raise InputError(f"Frames must be 4n+1, not {frames}.",
+                         f"The nearest valid count is {calc.snap_frames(frames)}.")
+    return frames
+
+
+def _workflow_builder(path: Path) -> Any:
+    from wan22_gui.core.workflow.builder import BuiltWorkflow
+    from wan22_gui.core.workflow.importer import apply_spec, load_workflow_file
+
+    if not path.is_file():
+        raise InputError(f"Workflow file not found: {path}", "Check the path.")
+    imported = load_workflow_file(path)
+    if imported.missing_roles:
+        raise InputError(f"{path.name}: {imported.missing_text()}",
+                         "Use a Wan image-to-video workflow (LoadImage → WanImageToVideo → two "
+                         "KSamplerAdvanced → VAEDecode → SaveVideo).")
+
+    def build(spec: Any, image_name: str) -> Any:
+        graph = apply_spec(imported, spec, image_name, seed=spec.seed)
+        return BuiltWorkflow(graph, dict(imported.roles), spec.seed)
+
+    return build
+
+
+def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
+             err: TextIO) -> int:
+    from wan22_gui.core.history import new_job_id
+
+    job_id = new_job_id()
+    box: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: box.setdefault(
+        "result", runner.run(spec, job_id=job_id, build=build)), name="wan22-generate",
+        daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        print("\nwan22 generate: cancelling the job on the server…", file=err)
+        runner.cancel(job_id)
+        worker.join(30)
+        return EXIT_INTERRUPTED
+    return _report(box.get("result"), history, out, err)
+
+
+def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
+    if result is None:
+        print("wan22 generate: the job ended without a result (see the log).", file=err)
+        return EXIT_FAILED
+    record = history.get(result.job_id)
+    if result.status == "succeeded":
+        for path in result.outputs:
+            print(path, file=out)
+        timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+        print(f"job {result.job_id} done: {timing}", file=err)
+        return EXIT_OK
+    error = (record.error if record else None) or {}
+    print(f"wan22 generate: {result.error}", file=err)
+    if error.get("hint"):
+        print(error["hint"], file=err)
+    for line in (error.get("log_tail") or [])[-10:]:
+        print(f"  | {line}", file=err)
+    if result.status in ("cancelled", "interrupted"):
+        return EXIT_INTERRUPTED
+    if result.oom:
+        return EXIT_OOM
+    if result.reason == "server_unavailable":
+        return EXIT_SERVER
+    return EXIT_USAGE if result.reason == "input" else EXIT_FAILED
+
+
+class ProgressPrinter:
+    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals)."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self.out = out
+        self.t0 = time.monotonic()
+        self._last: tuple[str, int] | None = None
+
+    def _line(self, text: str) -> None:
+        if self.out is not None:
+            print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", file=self.out, flush=True)
+
+    def on_phase(self, event: Any) -> None:
+        from wan22_gui.core.jobs.phases import phase_title
+
+        if event.state == "start":
+            self._line(f"{phase_title(event.phase)}…")
+        elif event.state == "mark" and event.phase in ("oom", "error"):
+            self._line(f"{event.phase.upper()}: {event.detail}")
+
+    def on_progress(self, job_id: str, phase: str, step: int, total: int,
+                    eta: float | None) -> None:
+        from wan22_gui.core.jobs.phases import phase_title
+
+        if self._last == (phase, step):
+            return
+        self._last = (phase, step)
+        left = f" — ETA {eta:.0f} s" if eta is not None else ""
+        self._line(f"{phase_title(phase)}: step {step}/{total}{left}")

@@ -1,0 +1,60 @@
+"""`wan22 history`: the most recent jobs, as a table or as JSON.
+
+    wan22 history                 # last 20 jobs
+    wan22 history --limit 5 --json
+    wan22 history --status failed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from wan22_gui.core.history import KINDS, STATUSES
+
+HELP = "list recent jobs (parameters, status, timings, outputs) from the history"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=20, help="how many jobs (default 20)")
+    parser.add_argument("--json", action="store_true", help="full records as JSON")
+    parser.add_argument("--status", choices=STATUSES, help="only jobs with this status")
+    parser.add_argument("--kind", choices=KINDS, help="only jobs of this kind")
+
+
+def run(args: argparse.Namespace) -> int:
+    from wan22_gui.core.appcore import AppCore
+
+    core = AppCore.create()
+    try:
+        records = core.history.list(kind=args.kind, status=args.status,
+                                    limit=max(1, args.limit))
+        if args.json:
+            json.dump([r.to_dict() for r in records], sys.stdout, indent=2, ensure_ascii=False)
+            print()
+        else:
+            print_table(records, sys.stdout)
+        return 0
+    finally:
+        core.close()
+
+
+def print_table(records: list[Any], out: TextIO) -> None:
+    if not records:
+        print("No jobs yet. Make one with `wan22 generate IMAGE` or in the app.", file=out)
+        return
+    print(f"{'job':<24} {'when':<16} {'status':<11} {'size':<10} {'frames':>6} "
+          f"{'time':>8} {'peak VRAM':>9}  result", file=out)
+    for r in records:
+        p = r.params or {}
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+        size = f"{p.get('width', '?')}×{p.get('height', '?')}" if p else "—"
+        took = f"{r.duration:.1f} s" if r.duration is not None else "—"
+        peak = r.metrics.get("peak_vram_bytes") if r.metrics else None
+        vram = f"{peak / 2**30:.1f} GiB" if peak else "—"
+        result = r.outputs[0] if r.outputs else ((r.error or {}).get("message") or r.label or "")
+        print(f"{r.job_id:<24} {when:<16} {r.status:<11} {size:<10} {p.get('frames', '—'):>6} "
+              f"{took:>8} {vram:>9}  {result}", file=out)
