@@ -3,7 +3,9 @@ user's real settings or history, and Qt runs offscreen."""
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 
 import pytest
@@ -12,6 +14,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # The stand-in ComfyUI fixtures: standin, standin_with_models, standin_process, comfy_object_info.
 pytest_plugins = ["tests.fakes.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_main_thread():
+    """Widgets left in reference cycles must be freed on the GUI thread. Otherwise the next
+    automatic collection may run on a worker thread (an image decode, an HTTP call), delete
+    QObjects there and crash the interpreter."""
+    yield
+    if "PySide6" in sys.modules:
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)
