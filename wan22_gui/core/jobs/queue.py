@@ -21,7 +21,6 @@ from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs.follow import FollowTimes
 from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
 from wan22_gui.core.jobs.session import ServerSession
-from wan22_gui.core.settings import Settings
 from wan22_gui.core.signals import Signal
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
 from wan22_gui.core.workflow.spec import JobSpec
@@ -88,18 +87,9 @@ class JobQueue:
     @classmethod
     def for_core(cls, core: Any) -> "JobQueue":
         """The queue of an AppCore, wired to the launcher and telemetry when they exist."""
-        from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
-        from wan22_gui.core.jobs.session import stable_client_id
+        from wan22_gui.core.jobs.wiring import queue_options
 
-        settings: Settings = core.settings
-        client_id = stable_client_id(settings)
-        return cls(
-            core.history, core.connection, core.paths.output_dir,
-            session_factory=lambda url: ServerSession(url, client_id=client_id).open(),
-            metrics_fn=_metrics_fn(core), log_tail_fn=_log_tail_fn(core),
-            preset_fn=lambda: _preset_name(core),
-            name_pattern_fn=lambda: str(settings.get(NAME_PATTERN_KEY) or DEFAULT_PATTERN),
-        )
+        return cls(core.history, core.connection, core.paths.output_dir, **queue_options(core))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -381,39 +371,3 @@ def _check_spec(spec: JobSpec) -> None:
     if problems:
         raise InputError(" ".join(problems), "Fix the settings and queue the job again.")
 
-
-def _metrics_fn(core: Any) -> MetricsFn | None:
-    def metrics(t0: float, t1: float, events: Any) -> dict:
-        sampler = core.__dict__.get("sampler")  # only if the GUI started one
-        if sampler is None or not getattr(sampler, "running", False):
-            return {}
-        from wan22_gui.core.telemetry.metrics import job_metrics
-
-        return job_metrics(sampler.snapshot(since_t=t0), t0, t1, events)
-
-    return metrics
-
-
-def _log_tail_fn(core: Any) -> LogTailFn:
-    def tail() -> list[str]:
-        server = core.__dict__.get("server")  # only when the launcher runs ComfyUI
-        process = getattr(server, "process", None)
-        try:
-            if process is not None:
-                return list(process.lines(40))
-            crash = getattr(server, "last_crash", None)
-            return list(getattr(crash, "last_lines", None) or [])[-40:]
-        except Exception:  # a log view must never break the job's record
-            return []
-
-    return tail
-
-
-def _preset_name(core: Any) -> str | None:
-    info = core.connection.info
-    if info is None or info.source != "launched":
-        return None  # an attached server's flags are not ours to name
-    server = core.__dict__.get("server")
-    plan = getattr(server, "plan", None)
-    preset = getattr(plan, "preset", None)
-    return getattr(preset, "name", None)
