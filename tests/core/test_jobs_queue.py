@@ -194,3 +194,44 @@ def test_jobs_left_running_by_a_crash_are_recovered_on_start(env, image, tmp_pat
     assert store.get("j-lost").status == "failed"
     other = store.get("j-other")
     assert other.status == "failed" and "elsewhere" in other.error["message"]
+
+
+def test_cancelling_a_job_while_it_is_being_prepared_never_sends_it(env, image, tmp_path):
+    make, store, fake, conn = env
+    opening, release = threading.Event(), threading.Event()
+
+    def slow_session(url):
+        opening.set()
+        release.wait(10)  # connecting to the server takes a while
+        return FakeSession(fake, url)
+
+    q = JobQueue(store, conn, tmp_path / "out", times=FAST, session_factory=slow_session)
+    try:
+        job = q.add(spec(image))
+        q.start()
+        assert opening.wait(5)
+        q.cancel(job.job_id)
+        release.set()
+        for _ in range(200):
+            if store.get(job.job_id).status == "cancelled":
+                break
+            threading.Event().wait(0.02)
+        assert store.get(job.job_id).status == "cancelled"
+        assert fake.graphs == {}  # nothing reached ComfyUI
+    finally:
+        release.set()
+        q.close()
+
+
+def test_runner_cancel_before_run_begins_still_cancels(tmp_path, image):
+    from wan22_gui.core.jobs.runner import JobRunner
+
+    store = HistoryStore(tmp_path / "r.sqlite3")
+    fake = FakeComfy()
+    try:
+        runner = JobRunner(fake, fake.watcher, store, tmp_path / "out", times=FAST)
+        assert runner.cancel("job-1") is False  # not started yet: remembered
+        result = runner.run(spec(image), job_id="job-1")
+        assert result.status == "cancelled" and fake.graphs == {}
+    finally:
+        store.close()

@@ -117,3 +117,68 @@ def test_cancel_mid_pass_interrupts_and_records_cancelled(standin_with_models, s
     rec = store.get(box["r"].job_id)
     assert rec.status == "cancelled" and rec.outputs == []
     assert not list(Path(tmp_path / "outputs").glob("*.mp4"))
+
+
+def test_a_job_survives_the_app_closing_mid_job(standin_with_models, store, tmp_path, picture):
+    from wan22_gui.core.connection import ServerConnection, ServerInfo
+    from wan22_gui.core.jobs.queue import JobQueue
+
+    standin_with_models.faults.step_seconds = 0.3
+    connection = ServerConnection()
+    connection.set(ServerInfo(standin_with_models.url, "attached"))
+    client_id = "studio-client"
+
+    def open_queue():
+        return JobQueue(store, connection, tmp_path / "outputs", times=FAST,
+                        session_factory=lambda url: ServerSession(
+                            url, client_id=client_id, unreachable_timeout=2.0,
+                            poll_interval=0.3).open())
+
+    first = open_queue()
+    stepping = threading.Event()
+    first.progress.connect(lambda *a: stepping.set())
+    job = first.add(spec(picture))
+    first.start()
+    assert stepping.wait(20)
+    first.close()  # the app quits mid-pass; ComfyUI carries on
+    assert store.get(job.job_id).status == "running"
+
+    second = open_queue()  # next start of the app
+    done = threading.Event()
+    second.finished.connect(lambda r: done.set())
+    second.start()
+    try:
+        assert done.wait(30)
+    finally:
+        second.close()
+    rec = store.get(job.job_id)
+    assert rec.status == "succeeded", rec.error
+    [video] = rec.outputs
+    assert Path(video).is_file()
+
+
+def test_comfyui_dying_fails_the_running_job_and_keeps_the_next_waiting(
+        standin_with_models, store, tmp_path, picture):
+    from wan22_gui.core.connection import ServerConnection, ServerInfo
+    from wan22_gui.core.jobs.queue import JobQueue
+
+    standin_with_models.faults.update(die_mid_job=True, step_seconds=0.1)
+    connection = ServerConnection()
+    connection.set(ServerInfo(standin_with_models.url, "attached"))
+    queue = JobQueue(store, connection, tmp_path / "outputs", times=FAST,
+                     log_tail_fn=lambda: ["Sampling 1/2", "Segmentation fault"],
+                     session_factory=lambda url: ServerSession(
+                         url, unreachable_timeout=2.0, poll_interval=0.3).open())
+    told = threading.Event()
+    queue.message.connect(lambda m: "Could not reach ComfyUI" in m and told.set())
+    first = queue.add(spec(picture))
+    second = queue.add(spec(picture))
+    queue.start()
+    try:
+        assert told.wait(30)
+    finally:
+        queue.close()
+    failed = store.get(first.job_id)
+    assert failed.status == "failed" and failed.error["log_tail"][-1] == "Segmentation fault"
+    assert store.get(second.job_id).status == "pending"
+    assert [r.job_id for r in store.pending_queue()] == [second.job_id]

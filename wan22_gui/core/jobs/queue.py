@@ -75,6 +75,7 @@ class JobQueue:
         self._stop = False
         self._paused = False
         self._current: str | None = None
+        self._cancelled: set[str] = set()  # taken by the worker, then cancelled by the user
         self._runner: JobRunner | None = None
         self._session: ServerSession | None = None
         self._recovered_for: str | None = None
@@ -179,13 +180,17 @@ class JobQueue:
         self._changed()
 
     def cancel(self, job_id: str) -> None:
-        """Cancel a job: a waiting one is removed, a running one is stopped on the server."""
+        """Cancel a job: a waiting one is removed, a running one is stopped on the server
+        (or never sent, if it is still being prepared)."""
         with self._cond:
-            runner = self._runner if self._current == job_id else None
-        if runner is not None:
-            runner.cancel(job_id)
-        else:
+            taken = self._current == job_id
+            if taken:
+                self._cancelled.add(job_id)
+            runner = self._runner
+        if not taken:
             self.remove(job_id)
+        elif runner is not None:
+            runner.cancel(job_id)
 
     @property
     def paused(self) -> bool:
@@ -266,6 +271,16 @@ class JobQueue:
             return
         if not job.job_id:
             self._recover(runner, url)
+            return
+        with self._cond:
+            cancelled = job.job_id in self._cancelled
+            self._cancelled.discard(job.job_id)
+        if cancelled:  # cancelled while the session was being opened: never sent
+            self.history.update(job.job_id, status="cancelled", finished_at=time.time(),
+                                error=failures.error_info("Cancelled.", ""))
+            with self._cond:
+                self._current = None
+            self._changed()
             return
         self._say("")
         self._changed()

@@ -109,6 +109,7 @@ class JobRunner:
         self.finished = Signal("jobs.finished")
         self._lock = threading.Lock()
         self._active: dict[str, FollowState] = {}
+        self._early_cancels: set[str] = set()  # cancelled before `run` got to them
 
     # -- public -----------------------------------------------------------------------------
 
@@ -119,6 +120,9 @@ class JobRunner:
         state = FollowState()
         with self._lock:
             self._active[job_id] = state
+            if job_id in self._early_cancels:
+                self._early_cancels.discard(job_id)
+                state.cancel.set()
         tracker = PhaseTracker(job_id, self.phase.emit, self.progress.emit)
         t0 = time.time()
         self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
@@ -138,13 +142,15 @@ class JobRunner:
         return self._finish(job_id, tracker, t0, result)
 
     def cancel(self, job_id: str) -> bool:
-        """Ask a running job to stop: removed from the server's queue if it still waits,
-        interrupted (that prompt only) if it runs. Returns False if the job is not running here.
-        The job's `run` returns soon after with status "cancelled"."""
+        """Ask a job to stop: removed from the server's queue if it still waits, interrupted
+        (that prompt only) if it runs; its `run` returns soon after with status "cancelled".
+        A job whose `run` has not begun yet is cancelled as soon as it does (False is
+        returned then)."""
         with self._lock:
             state = self._active.get(job_id)
-        if state is None:
-            return False
+            if state is None:
+                self._early_cancels.add(job_id)
+                return False
         state.cancel.set()
         return True
 
@@ -171,6 +177,8 @@ class JobRunner:
 
     def _run(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
              tracker: PhaseTracker) -> JobResult:
+        if state.cancel.is_set():
+            return self._ended(job_id, tracker, spec, Ending("cancelled"))
         try:
             built, spec = self._prepare(spec, job_id, build, tracker)
             if state.cancel.is_set():
