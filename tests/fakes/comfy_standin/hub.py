@@ -34,6 +34,7 @@ class Hub:
         self._queue_info = queue_info
         self.max_upload_size = max_upload_size
         self.sockets: dict[str, web.WebSocketResponse] = {}
+        self._transports: dict[int, Any] = {}  # id(ws) -> its TCP transport, to cut it abruptly
         self.metadata: dict[str, dict] = {}
         self.client_id: str | None = None  # the running prompt's client (worker sets it)
         self.last_node_id: str | None = None
@@ -53,8 +54,9 @@ class Hub:
         """Close every socket (``abort``: drop the TCP connection without a close frame)."""
         for ws in list(self.sockets.values()):
             try:
-                if abort and ws._req is not None and ws._req.transport is not None:
-                    ws._req.transport.abort()
+                transport = self._transports.get(id(ws))
+                if abort and transport is not None:
+                    transport.abort()
                 else:
                     await ws.close()
             except Exception:  # noqa: BLE001 - a socket already gone is fine
@@ -134,6 +136,7 @@ class Hub:
             sid = uuid.uuid4().hex
         self.sockets[sid] = ws
         self.metadata[sid] = {"feature_flags": {}}
+        self._transports[id(ws)] = request.transport
         self.on_connect()
         try:
             await self.send("status", {"status": self._queue_info(), "sid": sid}, sid)
@@ -146,7 +149,7 @@ class Hub:
                 try:
                     data = json.loads(msg.data)
                     if first_message and data.get("type") == "feature_flags":
-                        self.metadata[sid]["feature_flags"] = data.get("data", {})
+                        self.metadata.setdefault(sid, {})["feature_flags"] = data.get("data", {})
                         await self.send("feature_flags", self.features(), sid)
                     first_message = False
                 except (ValueError, AttributeError):
@@ -155,6 +158,7 @@ class Hub:
             # As in ComfyUI 0.3.64: this also forgets a newer socket that reused the id.
             self.sockets.pop(sid, None)
             self.metadata.pop(sid, None)
+            self._transports.pop(id(ws), None)
         return ws
 
 

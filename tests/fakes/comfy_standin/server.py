@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, TextIO
 from aiohttp import web
 
 from .catalog import ExtraNodes, NodeCatalog, load_dump
-from .execution import Executor
+from .execution import Executor, RunResult
 from .faults import Counters, Faults
 from .files_routes import FileApi
 from .folders import Folders, add_model_file, install_wan_models
@@ -212,7 +212,6 @@ class StandinServer:
 
     def die(self) -> None:
         """Scripted crash: a process exits; an in-process server drops everything and stops."""
-        self.console("Segmentation fault (stand-in: die_mid_job)")
         if self._on_die is not None:
             self._on_die()
         self.dead = True
@@ -238,6 +237,12 @@ class StandinServer:
                 except Stopped:
                     self.queue.drop_running(task_id)
                     return
+                except Exception as error:  # noqa: BLE001 - a stand-in bug must not kill the worker
+                    log.exception("stand-in worker failed on prompt %s", item[1])
+                    self.console(f"!!! Exception during processing !!! {error}")
+                    result = RunResult({"outputs": {}, "meta": {}},
+                                       {"status_str": "error", "completed": False, "messages": []},
+                                       None)
                 self.queue.task_done(task_id, result.history, result.status)
                 if result.client_id is not None:
                     self.hub.send_sync("executing", {"node": None, "prompt_id": item[1]}, result.client_id)
