@@ -36,7 +36,7 @@ def test_generate_prints_progress_writes_the_file_and_a_history_row(
     assert video.name == "harbour_320x224_1.0s_4step_lora.mp4"
     assert any("High-noise pass: step 2/2" in line for line in lines)
     assert any("Low-noise pass: step 1/2" in line for line in lines)
-    assert "done:" in err and "high_noise" in err
+    assert "done in" in err and "(seed 7)" in err and "High-noise pass" in err
     assert main(["history", "--json", "--limit", "1"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["status"] == "succeeded" and row["outputs"] == [str(video)]
@@ -103,3 +103,36 @@ def test_custom_workflow_file_is_patched_and_run(standin_with_models, picture, c
 def test_history_when_empty(capsys):
     assert main(["history"]) == 0
     assert "No jobs yet" in capsys.readouterr().out
+
+
+def test_ctrl_c_cancels_the_job_on_the_server_and_exits_130(standin_with_models, picture,
+                                                            app_paths):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    standin_with_models.faults.step_seconds = 0.5
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wan22_gui.cli.main", "generate", str(picture), "--frames", "17",
+         "--width", "320", "--height", "224", "--server", standin_with_models.url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        for line in proc.stdout:
+            if "pass: step 1/2" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelling the job on the server" in err
+    from wan22_gui.core.history import HistoryStore
+
+    store = HistoryStore(app_paths.history_db)
+    try:
+        [row] = store.list()
+        assert row.status == "cancelled" and row.outputs == []
+    finally:
+        store.close()

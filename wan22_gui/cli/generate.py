@@ -158,17 +158,24 @@ def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
 
     job_id = new_job_id()
     box: dict[str, Any] = {}
-    worker = threading.Thread(target=lambda: box.setdefault(
-        "result", runner.run(spec, job_id=job_id, build=build)), name="wan22-generate",
-        daemon=True)
-    worker.start()
+    done = threading.Event()  # not Thread.join: a Ctrl-C inside join() can break a later join
+
+    def work() -> None:
+        try:
+            box["result"] = runner.run(spec, job_id=job_id, build=build)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="wan22-generate", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not done.wait(0.2):
+            pass
     except KeyboardInterrupt:
         print("\nwan22 generate: cancelling the job on the server…", file=err)
         runner.cancel(job_id)
-        worker.join(30)
+        if not done.wait(30):
+            print("wan22 generate: ComfyUI did not confirm; the job may still run there.",
+                  file=err)
         return EXIT_INTERRUPTED
     return _report(box.get("result"), history, out, err)
 
@@ -179,10 +186,14 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     record = history.get(result.job_id)
     if result.status == "succeeded":
+        from wan22_gui.core.jobs.phases import phase_title
+
         for path in result.outputs:
             print(path, file=out)
-        timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
-        print(f"job {result.job_id} done: {timing}", file=err)
+        seed = (record.params or {}).get("seed") if record else None
+        took = f" in {record.duration:.1f} s" if record and record.duration is not None else ""
+        timing = " · ".join(f"{phase_title(k)} {v:.1f} s" for k, v in result.timings.items())
+        print(f"Job {result.job_id} done{took} (seed {seed}): {timing}", file=err)
         return EXIT_OK
     error = (record.error if record else None) or {}
     print(f"wan22 generate: {result.error}", file=err)
