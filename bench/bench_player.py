@@ -1,0 +1,165 @@
+"""Play 3 synchronised 832×1216 clips (16, 32, 32 fps) for 10 s in the compare view and print
+dropped frames (target 0) and frame-step latency (target ≤ 50 ms).
+
+Runs offscreen (QT_QPA_PLATFORM=offscreen unless set). Dropped frames are frames of the fastest
+clip that were due during playback but never painted; step latency is the time from a step to
+the end of the repaint that shows it, measured both while the clips are still decoding (the
+frame must be fetched first) and once they are in memory.
+
+    python bench/bench_player.py [--seconds 10] [--size 832x1216] [--window 1600x900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from wan22_gui.core.appcore import AppCore  # noqa: E402
+from wan22_gui.core.paths import AppPaths  # noqa: E402
+from wan22_gui.core.video.testclip import write_test_clip  # noqa: E402
+from wan22_gui.gui.context import AppContext  # noqa: E402
+from wan22_gui.gui.tasks import TaskRunner  # noqa: E402
+from wan22_gui.gui.widgets.compare_view import CompareView  # noqa: E402
+from wan22_gui.gui.widgets.player_view import ClipSource  # noqa: E402
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def spin_until(condition, timeout_s: float) -> bool:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    return True
+
+
+def make_clips(folder: Path, size: tuple[int, int]) -> list[ClipSource]:
+    started = time.perf_counter()
+    source = write_test_clip(folder / "source16.mp4", frames=81, fps=16, size=size, grain=24, speed=2)
+    a = write_test_clip(folder / "a32.mp4", frames=161, fps=32, size=size, grain=24, speed=1)
+    b = write_test_clip(folder / "b32.mp4", frames=161, fps=32, size=size, grain=32, speed=1)
+    print(f"clips written in {time.perf_counter() - started:.1f} s: 81 @16 fps, 161 @32 fps ×2, "
+          f"{size[0]}×{size[1]}")
+    return [ClipSource(source, "Source"), ClipSource(a, "A ×2"), ClipSource(b, "B ×2")]
+
+
+class PaintProbe:
+    """Records, for every repaint of the canvas, which frame of the fastest clip it showed."""
+
+    def __init__(self, view: CompareView, clip: int) -> None:
+        self.view, self.clip, self.frames = view, clip, []
+        canvas = view.player.canvas
+        original = canvas.paintEvent
+
+        def paint(event):
+            original(event)
+            clock = view.player.clock
+            if clock is not None and canvas.panels and canvas.panels[clip].frame is not None:
+                self.frames.append(clock.timeline.frame_at(clip, clock.tick))
+            self.last_paint = time.perf_counter()
+
+        canvas.paintEvent = paint
+        self.last_paint = 0.0
+
+    def dropped(self, count: int) -> tuple[int, int]:
+        """(frames never painted, frames painted) over the recorded run, loops unrolled."""
+        shown, missed, previous = 0, 0, None
+        for frame in self.frames:
+            if previous is not None and frame != previous:
+                step = frame - previous if frame > previous else frame + count - previous
+                missed += step - 1
+                shown += 1
+            previous = frame
+        return missed, shown
+
+
+def step_latencies(view: CompareView, steps: int) -> list[float]:
+    """ms from a frame step to the end of the repaint that shows every panel's new frame."""
+    player = view.player
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        player.clock.step(+1)
+        spin_until(lambda: not player.waiting_for_frames(), 5.0)
+        player.canvas.repaint()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--size", default="832x1216")
+    parser.add_argument("--window", default="1600x900")
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    window = tuple(int(v) for v in args.window.split("x"))
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="wan22-bench-") as tmp:
+        clips = make_clips(Path(tmp), size)
+        core = AppCore.create(AppPaths.under(Path(tmp) / "home"))
+        ctx = AppContext(core=core, tasks=TaskRunner())
+        view = CompareView(ctx, clips)
+        view.resize(*window)
+        view.show()
+        opened = time.perf_counter()
+        spin_until(lambda: view.player.clock is not None, 30)
+        player = view.player
+        spin_until(lambda: not player.waiting_for_frames(), 30)  # the first picture is up
+        print(f"first picture after {(time.perf_counter() - opened) * 1000:.0f} ms")
+        started = time.perf_counter()
+        player.clock.end()  # far beyond what is decoded: the caches seek there first
+        spin_until(lambda: not player.waiting_for_frames(), 10)
+        player.canvas.repaint()
+        jump = (time.perf_counter() - started) * 1000
+        player.clock.home()
+        spin_until(lambda: not player.waiting_for_frames(), 10)
+        cold = step_latencies(view, 10)  # while the caches are still filling
+        spin_until(lambda: all(c.complete for c in player.caches), 60)
+        loaded = time.perf_counter() - opened
+        memory = sum(c.nbytes for c in player.caches) / 2**30
+        sizes = {f"{c.size[0]}×{c.size[1]}" for c in player.caches}
+        print(f"decoded {sum(c.frame_count for c in player.caches)} frames into memory in "
+              f"{loaded:.2f} s ({memory:.2f} GiB, cached at {', '.join(sorted(sizes))})")
+        warm = step_latencies(view, 30)
+        probe = PaintProbe(view, clip=1)
+        player.clock.home()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        player.clock.play()
+        spin(int(args.seconds * 1000))
+        player.clock.pause()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        missed, shown = probe.dropped(player.caches[1].frame_count)
+        due = int(wall * 32)
+        print(f"played {wall:.1f} s on a {window[0]}×{window[1]} window: {shown} frame changes of "
+              f"the 32 fps clips painted (~{due} due), dropped frames: {missed} [target 0: "
+              f"{'OK' if missed == 0 else 'MISSED'}]; GUI process CPU {cpu / wall * 100:.0f}% of one core")
+        print(f"jump to the last frame while decoding (End): {jump:.1f} ms")
+        for name, values in (("while decoding", cold), ("from memory", warm)):
+            print(f"frame-step latency {name}: median {statistics.median(values):.1f} ms, "
+                  f"max {max(values):.1f} ms [target ≤ 50 ms: "
+                  f"{'OK' if max(values) <= 50 else 'MISSED'}]")
+        view.shutdown()
+        view.close()
+        view.deleteLater()
+        spin(50)
+        ctx.tasks.shutdown()
+        core.close()
+
+
+if __name__ == "__main__":
+    main()
