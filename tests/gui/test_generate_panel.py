@@ -125,6 +125,8 @@ def test_oom_shows_the_banner_and_requeue_with_fix_queues_fewer_frames(qtbot, pa
     retry = [r for r in history.list() if r.status == "pending"][0]
     assert retry.params["frames"] == 65 and retry.label == "Retry: 65 frames"
     assert [r.status for r in history.list()].count("failed") == 1  # the original stays
+    qtbot.waitUntil(lambda: panel.queue.pause.isChecked(), timeout=5000)  # shows core state
+    assert "(paused)" in panel.queue.title.text()
 
 
 def test_waiting_jobs_can_be_reordered_edited_and_removed(qtbot, panel, picture):

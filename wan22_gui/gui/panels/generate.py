@@ -197,9 +197,9 @@ class GeneratePanel(QWidget):
     def _refresh_queue(self) -> None:
         jobs, history = self.jobs, self.ctx.core.history
 
-        def read() -> tuple[JobRecord | None, list[JobRecord]]:
+        def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
             current = jobs.current_job_id
-            return (history.get(current) if current else None), jobs.pending()
+            return (history.get(current) if current else None), jobs.pending(), jobs.paused
 
         self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
 

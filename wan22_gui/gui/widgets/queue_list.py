@@ -98,8 +98,12 @@ class QueueList(QWidget):
         self._running_id: str | None = None
         self._update_buttons()
 
-    def show_queue(self, running: JobRecord | None, pending: list[JobRecord]) -> None:
+    def show_queue(self, running: JobRecord | None, pending: list[JobRecord],
+                   paused: bool = False) -> None:
         """Show the running job (if any) and the waiting ones, keeping the selection."""
+        self.pause.blockSignals(True)
+        self.pause.setChecked(paused)  # the queue may be paused from elsewhere (CLI, code)
+        self.pause.blockSignals(False)
         selected = self.selected_id()
         self._running_id = running.job_id if running else None
         self.list.clear()
@@ -121,7 +125,8 @@ class QueueList(QWidget):
             if record.job_id == selected:
                 self.list.setCurrentItem(item)
         waiting = f"{len(pending)} waiting" if pending else "nothing waiting"
-        self.title.setText(f"Queue — {'1 running, ' if running else ''}{waiting}")
+        state = " (paused)" if paused and pending else ""
+        self.title.setText(f"Queue — {'1 running, ' if running else ''}{waiting}{state}")
         self._update_buttons()
 
     def selected_id(self) -> str | None:
