@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
 from tests.fakes.comfy_standin import StandinServer
+from tests.fakes.comfy_standin.process import REPO_ROOT
 from tests.fakes.comfy_standin.rawclient import RawClient
 from tests.fakes.fixtures import add_input_image
 
@@ -119,3 +122,36 @@ def test_free_memory_drops_the_node_cache(standin):
         while standin.counters["model_unloads"] == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert cached(client) == []
+
+
+def test_history_paging_and_deleting(standin):
+    add_input_image(standin.root, "p.png", (16, 16))
+    ids = []
+    with RawClient(standin.url) as client:
+        for n in range(3):
+            graph = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8,
+                                                                   "batch_size": 1, "color": n}},
+                     "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "h"}}}
+            ids.append(client.run(graph)[0])
+
+    def history(**params) -> list[str]:
+        return list(requests.get(standin.url + "/history", params=params, timeout=10).json())
+
+    assert history() == ids
+    assert history(max_items=2) == ids[1:]
+    assert history(max_items=1, offset=0) == ids[:1]
+    assert requests.get(standin.url + "/history/not-an-id", timeout=10).json() == {}
+    requests.post(standin.url + "/history", json={"delete": [ids[0]]}, timeout=10)
+    assert history() == ids[1:]
+    requests.post(standin.url + "/history", json={"clear": True}, timeout=10)
+    assert history() == []
+
+
+def test_busy_port_fails_like_comfyui(tmp_path):
+    with StandinServer(tmp_path / "a") as first:
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.fakes.comfy_standin", "--port", str(first.port),
+             "--root", str(tmp_path / "b")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "error while attempting to bind on address" in result.stderr
+    assert "READY" not in result.stdout

@@ -30,7 +30,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="python -m tests.fakes.comfy_standin",
                                      description="Stand-in ComfyUI 0.3.64 server for tests.")
     parser.add_argument("--port", type=int, default=8188, help="0 picks a free port")
-    parser.add_argument("--listen", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--listen", nargs="?", const="0.0.0.0", default="127.0.0.1",
+                        help="address to bind (a comma list binds its first entry)")
     parser.add_argument("--root", "--base-directory", dest="root", type=Path, default=None,
                         help="folder holding input/, output/, temp/, models/ (a temp dir if omitted)")
     parser.add_argument("--object-info", type=Path, action="append", default=[],
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     nodes = list(APP_CUSTOM_NODES) if args.custom_nodes else []
     server = StandinServer(
         root, faults=faults, extra_nodes=[*nodes, *args.node], object_info_paths=args.object_info,
-        host=args.listen, port=args.port, max_upload_size=int(args.max_upload_size * 1024 * 1024),
+        host=args.listen.split(",")[0], port=args.port, max_upload_size=int(args.max_upload_size * 1024 * 1024),
         argv=["main.py", *argv], console_stream=sys.stderr,
         on_die=lambda: os._exit(faults.die_exit_code))
     if args.wan_models:
@@ -70,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    url = server.start()
+    try:
+        url = server.start()
+    except OSError as error:  # like ComfyUI: a busy port is an OSError and exit code 1
+        print(f"OSError: [Errno {error.errno}] error while attempting to bind on address "
+              f"({args.listen!r}, {args.port}): {error.strerror}", file=sys.stderr, flush=True)
+        return 1
     print(f"READY {url}", flush=True)
     try:
         while not stop.wait(0.2):

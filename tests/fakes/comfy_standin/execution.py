@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import hub as hub_mod
-from .nodes_impl import NodeError, Interrupted, Stopped, NodeRun, run_node
+from . import nodes_core, nodes_video  # noqa: F401 - importing them registers the behaviours
+from .noderun import Interrupted, NodeError, NodeRun, Stopped, run_node
 from .scheduler import ExecutionOrder, cache_keys, is_link
 from .validation import full_type_name
 

@@ -26,7 +26,7 @@ from .faults import Counters, Faults
 from .files_routes import FileApi
 from .folders import Folders, add_model_file, install_wan_models
 from .hub import Hub
-from .nodes_impl import Stopped
+from .noderun import Stopped
 from .prompt_queue import PromptQueue
 from .routes import JsonApi
 
@@ -116,7 +116,8 @@ class StandinServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> str:
         """Bind, serve, start the worker; returns the base URL (``http://127.0.0.1:<port>``)."""
