@@ -34,6 +34,8 @@ def test_oom_while_loading_models_suggests_a_preset_not_a_smaller_clip():
 def test_applying_a_fix_keeps_everything_else():
     fixed = failures.apply_fix(PARAMS, {"frames": 65})
     assert fixed == {"frames": 65, "width": 832, "height": 1216, "seed": 7}
+    named = failures.apply_fix({**PARAMS, "filename_prefix": "video/x_5.0s"}, {"frames": 65})
+    assert named["filename_prefix"] is None  # the name is made again: it must say 4.0s
     assert PARAMS["frames"] == 81
     assert failures.fix_label(PARAMS, {"frames": 65}) == "Retry: 65 frames"
 

@@ -148,7 +148,10 @@ def lost_error(phase: str | None) -> dict[str, Any]:
 
 
 def apply_fix(params: Mapping[str, Any], fix: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the job's params with the fix applied (the seed is kept, for comparison)."""
+    """A copy of the job's params with the fix applied. The seed is kept (for comparison);
+    the output name is made again, so it tells the new length or size."""
     out = dict(params)
     out.update(fix)
+    if "filename_prefix" in out:
+        out["filename_prefix"] = None
     return out
