@@ -60,6 +60,11 @@ def closed_port_url() -> str:
 Reply = Callable[[BaseHTTPRequestHandler], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that gave up (timeout tests) is expected: no traceback on stderr."""
+
+
 class ScriptedHttp:
     """A local HTTP server: `routes[path]` writes the reply for GET/POST of that path."""
 
@@ -85,7 +90,7 @@ class ScriptedHttp:
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,

@@ -70,3 +70,29 @@ def test_a_missing_output_is_reported_clearly(comfy_session, tmp_path, name):
     client = comfy_session(start_stream=False).client
     with pytest.raises(ComfyApiError, match="has no output file"):
         client.download(OutputFile(name, "", "output"), tmp_path)
+
+
+def test_queue_operations_and_a_dropped_socket_during_a_real_job(comfy_session, tmp_path):
+    session = comfy_session()
+    client = session.client
+    image = session.upload(make_png(tmp_path / f"busy_{uuid.uuid4().hex[:8]}.png"))
+    busy = video_graph(image, prefix="video/wan22_integration_busy", frames=240)
+    busy["2"]["inputs"].update(width=1024, height=1024)  # a few seconds of video encoding
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    handle = session.watcher.watch(first)
+    client.queue_prompt(busy, prompt_id=first)
+    for pid, frames in ((second, 7), (third, 9)):
+        client.queue_prompt(video_graph(image, frames=frames), prompt_id=pid)
+    state = client.get_queue()
+    assert state.contains(first) and state.is_pending(third)
+    client.delete_from_queue([second])
+    assert not client.get_queue().contains(second)
+    session.stream.drop_connection()  # as if the network failed mid-job
+    outcome = handle.wait(300)
+    assert outcome.status == "success", outcome.message
+    kinds = [type(e) for e in session.seen]
+    assert ev.ConnectionLost in kinds and ev.Reconnected in kinds
+    client.clear_queue()
+    assert client.get_queue().pending == []
+    quirk = [e for e in session.seen if isinstance(e, ev.Executing) and e.prompt_id is None]
+    print(f"reconnect re-sent the running node without prompt_id: {quirk}")
