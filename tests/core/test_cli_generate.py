@@ -136,3 +136,11 @@ def test_ctrl_c_cancels_the_job_on_the_server_and_exits_130(standin_with_models,
         assert row.status == "cancelled" and row.outputs == []
     finally:
         store.close()
+
+
+def test_missing_models_are_listed_one_per_line(standin, picture, capsys):
+    assert generate(picture, "--frames", 17, "--server", standin.url) == 1
+    err = capsys.readouterr().err
+    assert "ComfyUI refused the job:" in err
+    lines = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert len(lines) == 6 and any("wan_2.1_vae.safetensors" in line for line in lines)

@@ -188,7 +188,7 @@ class JobRunner:
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "input")
         except PromptRejected as exc:
             return self._fail(job_id, tracker, failures.error_info(
-                "ComfyUI refused the job: " + "; ".join(str(p) for p in exc.problems or [exc]),
+                "ComfyUI refused the job:\n" + "\n".join(f"  - {p}" for p in exc.problems or [exc]),
                 exc.hint or "Check that the models are installed and the settings are valid."),
                 "rejected")
         except ServerUnavailable as exc:
@@ -249,7 +249,7 @@ class JobRunner:
         if ending.status == "success":
             return self._download(job_id, tracker, ending)
         if ending.status == "error":
-            return self._node_failed(job_id, tracker, params, ending.error)
+            return self._node_failed(job_id, tracker, params, ending.error, ending.message)
         if ending.status in ("cancelled", "interrupted"):
             text = ("Cancelled." if ending.status == "cancelled" else
                     "Interrupted outside the app (ComfyUI's page or another client).")
@@ -272,9 +272,9 @@ class JobRunner:
         return True
 
     def _node_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
-                     error: Any) -> JobResult:
+                     error: Any, message: str = "") -> JobResult:
         if error is None:
-            info = failures.error_info("ComfyUI reported an error without details.",
+            info = failures.error_info(message or "ComfyUI reported an error without details.",
                                        "Check the ComfyUI console.")
             return self._fail(job_id, tracker, info, "node_error", True)
         phase = tracker.phase_of_node(error.node_id)
