@@ -44,12 +44,16 @@ def test_a_sideways_phone_photo_is_shown_upright_and_sizes_follow_it(qtbot, form
 
 
 def test_a_file_that_is_not_a_picture_is_refused_with_a_message(qtbot, form, tmp_path):
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 64)).save(good)
+    load(qtbot, form, good)
     path = tmp_path / "holiday.jpg"
     path.write_text("this is a text file with a .jpg name")
     with qtbot.waitSignal(form.image.image_refused, timeout=10000) as refused:
         form.image.load(path)
     assert "not an image" in refused.args[0]
     assert "not an image" in form.image.info.text()
+    assert form.image.preview.pixmap().isNull()  # the earlier picture is not kept silently
     assert form.problems()[0] == "Choose a start image."
 
 

@@ -142,7 +142,12 @@ class GeneratePanel(QWidget):
             return self.jobs.edit(editing, spec) if editing else self.jobs.add(spec)
 
         self.queue_button.setEnabled(False)
-        self.ctx.tasks.run_in_background(work, self._queued, self._action_failed)
+        self.ctx.tasks.run_in_background(work, self._queued, self._queue_failed)
+
+    def _queue_failed(self, exc: BaseException) -> None:
+        if self.editing:
+            self._set_editing(None)  # e.g. the job started meanwhile: nothing left to edit
+        self._action_failed(exc)
 
     def _queued(self, record: JobRecord) -> None:
         self.queue_button.setEnabled(True)

@@ -98,6 +98,11 @@ class ImagePicker(QWidget):
 
     def _on_failed(self, exc: BaseException) -> None:
         text = exc.user_text() if isinstance(exc, Wan22Error) else f"Could not read it: {exc}"
+        # forget the previous picture: a job must never silently use another image
+        self.loaded, self._pixmap = None, None
+        self.preview.clear()
+        self.preview.setText("Drop a picture here\nor choose one below")
+        self.preview.setStyleSheet("#image_preview { border: 2px dashed #888; color: #777; }")
         self.info.setText(text)
         self.info.setStyleSheet("color: #b00020;")
         self.image_refused.emit(text)
