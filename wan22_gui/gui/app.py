@@ -1,7 +1,10 @@
 """Start the GUI: QApplication, AppCore, the main window, and an ordered shutdown.
 
-`wan22-gui --self-test` opens the window offscreen, checks that every panel and resource
-loads, and exits 0 (used to check an installed or frozen build without a display).
+`wan22-gui --self-test` opens the window offscreen, checks that every panel, module and
+resource loads, and exits 0 (used to check an installed or frozen build without a display).
+`--screenshot PNG` saves a picture of the window and exits. Neither mode touches the window
+geometry of the user nor the single-instance guard, so they run beside an open app.
+`--install-shortcut` adds the app (as it runs now) to the desktop's application menu.
 """
 
 from __future__ import annotations
@@ -10,66 +13,151 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from wan22_gui import APP_NAME, __version__
+
+APP_ID = "wan22-studio"  # desktop file name / Wayland app id (see packaging/)
+ORGANIZATION = "Wan22Studio"
+WINDOW_STATE_FILE = "window.ini"  # Qt's geometry blobs, next to settings.json
+OFFSCREEN_DELAY_MS = 1500  # let panels finish their first background loads before checking
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="wan22-gui", description=f"{APP_NAME} desktop app")
-    parser.add_argument("--self-test", action="store_true", help="open offscreen, check, exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window offscreen, check panels, modules and resources, "
+                             "print 'self-test: ok' and exit 0 (1 and the problems otherwise)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window and exit")
+    parser.add_argument("--install-shortcut", action="store_true",
+                        help="add this app to the desktop's application menu and exit")
     parser.add_argument("--version", action="version", version=f"wan22-gui {__version__}")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    if args.self_test or args.screenshot:
+    if args.install_shortcut:
+        return _install_shortcut()
+    offscreen = bool(args.self_test or args.screenshot)
+    if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _set_windows_app_id()
 
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from wan22_gui.core.appcore import AppCore
     from wan22_gui.core.logsetup import setup_logging
+    from wan22_gui.core.paths import AppPaths
     from wan22_gui.gui.context import AppContext
     from wan22_gui.gui.mainwindow import MainWindow
+    from wan22_gui.gui.single_instance import SingleInstance, server_name
     from wan22_gui.gui.tasks import TaskRunner
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
-    app.setOrganizationName("Wan22Studio")
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
-    core = AppCore.create()
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+
+    paths = AppPaths.default().ensure()
+    guard = None
+    if not offscreen:
+        guard = SingleInstance(server_name(paths.config_dir))
+        if not guard.acquire():
+            print(f"{APP_NAME} is already running; its window was brought to the front.")
+            return 0
+
+    core = AppCore.create(paths)
     ring = setup_logging(core.paths.log_file)
-    logging.getLogger("wan22").info("starting %s %s", APP_NAME, __version__)
+    logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,
+                                    bool(getattr(sys, "frozen", False)))
     ctx = AppContext(core=core, tasks=TaskRunner(), log_ring=ring)
     window = MainWindow(ctx)
-    geometry_store = QSettings()
-    if not (args.self_test or args.screenshot):
-        window.restore_geometry(geometry_store)
+    window_state = QSettings(str(core.paths.config_dir / WINDOW_STATE_FILE),
+                             QSettings.Format.IniFormat)
+    if not offscreen:
+        window.restore_geometry(window_state)
+        guard.activate_requested.connect(window.bring_to_front)
     window.show()
 
-    if args.self_test or args.screenshot:
-        QTimer.singleShot(1500, lambda: _finish_offscreen(app, window, args))
+    if offscreen:
+        QTimer.singleShot(OFFSCREEN_DELAY_MS, lambda: _finish_offscreen(app, window, args))
     code = app.exec()
-    if not (args.self_test or args.screenshot):
-        window.save_geometry(geometry_store)
+    if not offscreen:
+        window.save_geometry(window_state)
+        guard.close()
     window.shutdown_panels()
     ctx.tasks.shutdown()
     core.close()
-    return code if not (args.self_test or args.screenshot) else getattr(app, "_wan22_code", 1)
+    return code if not offscreen else getattr(app, "_wan22_code", 1)
+
+
+def app_icon():
+    """The app icon in every size shipped under resources/icons/."""
+    from PySide6.QtGui import QIcon
+
+    from wan22_gui.core.resources import resource_path
+    from wan22_gui.core.shortcuts import ICON_SIZES
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = resource_path("icons", f"{APP_ID}-{size}.png")
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+def _set_windows_app_id() -> None:
+    # Without an explicit id Windows groups the window under python.exe / the bootloader and
+    # shows their icon in the taskbar instead of ours.
+    if sys.platform != "win32":
+        return
+    try:
+        import ctypes
+
+        ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID(f"{ORGANIZATION}.{APP_ID}")
+    except (AttributeError, OSError):
+        pass
+
+
+def _install_shortcut() -> int:
+    from wan22_gui.core import shortcuts
+    from wan22_gui.core.resources import resource_path
+
+    if not getattr(sys, "frozen", False):
+        print("--install-shortcut is for the built app (dist/wan22-studio); from a source "
+              "install, start the app with the wan22-gui command.", file=sys.stderr)
+        return 2
+    written = shortcuts.install_for_user(Path(sys.executable), resource_path("icons"), __version__)
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("No shortcut was written: this platform has no application menu to add to.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def _finish_offscreen(app, window, args) -> None:
     from wan22_gui.gui.selftest import run_self_test
 
-    problems = run_self_test(window)
+    problems = run_self_test(window) if args.self_test else []
     if args.screenshot:
-        window.grab().save(args.screenshot)
+        target = Path(args.screenshot)
+        if not window.grab().save(str(target)):
+            problems.append(f"the screenshot could not be saved to {target}")
+    log = logging.getLogger("wan22")
     for problem in problems:
+        log.error("self-test: %s", problem)  # the log is all a windowed Windows build shows
         print(f"self-test: {problem}", file=sys.stderr)
     if args.self_test and not problems:
+        log.info("self-test: ok")
         print("self-test: ok")
+    if sys.stdout is not None:  # None in a windowed (no console) build
+        sys.stdout.flush()
     app._wan22_code = 1 if problems else 0
     app.quit()

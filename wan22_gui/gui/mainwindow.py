@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from wan22_gui import APP_NAME, __version__
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.window_menu import build_menus
 
 log = logging.getLogger("wan22.gui")
 
@@ -61,7 +62,34 @@ class MainWindow(QMainWindow):
                 )
                 self.addDockWidget(area, dock)
         self.statusBar().showMessage("Ready")
+        self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
+        self._default_state = self.saveState()
+        self._default_dock_sizes()
+
+    def _default_dock_sizes(self) -> None:
+        # Without this the launcher dock opens as narrow as its smallest widget.
+        docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
+        if "launcher_dock" in docks:
+            self.resizeDocks([docks["launcher_dock"]], [380], Qt.Orientation.Horizontal)
+        if "telemetry_dock" in docks:
+            self.resizeDocks([docks["telemetry_dock"]], [300], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """Put every dock back where it starts and show it."""
+        self.restoreState(self._default_state)
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+            dock.show()
+        self._default_dock_sizes()
+
+    def bring_to_front(self) -> None:
+        """Show the window above others (a second launch of the app asks for this)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def _create_panel(self, name: str) -> QWidget | None:
         try:
@@ -73,16 +101,23 @@ class MainWindow(QMainWindow):
         return module.create_panel(self.ctx)
 
     def restore_geometry(self, store: QSettings) -> None:
+        """Size, position, docks and the open tab as the user left them."""
         geometry = store.value("main_window/geometry")
         state = store.value("main_window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        tab = store.value("main_window/tab")
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == tab:
+                self.tabs.setCurrentIndex(index)
 
     def save_geometry(self, store: QSettings) -> None:
         store.setValue("main_window/geometry", self.saveGeometry())
         store.setValue("main_window/state", self.saveState())
+        store.setValue("main_window/tab", self.tabs.tabText(self.tabs.currentIndex()))
+        store.sync()
 
     def shutdown_panels(self) -> None:
         for name, panel in reversed(list(self.panels.items())):
