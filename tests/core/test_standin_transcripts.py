@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from pathlib import Path
 
 import cv2
 import pytest
+import requests
 from PIL import Image
 
-from tests.fakes.comfy_standin import StandinServer
+from tests.fakes.comfy_standin import StandinServer, load_dump
 from tests.fakes.comfy_standin.replay import SESSION_ORDER, Replayer, load
 
 TOLERANT = {"07_interrupt_and_queue", "09b_ws_reconnect_same_client_id"}
@@ -145,6 +147,17 @@ def test_error_payloads_match_the_recording_apart_from_tracebacks(session):
         assert sorted(got["current_inputs"]) == sorted(recorded["current_inputs"])
 
 
+def test_fresh_object_info_is_the_recorded_dump(session):
+    """Apart from LoadImage's file list (a real checkout ships input/example.png) and the two
+    harness nodes, a fresh stand-in answers /object_info exactly as the recording."""
+    fresh = StandinServer(session.server.root.parent / "fresh")
+    with fresh:
+        info = requests.get(fresh.url + "/object_info", timeout=30).json()
+    recorded = load_dump()
+    assert set(info) - set(recorded) == {"HarnessSlowProgress", "HarnessRaiseOOM"}
+    assert [k for k in recorded if info[k] != recorded[k]] == ["LoadImage", "LoadImageMask"]
+
+
 def test_saved_video_matches_the_recorded_probe(session):
     probe = load("02_success_video_core_nodes")["output_probe"]
     _event, reply = next((e, r) for e, r in session.replies["02_success_video_core_nodes"]
@@ -158,3 +171,22 @@ def test_saved_video_matches_the_recorded_probe(session):
            "frames": int(capture.get(cv2.CAP_PROP_FRAME_COUNT))}
     capture.release()
     assert got == {k: probe[k] for k in got}
+
+
+# Scenarios that need no test-only nodes, no files placed on the server and no lucky timing.
+REAL_SERVER_SCENARIOS = ("01_upload_image", "02_success_video_core_nodes", "03_cached_rerun",
+                         "04_ws_binary_frames_legacy", "05_ws_binary_frames_with_metadata",
+                         "08_validation_failures", "10_validation_wan_template_without_models")
+
+
+@pytest.mark.integration
+def test_a_real_server_matches_the_same_recordings():
+    """Checks the replay itself: a real ComfyUI 0.3.64 (WAN22_COMFYUI_URL) passes it too."""
+    url = os.environ.get("WAN22_COMFYUI_URL")
+    if not url:
+        pytest.skip("WAN22_COMFYUI_URL is not set")
+    replayer = Replayer(url, lambda name, size: _png(size))
+    for name in REAL_SERVER_SCENARIOS:
+        time.sleep(0.5)  # let the previous scenario's job finish, as the recorder did
+        replayer.run(name)
+    assert replayer.mismatches == []
