@@ -272,7 +272,7 @@ def test_cancel_while_waiting_in_comfyui_queue_removes_the_prompt(image, store, 
 
 
 def test_cancel_while_running_interrupts_only_that_prompt(image, store, tmp_path):
-    fake = FakeComfy(step_pause=0.05)
+    fake = FakeComfy(step_pause=0.5)  # slow steps: the cancel lands mid-pass even when loaded
     runner, seen = make_runner(fake, store, tmp_path)
     box = {}
     thread = threading.Thread(target=lambda: box.setdefault("r", runner.run(spec_for(image))))

@@ -103,7 +103,7 @@ def test_a_server_that_dies_mid_job_fails_the_job(standin_with_models, session, 
 
 def test_cancel_mid_pass_interrupts_and_records_cancelled(standin_with_models, session, store,
                                                            tmp_path, picture):
-    standin_with_models.faults.step_seconds = 0.3
+    standin_with_models.faults.step_seconds = 0.5  # the cancel lands mid-pass even when loaded
     runner, progress = make_runner(session, store, tmp_path)
     box = {}
     worker = threading.Thread(target=lambda: box.setdefault("r", runner.run(spec(picture))))

@@ -40,7 +40,7 @@ def picture(tmp_path):
 
 def test_form_to_file_through_the_real_queue(qtbot, panel, standin_with_models, picture,
                                              tmp_path):
-    standin_with_models.faults.step_seconds = 0.4  # slow enough to see the passes
+    standin_with_models.faults.step_seconds = 0.6  # slow enough to see the passes
     form = panel.form
     with qtbot.waitSignal(form.image.image_loaded, timeout=10000):
         form.image.load(picture)
