@@ -33,6 +33,9 @@ def test_snapshot_since_t_returns_only_newer_rows_and_copies():
     newer["v"][:] = 99  # a reader's copy must not change the buffer
     assert ring.snapshot()["v"].max() == 1.0
     assert ring.snapshot(since_t=100.0)["t"].size == 0
+    across_the_wrap = ring.snapshot(since_t=7.0)["t"]  # rows live in two runs of the array
+    np.testing.assert_array_equal(across_the_wrap, np.arange(8.0, 15.0))
+    np.testing.assert_array_equal(ring.snapshot(since_t=-1.0)["t"], np.arange(5.0, 15.0))
 
 
 def test_missing_values_are_nan_and_bad_rows_rejected():

@@ -72,10 +72,8 @@ class RingBuffer:
             since_t: only rows whose time is strictly greater (for incremental readers).
         """
         with self._lock:
-            rows = self._ordered_copy()
-        if since_t is not None and len(rows):
-            start = int(np.searchsorted(rows[:, 0], since_t, side="right"))
-            rows = rows[start:]
+            wanted = self._count if since_t is None else self._count_newer(since_t)
+            rows = self._ordered_copy(wanted)
         return {name: np.ascontiguousarray(rows[:, i]) for i, name in enumerate(self.columns)}
 
     def latest(self) -> dict[str, float] | None:
@@ -86,7 +84,22 @@ class RingBuffer:
             row = self._data[(self._next - 1) % self.capacity].copy()
         return dict(zip(self.columns, row.tolist()))
 
-    def _ordered_copy(self) -> np.ndarray:
+    def _count_newer(self, since_t: float) -> int:
+        """Rows with t > since_t, found by bisecting the two time-ordered runs (no copy), so
+        an incremental reader pays for the new rows only."""
+        older, newer = self._runs()
+        return sum(len(run) - int(np.searchsorted(run[:, 0], since_t, side="right"))
+                   for run in (older, newer))
+
+    def _runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held rows as two views in time order: [older run, newer run]."""
         if self._count < self.capacity:
-            return self._data[: self._count].copy()
-        return np.concatenate((self._data[self._next:], self._data[: self._next]))
+            return self._data[:0], self._data[: self._count]
+        return self._data[self._next:], self._data[: self._next]
+
+    def _ordered_copy(self, last: int) -> np.ndarray:
+        """A copy of the newest `last` rows in time order."""
+        older, newer = self._runs()
+        if last <= len(newer):
+            return newer[len(newer) - last:].copy()
+        return np.concatenate((older[len(older) - (last - len(newer)):], newer))

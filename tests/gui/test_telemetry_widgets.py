@@ -1,0 +1,65 @@
+"""The graph's pieces: its fixed buffers, the phase track and the readout text."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wan22_gui.core.jobs.phases import PhaseEvent
+from wan22_gui.gui.widgets.telemetry_buffer import SeriesBuffer
+from wan22_gui.gui.widgets.telemetry_phases import PhaseTrack
+from wan22_gui.gui.widgets.telemetry_readout import format_readout
+
+T0 = 1_760_000_000.0
+
+
+def rows(start: int, n: int) -> dict:
+    t = T0 + np.arange(start, start + n, dtype=float)
+    return {"t": t, "v": np.arange(start, start + n, dtype=float)}
+
+
+def test_buffer_keeps_the_newest_rows_in_fixed_memory_and_contiguous_views():
+    buffer = SeriesBuffer(("t", "v"), capacity=100)
+    size = buffer._data.nbytes
+    for start in range(0, 1000, 7):
+        buffer.extend(rows(start, 7))
+    assert len(buffer) == 100 and buffer._data.nbytes == size
+    v = buffer.view("v")
+    np.testing.assert_array_equal(v, np.arange(1001 - 100, 1001))
+    assert v.flags["C_CONTIGUOUS"], "handed to setData without a copy"
+    np.testing.assert_array_equal(buffer.view("x"), buffer.view("t") - T0)
+    assert buffer.last_t == T0 + 1000
+    buffer.extend(rows(2000, 500))  # more than fits at once: the newest are kept
+    np.testing.assert_array_equal(buffer.view("v"), np.arange(2400, 2500))
+
+
+def test_nearest_sample_and_rows_between():
+    buffer = SeriesBuffer(("t", "v"), capacity=50)
+    buffer.extend(rows(0, 10))
+    assert buffer.nearest(3.4) == 3 and buffer.nearest(3.6) == 4
+    assert buffer.nearest(-5) == 0 and buffer.nearest(99) == 9
+    picked = buffer.rows_between(2.0, 4.0)
+    assert list(picked["v"]) == [2.0, 3.0, 4.0]
+    buffer.clear()
+    assert buffer.nearest(1.0) is None and buffer.last_t is None
+
+
+def test_phase_track_closes_phases_when_the_job_fails():
+    track = PhaseTrack()
+    track.add(PhaseEvent("a", "job_start", "mark", T0))
+    track.add(PhaseEvent("a", "high_noise", "start", T0 + 1))
+    track.add(PhaseEvent("a", "high_noise", "end", T0 + 5))
+    track.add(PhaseEvent("a", "vae_decode", "start", T0 + 5))
+    assert track.span_at(T0 + 6).phase == "vae_decode"
+    assert track.last_job_range(now=T0 + 9) == (T0, T0 + 9), "a running job reaches now"
+    track.add(PhaseEvent("a", "oom", "mark", T0 + 7, "CUDA out of memory"))
+    decode = track.spans[-1]
+    assert decode.end == T0 + 7, "an OOM ends the phase it happened in"
+    assert track.span_at(T0 + 8) is None
+    track.add(PhaseEvent("a", "job_end", "mark", T0 + 7.5))
+    assert track.last_job_range(now=T0 + 100) == (T0, T0 + 7.5)
+
+
+def test_readout_says_not_available_plainly():
+    text = format_readout({"t": T0, "ram_used": 2**30, "ram_total": 2**34}, html=False)
+    assert "VRAM n/a" in text and "power n/a" in text and "RAM 1.0/16 GiB" in text
+    assert "n/a/n/a" not in text
