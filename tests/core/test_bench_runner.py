@@ -109,8 +109,8 @@ class FakeServer:
         self._current: LaunchConfig | None = None
 
     def ensure(self, launch: LaunchConfig) -> bool:
-        if any(flag in self.refuse for flag in launch.extra_args):
-            raise ServerMismatch("This server was not started with " + " ".join(launch.extra_args),
+        if launch.attention in self.refuse:
+            raise ServerMismatch(f"This server was not started with {launch.attention} attention",
                                  "Use --comfyui so the benchmark can restart it.")
         self.ensured.append(launch)
         fresh = launch != self._current
@@ -165,7 +165,7 @@ def test_matrix_survives_an_oom_and_a_crash(spec, tmp_path):
     assert measured.count("crashed") == 1
     assert measured.count("succeeded") == 24 - 3
     assert server.recoveries == 1
-    assert [launch.extra_args for launch in server.ensured] == [(), ("--use-sage-attention",)]
+    assert [launch.attention for launch in server.ensured] == [None, "sage"]
     # warm-ups: one per fresh server, one after the OOM (models unloaded), one after the crash
     assert len(statuses(out, warmup=True)) == 4
     assert summary.counts == {"succeeded": 21, "oom": 1, "skipped": 1, "crashed": 1}
@@ -222,7 +222,7 @@ def test_server_that_does_not_come_back_leaves_runs_for_later(spec, tmp_path):
 
 def test_config_the_server_cannot_provide_is_left_not_run(spec, tmp_path):
     out = tmp_path / "out"
-    server = FakeServer(refuse=("--use-sage-attention",))
+    server = FakeServer(refuse=("sage",))
     summary = BenchmarkRunner(spec, out, ScriptedCells(), server).run()
     latest = ResultStore(out).latest().values()
     sage = [r for r in latest if r.config == "sage"]

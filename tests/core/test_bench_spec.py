@@ -91,39 +91,43 @@ def test_durations_become_frame_counts(images):
     assert spec.frames == (25, 49, 81, 161)
 
 
-def test_toml_round_trip_keeps_the_spec(images):
+def test_toml_round_trip_keeps_the_spec(images, tmp_path_factory):
     spec = parse_spec_text(SPEC.replace('name = "t"', 'name = "quote \\" and ü"'), base_dir=images)
-    again = parse_spec_text(spec_to_toml(spec), base_dir=images)
-    assert again == spec
+    text = spec_to_toml(spec, base_dir=images)
+    assert 'images = ["a.png", "b.png"]' in text
+    assert parse_spec_text(text, base_dir=images) == spec
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # absolute paths when saved elsewhere
+    assert parse_spec_text(spec_to_toml(spec), base_dir=elsewhere) == spec
+    assert spec.images[0].is_absolute()
 
 
 def test_cells_grouped_by_launch_flags_frames_rising(images):
     spec = parse_spec_text(SPEC, base_dir=images)
-    cells = expand(spec, images)
+    cells = expand(spec)
     assert len(cells) == 2 * 2 * 3 * 3
     # the two configs without launch flags come first, the sage one (a restart) last
     assert [c.config.name for c in cells[::12]] == ["lora", "base", "sage"]
     assert [c.frames for c in cells[:3]] == [25, 49, 81]
     groups = group_by_launch(measured_runs(spec, cells))
     assert [len(runs) for _, runs in groups] == [48, 24]
-    assert groups[1][0].extra_args == ("--use-sage-attention",)
+    assert groups[1][0].attention == "sage"
 
 
 def test_cell_ids_are_stable_and_ignore_labels(images):
     spec = parse_spec_text(SPEC, base_dir=images)
-    ids = {c.cell_id for c in expand(spec, images)}
+    ids = {c.cell_id for c in expand(spec)}
     assert len(ids) == 36
     renamed = replace(spec, configs=(replace(spec.configs[0], name="renamed"),) + spec.configs[1:])
-    assert {c.cell_id for c in expand(renamed, images)} == ids
+    assert {c.cell_id for c in expand(renamed)} == ids
     more = replace(spec, frames=spec.frames + (161,))
-    assert ids < {c.cell_id for c in expand(more, images)}
+    assert ids < {c.cell_id for c in expand(more)}
     (images / "a.png").write_bytes(b"another picture")
-    assert len(ids & {c.cell_id for c in expand(spec, images)}) == 18  # only b.png's cells stay
+    assert len(ids & {c.cell_id for c in expand(spec)}) == 18  # only b.png's cells stay
 
 
 def test_launch_config_describes_itself():
     config = BenchConfig("x", preset="rtx5090", attention="sage", launch_args=("--fast",))
     launch = config.launch()
-    assert launch.extra_args == ("--use-sage-attention", "--fast")
-    assert "rtx5090" in launch.describe() and "--fast" in launch.describe()
+    assert (launch.attention, launch.extra_args) == ("sage", ("--fast",))
+    assert launch.describe() == "preset rtx5090 + sage attention + --fast"
     assert BenchConfig("y", attention="sage-node").launch().is_default

@@ -46,7 +46,7 @@ COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
                 "seed); the same cell keeps its id when the spec is edited.", lambda r: r.cell_id),
     ("config", "Configuration name from the spec.", lambda r: r.config),
     ("preset", "Launch preset (empty: the server as it was).", _setting("preset")),
-    ("attention", "Attention backend: default, pytorch, sage, flash or sage-node.",
+    ("attention", "Attention backend: default (the preset's), sdpa, sage, flash or sage-node.",
      _setting("attention")),
     ("lora", "Whether the 4-step LoRA was used (true/false).",
      lambda r: str(r.settings.get("lora", "")).lower()),
@@ -63,6 +63,8 @@ COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
     ("frames", "Frames generated (4n+1).", lambda r: r.frames),
     ("fps", "Frame rate of the saved clip.", lambda r: r.fps),
     ("repeat", "Repeat index within the cell (warm-ups count separately).", lambda r: r.repeat),
+    ("seed", "Noise seed of the run: the spec's seed + repeat (a new seed per run, since ComfyUI "
+             "would answer a repeated prompt from its cache).", lambda r: r.seed),
     ("warmup", "1 for a warm-up run (recorded, left out of every statistic), else 0.",
      lambda r: int(r.warmup)),
     ("status", "succeeded, oom, error, crashed (server died), skipped (after an OOM in the "

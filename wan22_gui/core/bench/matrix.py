@@ -70,11 +70,10 @@ def make_cell_id(spec: BenchSpec, digest: str, size: tuple[int, int], frames: in
     return hashlib.sha1(blob).hexdigest()[:12]
 
 
-def expand(spec: BenchSpec, base_dir: Path | None = None) -> list[Cell]:
+def expand(spec: BenchSpec) -> list[Cell]:
     """All cells, in run order: grouped by launch flags (fewest restarts), then configuration,
     image and resolution, with frame counts rising (a likely OOM comes last in its row)."""
-    base = base_dir or (spec.source.parent if spec.source else Path.cwd())
-    images = [(p if p.is_absolute() else base / p) for p in spec.images]
+    images = list(spec.images)
     digests = {p: image_digest(p) for p in images}
     cells = []
     for config in _configs_by_launch(spec.configs):

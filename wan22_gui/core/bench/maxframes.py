@@ -178,8 +178,10 @@ class MaxFramesSearch:
         size = self.spec.resolutions[0]
         cell_id = make_cell_id(self.spec, self._digest, size, frames, self.config)
         cell = Cell(cell_id, image, size[0], size[1], frames, self.config)
+        # a seed from the clock: a probe repeated on a live server must not come from its cache
+        seed = self.spec.seed + (time.time_ns() // 1000) % 1_000_000_007
         request = RunRequest(cell, f"{cell_id}:probe", False, self.spec,
-                             self.out_dir / MAX_FRAMES_DIR / "clips", self.spec.timeout_s)
+                             self.out_dir / MAX_FRAMES_DIR / "clips", self.spec.timeout_s, seed)
         try:
             outcome = self._cells.run(request)
         except Wan22Error as exc:

@@ -65,6 +65,7 @@ class RunRecord:
     job_id: str = ""
     prompt_id: str = ""
     session: str = ""
+    seed: int | None = None
 
     @property
     def is_final(self) -> bool:

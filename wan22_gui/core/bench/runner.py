@@ -32,7 +32,11 @@ SPEC_COPY = "spec.toml"
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What a CellRunner gets for one run."""
+    """What a CellRunner gets for one run.
+
+    `seed` differs between runs of a cell on purpose: ComfyUI answers a prompt it has run
+    before from its cache, which would make every repeat after the first measure nothing.
+    """
 
     cell: Cell
     run_key: str
@@ -40,7 +44,16 @@ class RunRequest:
     spec: BenchSpec
     output_dir: Path  # outputs of this run belong here (inside the benchmark's folder)
     timeout_s: float
-    on_activity: Callable[[str], None] | None = None  # short text: "high_noise 3/4"
+    seed: int
+    on_activity: Callable[[str], None] | None = None  # short text: "High-noise pass 3/4"
+
+
+def seed_for(spec: BenchSpec, run: PlannedRun) -> int:
+    """The spec's seed + the repeat index for measured runs (reproducible); warm-ups get a
+    seed from the clock, so a warm-up is never answered from the cache of an earlier session."""
+    if run.warmup:
+        return spec.seed + 1_000_003 + (time.time_ns() // 1000) % 1_000_000_007
+    return spec.seed + run.index
 
 
 @dataclass
@@ -200,7 +213,7 @@ class BenchmarkRunner:
                 self._oom_cells.add(record.cell_id)
 
     def _prepare_server(self, launch: LaunchConfig, group: list[PlannedRun]) -> bool:
-        self._say(f"Preparing ComfyUI: {launch.describe()}.")
+        self._say(f"ComfyUI for the next {len(group)} runs: {launch.describe()}.")
         try:
             self._needs_warmup = self._server.ensure(launch)
         except Wan22Error as exc:
@@ -234,10 +247,11 @@ class BenchmarkRunner:
         self._emit_progress(run.cell.label, run.warmup)
         request = RunRequest(run.cell, run.key, run.warmup, self.spec,
                              self.out_dir / "clips" / run.cell.cell_id, self.spec.timeout_s,
-                             self.activity.emit)
+                             seed_for(self.spec, run), self.activity.emit)
         started = time.time()
         outcome = self._call_cell_runner(request)
         record = self._make_record(run, outcome, started, time.time())
+        record.seed = request.seed
         self._store(record, run)
         if outcome.status == "oom":
             self._oom_cells.add(run.cell.cell_id)
@@ -317,8 +331,8 @@ class BenchmarkRunner:
             if run in self._pending:
                 self._pending.remove(run)
             self._done += 1
-        self.recorded.emit(record)
         self._emit_progress("", False)
+        self.recorded.emit(record)
 
     def _relative(self, path: Path) -> str:
         try:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,12 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-ATTENTION_CHOICES = ("default", "pytorch", "sage", "flash", "sage-node")
+# "default" keeps what the launch preset says; "sdpa", "sage" and "flash" are the launcher's
+# attention choices (a launch flag, so a restart); "sage-node" patches SageAttention into the
+# workflow (KJNodes) and needs no restart.
+ATTENTION_CHOICES = ("default", "sdpa", "sage", "flash", "sage-node")
+LAUNCH_ATTENTION = ("sdpa", "sage", "flash")
 INTERPOLATION_CHOICES = ("none", "rife", "film")
-# Launch flag that each attention choice adds to the ComfyUI command line. "default" keeps what the
-# preset says; "sage-node" patches attention inside the workflow (KJNodes), not at launch.
-ATTENTION_FLAGS = {
-    "default": (),
-    "pytorch": ("--use-pytorch-cross-attention",),
-    "sage": ("--use-sage-attention",),
-    "flash": ("--use-flash-attention",),
-    "sage-node": (),
-}
 SIZE_STEP = 16  # WanImageToVideo takes widths and heights in steps of 16
 
 _TOP_KEYS = {
@@ -48,19 +43,24 @@ class LaunchConfig:
     """What a ComfyUI server must be started with. Empty = whatever server is running.
 
     Attributes:
-        preset: launch preset name from the presets file ("" = the current server as it is).
-        extra_args: flags added after the preset's own (attention choice, `launch_args`).
+        preset: launch preset name from the presets file ("" = the current server's, or the one
+            chosen for the GPU when the benchmark launches ComfyUI).
+        attention: "sdpa", "sage" or "flash"; None = what the preset says.
+        extra_args: flags added after the preset's own (`launch_args`).
     """
 
     preset: str = ""
+    attention: str | None = None
     extra_args: tuple[str, ...] = ()
 
     @property
     def is_default(self) -> bool:
-        return not self.preset and not self.extra_args
+        return not self.preset and self.attention is None and not self.extra_args
 
     def describe(self) -> str:
         parts = [f"preset {self.preset}"] if self.preset else ["the current server"]
+        if self.attention:
+            parts.append(f"{self.attention} attention")
         if self.extra_args:
             parts.append(" ".join(self.extra_args))
         return " + ".join(parts)
@@ -92,7 +92,8 @@ class BenchConfig:
         return steps, split, base.cfg if self.cfg is None else self.cfg
 
     def launch(self) -> LaunchConfig:
-        return LaunchConfig(self.preset, ATTENTION_FLAGS[self.attention] + self.launch_args)
+        attention = self.attention if self.attention in LAUNCH_ATTENTION else None
+        return LaunchConfig(self.preset, attention, self.launch_args)
 
     def settings(self) -> dict[str, Any]:
         """Everything that changes the result; the name is only a label (part of no cell id)."""
@@ -129,7 +130,8 @@ class BenchSpec:
 
 
 def load_spec(path: Path, *, check_files: bool = True) -> BenchSpec:
-    """Read a spec file. Image paths are taken relative to the spec's folder.
+    """Read a spec file. Image paths are taken relative to the spec's folder (and stored
+    absolute in the BenchSpec).
 
     Raises:
         InputError: the file is missing, not TOML, or names a wrong key or value.
@@ -183,7 +185,8 @@ def parse_spec(data: dict[str, Any], *, base_dir: Path, source: Path | None = No
 
 
 def spec_to_toml(spec: BenchSpec, *, base_dir: Path | None = None) -> str:
-    """Write a spec as TOML that `parse_spec_text` reads back to an equal spec."""
+    """Write a spec as TOML that `parse_spec_text` reads back to an equal spec; image paths
+    inside `base_dir` are written relative to it."""
     lines = [f"name = {_q(spec.name)}"]
     if spec.description:
         lines.append(f"description = {_q(spec.description)}")
@@ -203,11 +206,6 @@ def spec_to_toml(spec: BenchSpec, *, base_dir: Path | None = None) -> str:
     for config in spec.configs:
         lines += ["", "[[configs]]", *_config_lines(config)]
     return "\n".join(lines) + "\n"
-
-
-def with_images_resolved(spec: BenchSpec, base_dir: Path) -> BenchSpec:
-    """The same spec with relative image paths made absolute against `base_dir`."""
-    return replace(spec, images=tuple(p if p.is_absolute() else base_dir / p for p in spec.images))
 
 
 # ---- reading helpers --------------------------------------------------------------------------
@@ -266,11 +264,11 @@ def _images(data: dict[str, Any], base_dir: Path, check_files: bool) -> tuple[Pa
             raise InputError(f"Each entry of 'images' must be a file path in quotes, not {item!r}.")
         paths.append(Path(item))
     if check_files:
-        missing = [str(p) for p in paths if not (p if p.is_absolute() else base_dir / p).is_file()]
+        missing = [str(p) for p in paths if not (Path(base_dir) / p).is_file()]
         if missing:
             raise InputError(f"Image not found: {', '.join(missing)} (relative to {base_dir}).",
                              "Fix the path or copy the image next to the spec file.")
-    return tuple(dict.fromkeys(paths))
+    return tuple(dict.fromkeys(Path(base_dir).absolute() / p for p in paths))
 
 
 def parse_resolution(item: Any) -> tuple[int, int]:

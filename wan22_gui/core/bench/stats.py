@@ -150,6 +150,18 @@ def _summarize_cell(records: list[RunRecord]) -> CellSummary:
     return summary
 
 
+def format_duration(seconds: float | None) -> str:
+    """"1 h 02 min", "4 min 05 s", "12 s"; "?" when unknown."""
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
 class EtaEstimator:
     """Guesses how long runs still to come will take from the runs already finished.
 

@@ -1,0 +1,98 @@
+"""Putting a benchmark together from an AppCore: which server, which cell runner, which sampler.
+
+The CLI (`wan22 bench`, `wan22 max-frames`) and the GUI's Benchmark tab both call
+`open_benchmark`, so a benchmark behaves the same in both.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from wan22_gui.core.bench.jobcells import JobCellRunner
+from wan22_gui.core.bench.runner import BenchmarkRunner
+from wan22_gui.core.bench.servers import FixedServer, LaunchedServer
+from wan22_gui.core.bench.spec import BenchSpec
+
+log = logging.getLogger("wan22.bench")
+
+
+@dataclass
+class BenchSetup:
+    """The parts of one benchmark; `close()` stops what `open_benchmark` started."""
+
+    server: Any
+    cells: JobCellRunner
+    spec: BenchSpec
+    out_dir: Path
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def runner(self, *, retry_failed: bool = False) -> BenchmarkRunner:
+        return BenchmarkRunner(self.spec, self.out_dir, self.cells, self.server,
+                               retry_failed=retry_failed)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:  # closing goes on: a launched ComfyUI must be stopped
+                log.exception("closing a benchmark part failed")
+        self._closers.clear()
+
+
+def open_benchmark(core: Any, spec: BenchSpec, out_dir: Path, *, server_url: str | None = None,
+                   comfyui: str | Path | None = None, port: int | None = None,
+                   sampler: bool = True, session_factory: Any = None,
+                   times: Any = None) -> BenchSetup:
+    """Choose the server (launched from `comfyui`, else `server_url`, else the app's current
+    one) and wire a JobCellRunner to it. Raises LaunchError / PresetError for a bad install.
+    """
+    closers: list[Callable[[], None]] = []
+    presets = _presets(core)
+    if comfyui is not None:
+        server = _launched(core, presets, comfyui, port)
+    else:
+        url = server_url or core.connection.url or str(core.settings.get("server.url"))
+        server = FixedServer(url, preset_flags=lambda name: presets.get(name).argv())
+    closers.append(server.close)
+    gpu_sampler = _start_sampler(core, closers) if sampler else None
+    extra = {"times": times} if times is not None else {}
+    cells = JobCellRunner(server, core.history, sampler=gpu_sampler,
+                          session_factory=session_factory, label=f"Benchmark {spec.name}",
+                          **extra)
+    closers.append(cells.close)
+    return BenchSetup(server, cells, spec, Path(out_dir), closers)
+
+
+def _presets(core: Any) -> Any:
+    from wan22_gui.core.presets import load_presets
+
+    return load_presets(core.paths.config_dir)
+
+
+def _launched(core: Any, presets: Any, comfyui: str | Path, port: int | None) -> LaunchedServer:
+    from wan22_gui.core.gpu import detect_gpus
+    from wan22_gui.core.server.install import find_install
+    from wan22_gui.core.server.launcher import ServerController
+
+    install = find_install(comfyui)
+    report = detect_gpus(core.nvml)
+    default = presets.choose(report.gpus[0] if report.gpus else None)
+    controller = ServerController(core.connection,
+                                  log_file=core.paths.log_dir / "comfyui-bench.log")
+    return LaunchedServer(controller, install, presets, default, port=port)
+
+
+def _start_sampler(core: Any, closers: list[Callable[[], None]]) -> Any:
+    """The app's GPU sampler, started here if nobody has (the CLI); None without NVML."""
+    try:
+        sampler = core.sampler
+        if not sampler.running:
+            sampler.start()
+            closers.append(sampler.stop)
+    except Exception as exc:  # telemetry is optional: the benchmark runs without it
+        log.warning("GPU sampler unavailable, runs will have no NVML metrics: %s", exc)
+        return None
+    return sampler
