@@ -132,3 +132,48 @@ def wan_ram(time_: FakeTime, job_start: float):
 
 
 GIB = 1024**3
+
+
+class PhaseDrivenGpu:
+    """A fake GPU whose readings follow the phase a real job runner reports (real clock).
+
+    Connect `on_phase` to the runner's (or queue's) `phase` signal; each read moves VRAM a step
+    toward the level typical of that phase, so the curve ramps like a real card's.
+    """
+
+    LEVELS = {  # phase -> (VRAM GiB, GPU util %, power W)
+        None: (1.3, 0.0, 70.0), "upload": (1.3, 0.0, 70.0), "queued": (1.3, 0.0, 70.0),
+        "text_encode": (7.6, 35.0, 180.0), "model_load": (15.4, 8.0, 120.0),
+        "high_noise": (18.4, 98.0, 430.0), "low_noise": (18.1, 98.0, 425.0),
+        "vae_decode": (21.8, 90.0, 360.0), "save": (3.1, 12.0, 110.0),
+        "interpolate": (4.6, 62.0, 260.0), "download": (1.4, 0.0, 75.0),
+    }
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+        self.vram = 1.3
+
+    def on_phase(self, event) -> None:
+        if event.state == "start":
+            self.phase = event.phase
+        elif event.state == "end" and event.phase == self.phase or event.phase == "job_end":
+            self.phase = None
+
+    def _level(self) -> tuple[float, float, float]:
+        return self.LEVELS.get(self.phase, self.LEVELS[None])
+
+    def _vram_bytes(self) -> int:
+        self.vram += (self._level()[0] - self.vram) * 0.25
+        return int(self.vram * GIB)
+
+    def gpu(self):
+        from tests.fakes.fake_nvml import rtx_4090
+
+        return rtx_4090(
+            memory_used=self._vram_bytes,
+            util_gpu=lambda: int(self._level()[1]),
+            util_mem=lambda: int(self._level()[1] * 0.6),
+            power_mw=lambda: int(self._level()[2] * 1000),
+            temp_c=lambda: 40 + int(self._level()[1] * 0.3),
+            processes=lambda: [(4242, max(0, int((self.vram - 0.45) * GIB)))],
+        )

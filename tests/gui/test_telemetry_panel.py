@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from tests.core.telemetry_helpers import (
     WALL_OFFSET, WAN_JOB_EVENTS, FakeTime, make_sampler, play_wan_job, wan_job_gpu, wan_ram,
@@ -56,7 +57,12 @@ def watch_wan_job(make_panel, until: float):
                            ram_reader=wan_ram(time_, start))
     panel = make_panel(sampler)
     panel.ctx.core.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 4242, 4.0))
-    play_wan_job(sampler, time_, start, panel.add_phase_event, until=until)
+    def live(event):  # as in the app: the panel repaints while the job goes on
+        panel.add_phase_event(event)
+        panel.refresh()
+        QApplication.processEvents()
+
+    play_wan_job(sampler, time_, start, live, until=until)
     panel.refresh()
     return panel, start + WALL_OFFSET
 
@@ -80,7 +86,10 @@ def test_phases_are_drawn_as_bands_in_job_order(job_panel, qtbot):
     decode = next(s for s in spans if s.phase == "vae_decode")
     assert (decode.start, decode.end) == (t0 + 150, t0 + 166)
     # the band behind the memory curve covers exactly the VAE decode, in its colour
-    panel.window_box.setCurrentIndex(3)  # whole job
+    panel.window_box.setCurrentIndex(0)  # paint the last minute first ...
+    panel.refresh()
+    panel.graph.canvas.grab()
+    panel.window_box.setCurrentIndex(3)  # ... then the whole job: every band must follow
     panel.refresh()
     memory_bands = panel.graph.overlay.items[1][1]
     assert memory_bands.parentItem() is not None, "the bands are in the memory plot"
@@ -91,8 +100,26 @@ def test_phases_are_drawn_as_bands_in_job_order(job_panel, qtbot):
     kinds = [m.kind for m in panel.graph.phases.marks]
     assert kinds == ["job_start", "job_end"]
     assert [text for _x, _c, text, _strong in memory_bands.marks] == ["start", "end"]
+    assert band_pixel(panel, x_of(panel, 158, t0), 3.0) == tinted("vae_decode"), "painted"
+    assert band_pixel(panel, x_of(panel, 50, t0), 3.0) == tinted("high_noise")
     titles = [label for span, label in panel.graph.overlay._titles if label.isVisible()]
     assert {"High-noise pass", "Low-noise pass", "VAE decode"} <= {t.textItem.toPlainText() for t in titles}
+
+
+def band_pixel(panel, x: float, gib: float) -> str:
+    """The colour on screen at plot position (x, gib) of the memory plot."""
+    from PySide6.QtCore import QPointF
+
+    canvas = panel.graph.canvas
+    scene_point = panel.graph.plots["memory"].getViewBox().mapViewToScene(QPointF(x, gib))
+    pixel = canvas.mapFromScene(scene_point)
+    return canvas.grab().toImage().pixelColor(pixel.x(), pixel.y()).name()
+
+
+def tinted(phase: str) -> str:
+    from wan22_gui.gui.widgets.telemetry_phases import BAND_ALPHA, PHASE_COLORS, _tint
+
+    return _tint(PHASE_COLORS[phase], BAND_ALPHA).name()
 
 
 def test_hover_reads_every_series_at_that_moment(job_panel):

@@ -144,6 +144,7 @@ class BandsItem(pg.GraphicsObject):
         self.update()
 
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph hook)
+        super().viewTransformChanged()  # drops the cached view rect
         self.prepareGeometryChange()  # the bounding rect is the view: it moved
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
@@ -178,12 +179,12 @@ class BandsItem(pg.GraphicsObject):
         for x, color, text, _strong in self.marks:
             if not view.left() <= x <= view.right():
                 continue
-            point = to_device.map(QPointF(x, view.bottom()))
+            point = to_device.map(QPointF(x, view.top()))  # y grows upwards: top() is the floor
             if point.x() - last_px < 48:
                 continue
             last_px = point.x()
             painter.setPen(color)
-            painter.drawText(QPointF(point.x() + 3, point.y() + 13), text)
+            painter.drawText(QPointF(point.x() + 3, point.y() - 4), text)
         painter.restore()
 
 
