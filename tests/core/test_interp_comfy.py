@@ -343,3 +343,53 @@ def test_runner_cancel_is_recorded_as_cancelled(tmp_path, history, clips):
     with pytest.raises(Exception):
         runner.run(InterpolationRequest(clips[0], "builtin", 2), cancel=cancel)
     assert history.list(kind="interpolate")[0].status == "cancelled"
+
+
+# --- against the stand-in ComfyUI (real HTTP, WebSocket, validation, mp4 output) -------------
+
+@pytest.mark.parametrize("method", ["rife", "film"])
+def test_stand_in_validates_and_runs_the_vfi_workflow(standin, history, clips, tmp_path, method):
+    from wan22_gui.core.interpolation.comfy_run import open_session
+    from wan22_gui.core.video.reader import probe
+
+    standin.extra_nodes.add("RIFE VFI")
+    standin.extra_nodes.add("FILM VFI")
+    src, _ = clips
+    runner = InterpolationRunner(history, tmp_path / "out", comfy=lambda: open_session(standin.url))
+    result = runner.run(InterpolationRequest(src, method, 3))
+    info = probe(result.output)
+    assert (info.frame_count, info.fps) == (8 * 3 + 1, 48)  # (n-1)·m+1 at fps·m
+    row = history.get(result.job_id)
+    vfi = [n for n in row.graph.values() if n["class_type"].endswith("VFI")]
+    assert [n["class_type"] for n in vfi] == [f"{method.upper()} VFI"]
+    assert row.label == ("RIFE ×3 (ComfyUI, rife49)" if method == "rife" else "FILM ×3 (ComfyUI)")
+    assert row.server_url and row.prompt_id and row.timings["interpolate"] >= 0
+
+
+def test_stand_in_without_vfi_nodes_says_how_to_install(standin, history, clips, tmp_path):
+    from wan22_gui.core.interpolation.comfy_run import open_session
+
+    runner = InterpolationRunner(history, tmp_path / "out", comfy=lambda: open_session(standin.url))
+    with pytest.raises(WorkflowError) as err:
+        runner.run(InterpolationRequest(clips[0], "rife", 2))
+    assert "ComfyUI-Frame-Interpolation" in err.value.hint
+
+
+def test_stand_in_accepts_the_combined_generation_plus_rife_workflow(standin_with_models):
+    from wan22_gui.core.comfy.client import ComfyClient
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+    from wan22_gui.core.workflow.spec import JobSpec
+
+    standin_with_models.extra_nodes.add("RIFE VFI")
+    client = ComfyClient(standin_with_models.url)
+    try:
+        info = client.object_info()
+        built = build_wan_i2v(JobSpec(image="input-18.jpg", prompt="x", frames=17, width=320,
+                                      height=224), "input-18.jpg")
+        graph, roles = append_vfi(built.graph, built.roles, plan_vfi(info, "rife"), 2, 16,
+                                  "video/combined_rife_x2", info)
+        queued = client.queue_prompt(graph)  # raises PromptRejected if it does not validate
+        assert not queued.node_errors
+        client.interrupt()
+    finally:
+        client.close()

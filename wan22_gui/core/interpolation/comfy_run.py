@@ -45,22 +45,15 @@ class ComfyVfiResult:
 
 
 def open_session(url: str) -> ComfySession:
-    """Connect to ComfyUI at `url`: HTTP client, WebSocket stream and prompt watcher."""
-    from wan22_gui.core.comfy.client import ComfyClient
-    from wan22_gui.core.comfy.stream import EventStream
-    from wan22_gui.core.comfy.watcher import PromptWatcher
+    """Connect to ComfyUI at `url` (client, event stream, watcher), as the job queue does.
 
-    client = ComfyClient(url)
-    stream = EventStream(url, client.client_id)
-    stream.start()
-    watcher = PromptWatcher(client, stream)
+    Raises:
+        ServerUnavailable: nothing (or not ComfyUI) answers at the URL.
+    """
+    from wan22_gui.core.jobs.session import ServerSession
 
-    def close() -> None:
-        watcher.close()
-        stream.stop()
-        client.close()
-
-    return ComfySession(client, watcher, close)
+    session = ServerSession(url).open()
+    return ComfySession(session.client, session.watcher, session.close)
 
 
 def run_comfy_vfi(

@@ -108,6 +108,7 @@ def add_vfi(graph: dict, images: list, plan: VfiPlan, multiplier: int, object_in
                                   "clear_cache_after_n_frames": 10, "multiplier": multiplier}
         if plan.method == "rife":  # the pack's defaults, spelled out so old versions agree
             inputs.update(fast_mode=True, ensemble=True, scale_factor=1.0)
+        inputs = with_defaults(object_info[PACK_NODES[plan.method]], inputs)
         node_id = _add(graph, PACK_NODES[plan.method], f"{TITLES[plan.method]} ×{multiplier}{suffix}",
                        inputs)
         return [node_id, 0]
@@ -121,7 +122,8 @@ def add_vfi(graph: dict, images: list, plan: VfiPlan, multiplier: int, object_in
         _input_of_type(node_info, "IMAGE", "images"): images,
         "multiplier": multiplier,
     }
-    node_id = _add(graph, CORE_NODE, f"{TITLES[plan.method]} ×{multiplier}{suffix}", inputs)
+    node_id = _add(graph, CORE_NODE, f"{TITLES[plan.method]} ×{multiplier}{suffix}",
+                   with_defaults(node_info, inputs))
     return [node_id, 0]
 
 
@@ -186,6 +188,27 @@ def append_vfi(
     frames = add_vfi(graph, [decode, 0], plan, multiplier, object_info, title="after decode")
     save_id = add_video_output(graph, frames, fps * multiplier, prefix, object_info)
     return graph, {**roles, "vfi": frames[0], "vfi_save": save_id}
+
+
+def with_defaults(node_info: dict, inputs: dict) -> dict:
+    """`inputs` plus the declared default of every required widget input left out.
+
+    Pack versions add required inputs (dtype, torch_compile and batch_size in 2026), and
+    ComfyUI refuses a prompt that misses one; their defaults are what the UI would send.
+    """
+    required = (node_info.get("input") or {}).get("required") or {}
+    out = dict(inputs)
+    for name, entry in required.items():
+        if name in out or not entry:
+            continue
+        options = entry[1] if len(entry) > 1 and isinstance(entry[1], dict) else {}
+        if "default" in options:
+            out[name] = options["default"]
+        elif isinstance(entry[0], list) and entry[0]:
+            out[name] = entry[0][0]
+        elif entry[0] == "COMBO" and options.get("options"):
+            out[name] = options["options"][0]
+    return out
 
 
 def _add_video_input(graph: dict, video_name: str, object_info: dict) -> list:

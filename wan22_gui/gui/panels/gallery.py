@@ -95,6 +95,8 @@ class GalleryPanel(QWidget):
 
     def refresh(self) -> None:
         """Reload the history and the added clips (in the background)."""
+        if self._closed:
+            return
         history, settings = self.ctx.core.history, self.ctx.core.settings
         self.ctx.tasks.run_in_background(
             lambda: library.collect(history.list(), library.added_clips(settings)),
@@ -150,7 +152,8 @@ class GalleryPanel(QWidget):
         return clips[0] if clips else None
 
     def _on_selection(self) -> None:
-        self.details.show_clip(self.selected(), can_rerun=hasattr(self.ctx.core, "jobs"))
+        # the class, not the instance: asking the instance would build the queue as a side effect
+        self.details.show_clip(self.selected(), can_rerun=hasattr(type(self.ctx.core), "jobs"))
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -326,6 +329,8 @@ class GalleryPanel(QWidget):
 
     def shutdown(self) -> None:
         self._closed = True
+        self._refresh_timer.stop()
+        self._facts_timer.stop()
         self.ctx.core.history.changed.disconnect(self._history_changed)
         if self._cancel is not None:
             self._cancel.set()

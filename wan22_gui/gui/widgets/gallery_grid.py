@@ -176,7 +176,7 @@ class GalleryGrid(QListWidget):
         self._closed = True
 
     def _request(self, clip: Clip) -> None:
-        if clip.path is None or str(clip.path) in self._asked:
+        if self._closed or clip.path is None or str(clip.path) in self._asked:
             return
         key = str(clip.path)
         self._asked.add(key)

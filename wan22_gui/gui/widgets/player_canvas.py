@@ -130,7 +130,7 @@ class ClipCanvas(QWidget):
         else:
             for rect, panel in zip(rects, self.panels):
                 self._paint_frame(painter, rect, panel)
-                self._paint_label(painter, rect, panel.label)
+                self._paint_label(painter, self._picture_area(rect, panel), panel.label)
         painter.end()
 
     def _smooth(self) -> bool:
@@ -161,8 +161,9 @@ class ClipCanvas(QWidget):
         painter.drawLine(x, rect.top(), x, rect.bottom())
         painter.setBrush(QColor(255, 255, 255))
         painter.drawEllipse(QPointF(x, rect.center().y()), 7, 7)
-        self._paint_label(painter, rect, a.label)
-        self._paint_label(painter, rect, b.label, right=True)
+        area = self._picture_area(rect, a)
+        self._paint_label(painter, area, a.label)
+        self._paint_label(painter, area, b.label, right=True, bottom=True)
 
     def _paint_difference(self, painter: QPainter, rect: QRect) -> None:
         a, b = self.panels[0], self.panels[1]
@@ -174,10 +175,11 @@ class ClipCanvas(QWidget):
         first = a.label.split("\n")[0]
         second = b.label.split("\n")[0]
         text = f"Difference × {self.diff_gain:g}\n{first}  vs  {second}"
-        self._paint_label(painter, rect, text)
+        self._paint_label(painter, self._picture_area(rect, a), text)
 
-    def _paint_label(self, painter: QPainter, rect: QRect, text: str, *, right: bool = False) -> None:
-        """Label box in a panel corner: first line (the method) bold, the rest below it."""
+    def _paint_label(self, painter: QPainter, rect: QRect, text: str, *, right: bool = False,
+                     bottom: bool = False) -> None:
+        """Label box in a corner of `rect`: first line (the method) bold, the rest below it."""
         if not text:
             return
         lines = text.split("\n")
@@ -185,7 +187,8 @@ class ClipCanvas(QWidget):
         widest = max(metrics.horizontalAdvance(line) for line in lines) + 16
         width = min(rect.width() - 8, widest)
         height = metrics.height() * len(lines) + 6
-        box = QRect(rect.right() - width - 3 if right else rect.left() + 4, rect.top() + 4, width, height)
+        top = rect.bottom() - height - 3 if bottom else rect.top() + 4
+        box = QRect(rect.right() - width - 3 if right else rect.left() + 4, top, width, height)
         painter.fillRect(box, QColor(0, 0, 0, 170))
         painter.setPen(QColor(240, 240, 240))
         for i, line in enumerate(lines):
@@ -213,6 +216,11 @@ class ClipCanvas(QWidget):
         left = rect.left() + rect.width() / 2 - self.center.x() * width
         top = rect.top() + rect.height() / 2 - self.center.y() * height
         return QRectF(left, top, width, height)
+
+    def _picture_area(self, rect: QRect, panel: PanelFrame) -> QRect:
+        """The part of `rect` the video covers (labels sit on the picture, not the margin)."""
+        area = self._target(rect, panel.original_size).toAlignedRect().intersected(rect)
+        return area if area.width() > 120 and area.height() > 40 else rect
 
     def _panel_at(self, point: QPointF) -> QRect:
         rects = self.panel_rects()

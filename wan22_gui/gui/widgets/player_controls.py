@@ -97,12 +97,12 @@ class PlayerControls(QWidget):
         self.zoom_label.setText("Fit" if zoom is None else f"{effective * 100:.0f}%")
 
     def position_text(self, tick: int) -> str:
-        """'frame 12/81 · 0.750 s / 5.06 s' for the first (reference) clip."""
+        """'frame 12/81 · 0.750 s / 5.06 s'; with several clips each panel shows its own frame."""
         timeline = self.clock.timeline
-        frame = timeline.frame_at(0, tick)
-        seconds = float(timeline.time_of(tick))
-        return (f"frame {frame + 1}/{timeline.frame_counts[0]}  ·  {seconds:.3f} s / "
-                f"{float(timeline.duration):.2f} s")
+        seconds = f"{float(timeline.time_of(tick)):.3f} s / {float(timeline.duration):.2f} s"
+        if len(timeline.rates) > 1:
+            return f"{seconds}  ·  frame numbers on each panel"
+        return f"frame {timeline.frame_at(0, tick) + 1}/{timeline.frame_counts[0]}  ·  {seconds}"
 
     def _on_tick(self, tick: int) -> None:
         self.slider.blockSignals(True)
