@@ -49,10 +49,33 @@ class AppCore:
 
         return JobQueue.for_core(self)
 
+    @functools.cached_property
+    def server(self):  # -> wan22_gui.core.server.launcher.ServerController (sets .connection)
+        from wan22_gui.core.server.launcher import ServerController
+
+        return ServerController(
+            self.connection, log_file=self.paths.log_dir / "comfyui.log",
+            ready_timeout_s=float(self.settings.get("launcher.ready_timeout_s", 600.0)),
+            stop_grace_s=float(self.settings.get("launcher.stop_grace_s", 15.0)))
+
+    @functools.cached_property
+    def gpus(self):  # -> wan22_gui.core.gpu.GpuReport (detected once, through the shared nvml)
+        from wan22_gui.core.gpu import detect_gpus
+
+        return detect_gpus(self.nvml)
+
+    @functools.cached_property
+    def presets(self):  # -> wan22_gui.core.presets.PresetBook (built-in + the user's file)
+        from wan22_gui.core.presets import load_presets
+
+        return load_presets(self.paths.config_dir)
+
     def close(self) -> None:
         """Release services in order (called by the GUI on quit and by the CLI at exit)."""
         if "jobs" in self.__dict__:
             self.jobs.close()
+        if "server" in self.__dict__:
+            self.server.close()  # stops a ComfyUI we launched (attached ones keep running)
         if "sampler" in self.__dict__:
             self.sampler.stop()
         if "nvml" in self.__dict__:

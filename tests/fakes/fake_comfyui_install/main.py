@@ -182,17 +182,21 @@ def system_stats() -> dict:
                          "vram_free": 23000 << 20, "torch_vram_total": 0, "torch_vram_free": 0}]}
 
 
-def serve(host: str, port: int) -> tuple[str, object]:
-    """Start the stand-in ComfyUI on host:port; returns (url, stop function)."""
+def serve(args: argparse.Namespace, host: str) -> object:
+    """Serve the stand-in ComfyUI on host:port (it prints "To see the GUI go to: ...");
+    returns its stop function. Falls back to a tiny stub if the stand-in cannot be imported."""
+    stream = sys.stdout if args.log_stdout else sys.stderr
     try:
-        from tests.fakes.comfy_standin import StandinServer  # type: ignore[attr-defined]
-
-        server = StandinServer(HERE, host=host, port=port)
-        return server.start(), server.stop
-    except (ImportError, TypeError):
-        httpd = ThreadingHTTPServer((host, port), _StubHandler)
+        from tests.fakes.comfy_standin import StandinServer
+    except ImportError:
+        httpd = ThreadingHTTPServer((host, args.port), _StubHandler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        return f"http://{host}:{port}", httpd.shutdown
+        say(f"To see the GUI go to: http://{host}:{args.port}", args)
+        return httpd.shutdown
+    server = StandinServer(HERE, host=host, port=args.port, argv=list(sys.argv),
+                           console_stream=stream)
+    server.start()
+    return server.stop
 
 
 def crash_later(args: argparse.Namespace) -> None:
@@ -225,8 +229,7 @@ def main() -> None:
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         say(f"fake child pid {child.pid}", args)
     say("Starting server\n", args)
-    url, stop = serve(host, args.port)
-    say(f"To see the GUI go to: {url}", args)
+    stop = serve(args, host)
     threading.Thread(target=crash_later, args=(args,), daemon=True).start()
     try:
         while True:

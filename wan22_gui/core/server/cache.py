@@ -52,3 +52,8 @@ class JsonCache:
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}
+
+
+def launcher_cache(paths: Any) -> JsonCache:
+    """The launcher's cache file (probe results, `--help` tables) in the app's cache folder."""
+    return JsonCache(Path(paths.cache_dir) / "comfyui_installs.json")

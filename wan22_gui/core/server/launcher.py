@@ -131,9 +131,9 @@ class ServerController:
         """
         plan = build_plan(install, preset, port=port or DEFAULT_PORT, listen=listen,
                           attention=attention, extra_args=extra_args or [], extra_env=extra_env)
-        return self._check_port(plan)
+        return self.check_port(plan)
 
-    def _check_port(self, plan: LaunchPlan) -> LaunchPlan:
+    def check_port(self, plan: LaunchPlan) -> LaunchPlan:
         bind_host = plan.listen.split(",")[0].strip()
         if ports.port_is_free(plan.port, bind_host):
             return plan
@@ -276,7 +276,7 @@ class ServerController:
         if plan is None:
             raise LaunchError("There is nothing to restart yet.", "Start ComfyUI first.")
         self.stop()
-        return self.start_plan(self._check_port(plan))
+        return self.start_plan(self.check_port(plan))
 
     # -- attaching -------------------------------------------------------------------------
     def attach(self, url: str, timeout: float = 5.0) -> ServerInfo:

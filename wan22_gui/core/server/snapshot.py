@@ -1,0 +1,97 @@
+"""Environment snapshot: one JSON document with everything that decides how ComfyUI runs here
+(GPU, driver, CUDA, ComfyUI/Python/torch versions, flags, environment), for bug reports and for
+comparing benchmark machines."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from wan22_gui import __version__
+from wan22_gui.core.connection import ServerInfo
+from wan22_gui.core.errors import InputError
+from wan22_gui.core.gpu import GpuReport
+from wan22_gui.core.server.command import LaunchPlan
+from wan22_gui.core.server.install import ComfyInstall
+from wan22_gui.core.server.probe import PythonProbe
+
+SCHEMA = "wan22-env-snapshot/1"
+ENV_KEYS = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF",
+            "TORCH_COMPILE", "TORCH_COMPILE_DISABLE", "TORCHDYNAMO_DISABLE", "HF_HOME",
+            "COMFYUI_PATH", "PYTHONPATH")
+
+
+def build_snapshot(report: GpuReport, *, install: ComfyInstall | None = None,
+                   probe: PythonProbe | None = None, plan: LaunchPlan | None = None,
+                   server: ServerInfo | None = None, stats: dict[str, Any] | None = None,
+                   problems: list[str] | None = None) -> dict[str, Any]:
+    """The snapshot as a JSON-ready dict (pure: the caller gathers the parts)."""
+    return {
+        "schema": SCHEMA,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "app": {"version": __version__, "python": sys.version.split()[0],
+                "platform": platform.platform()},
+        "gpus": report.to_dict(),
+        "comfyui": _install_part(install, probe),
+        "launch": None if plan is None else {
+            "preset": plan.preset.name, "attention": plan.attention, "flags": plan.flags,
+            "env": plan.env, "argv": plan.argv, "cwd": str(plan.cwd)},
+        "server": None if server is None else {
+            "url": server.url, "source": server.source, "pid": server.pid,
+            "system_stats": stats},
+        "environment": {key: os.environ[key] for key in ENV_KEYS if key in os.environ},
+        "problems": list(problems or []),
+    }
+
+
+def _install_part(install: ComfyInstall | None, probe: PythonProbe | None) -> dict | None:
+    if install is None:
+        return None
+    part: dict[str, Any] = {"path": str(install.home), "kind": install.kind,
+                            "version": install.version, "commit": install.commit,
+                            "python": str(install.python)}
+    if probe is not None:
+        part.update(python_version=probe.python_version, torch_version=probe.torch_version,
+                    torch_cuda=probe.torch_cuda, cuda_available=probe.cuda_available,
+                    packages=probe.modules, probe_error=probe.error)
+    return part
+
+
+def write_snapshot(snapshot: dict[str, Any], path: Path) -> Path:
+    """Write the snapshot as indented JSON; raises InputError naming the path on failure."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(snapshot, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot write the snapshot to {path}: {exc.strerror}.",
+                         "Choose a folder you can write to.") from exc
+    return path
+
+
+def collect_snapshot(core: Any, *, comfyui: str | None = None) -> dict[str, Any]:
+    """Gather a snapshot from an AppCore (blocking: NVML, a probe subprocess, one HTTP call)."""
+    from wan22_gui.core.errors import Wan22Error
+    from wan22_gui.core.server.cache import launcher_cache
+    from wan22_gui.core.server.choice import plan_from_settings, resolve_install
+    from wan22_gui.core.server.ports import probe_comfy
+    from wan22_gui.core.server.probe import probe_python
+
+    problems = list(core.presets.problems)
+    report = core.gpus
+    install = probe = plan = None
+    try:
+        install = resolve_install(comfyui, core.settings)
+        probe = probe_python(install, launcher_cache(core.paths))
+        plan = plan_from_settings(core.settings, core.presets, report, install=install)
+    except Wan22Error as exc:
+        problems.append(exc.user_text())
+    server = core.connection.info
+    stats = probe_comfy(server.url) if server is not None else None
+    return build_snapshot(report, install=install, probe=probe, plan=plan, server=server,
+                          stats=stats, problems=problems)
