@@ -46,11 +46,11 @@ def _fmt(value: float) -> str:
 
 def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str,
                hlines: tuple[tuple[float, str], ...] = (), width: int = 560,
-               height: int = 320) -> str:
-    """A line chart with error bars; an empty chart says so instead of drawing axes."""
+               height: int = 320, empty_text: str = "no successful runs yet") -> str:
+    """A line chart with error bars; an empty chart says why instead of drawing axes."""
     points = [p for s in series for p in s.points]
     if not points:
-        return _empty(title, width)
+        return _empty(title, width, empty_text)
     left, right, top, bottom = 56, 16, 30, 70
     xs = [p[0] for p in points]
     ys = [v for p in points for v in p[1:]] + [y for y, _ in hlines] + [0.0]
@@ -98,7 +98,7 @@ def stacked_bars(bars: list[tuple[str, dict[str, float]]], phases: tuple[str, ..
     """One horizontal bar per label, split into the median seconds of each phase."""
     bars = [(label, values) for label, values in bars if sum(values.values()) > 0]
     if not bars:
-        return _empty(title, width)
+        return _empty(title, width, "no successful runs yet")
     label_w, row_h, top = 330, 22, 30
     used = [p for p in phases if any(p in values for _, values in bars)]
     height = top + row_h * len(bars) + 60
@@ -148,7 +148,7 @@ def _series(line: Series, color: str, sx, sy) -> str:  # noqa: ANN001 (local sca
 def _legend(items: list[tuple[str, str]], x0: float, y: float, max_w: float) -> str:
     out, x, row = [], x0, 0
     for name, color in items:
-        w = 18 + 6.5 * len(name)
+        w = 22 + 7 * len(name)
         if x + w > x0 + max_w and x > x0:
             x, row = x0, row + 1
         out.append(f'<rect x="{x:.0f}" y="{y - 9 + row * 14:.0f}" width="10" height="10" '
@@ -170,6 +170,5 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", bold: bool = 
             f'{weight}>{escape(text)}</text>')
 
 
-def _empty(title: str, width: int) -> str:
-    return (f'{_open(width, 60, title)}{_text(width / 2, 34, title + ": no successful runs yet", anchor="middle")}'
-            "</svg>")
+def _empty(title: str, width: int, why: str) -> str:
+    return f'{_open(width, 60, title)}{_text(width / 2, 34, f"{title}: {why}", anchor="middle")}</svg>'

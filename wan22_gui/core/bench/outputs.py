@@ -21,7 +21,7 @@ from wan22_gui.core.bench.report import ReportData, render_report
 from wan22_gui.core.bench.results import ResultStore, latest_by_key
 from wan22_gui.core.bench.runner import ENV_FILE
 from wan22_gui.core.bench.spec import BenchSpec
-from wan22_gui.core.bench.stats import CellSummary, summarize
+from wan22_gui.core.bench.stats import CellSummary, summarize, summarize_warmups
 from wan22_gui.core.bench.thumbs import write_poster
 from wan22_gui.core.errors import InputError
 
@@ -53,6 +53,7 @@ def write_outputs(out_dir: Path, spec: BenchSpec | None = None) -> tuple[Path, P
         recommendations=recommend(cells, searches, gpu_name, vram_total),
         searches=searches, csv_columns=column_doc(), csv_name=CSV_FILE, gpu_name=gpu_name,
         posters=_posters(out_dir, cells), generated_at=time.time(),
+        warmups=summarize_warmups(runs),
     )
     report_path = out_dir / REPORT_FILE
     tmp = report_path.with_suffix(".html.tmp")

@@ -18,7 +18,7 @@ from wan22_gui.core.bench.maxframes import MaxFramesResult
 from wan22_gui.core.bench.recommend import GIB, Recommendation
 from wan22_gui.core.bench.reference import Comparison
 from wan22_gui.core.bench.results import RunRecord
-from wan22_gui.core.bench.stats import BAR_PHASES, CellSummary
+from wan22_gui.core.bench.stats import BAR_PHASES, CellSummary, WarmupSummary
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1240px;padding:0 24px 48px;
@@ -56,14 +56,20 @@ class ReportData:
     gpu_name: str = ""
     posters: dict[str, str] = field(default_factory=dict)
     generated_at: float = 0.0
+    warmups: list[WarmupSummary] = field(default_factory=list)
 
 
 def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _num(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _num(value: float | None, digits: int | None = None) -> str:
+    """A number for a table: `digits` decimals, or by size (2 below 10, 1 below 100, else 0)."""
+    if value is None:
+        return "–"
+    if digits is None:
+        digits = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+    return f"{value:.{digits}f}"
 
 
 def render_report(data: ReportData) -> str:
@@ -123,7 +129,7 @@ def _spread_text(cell: CellSummary) -> str:
     t = cell.total
     if t.n == 1:
         return "one run"
-    return f"{t.minimum:.1f}–{t.maximum:.1f}, sd {t.stdev:.1f}"
+    return f"{_num(t.minimum)}–{_num(t.maximum)}, sd {_num(t.stdev)}"
 
 
 def _summary(data: ReportData) -> str:
@@ -138,14 +144,27 @@ def _summary(data: ReportData) -> str:
             _td(c.config), _td(c.image), _td(f"{c.width}×{c.height}"), _td(c.frames, True),
             _td(f"{c.ok_runs} / {c.measured_runs}", True),
             _td(_num(c.total.median if c.total else None), True), _td(_spread_text(c), True),
-            _td(passes, True), _td(_num(c.per_frame_s, 2), True), _td(_num(c.model_load_s), True),
+            _td(passes, True), _td(_num(c.per_frame_s, 3), True), _td(_num(c.model_load_s), True),
             _td(_num(vram, 2), True), _td(_num(c.energy_wh, 2), True),
             _td(_num(c.mean_util, 0), True), _td(c.state, cls=f"st-{c.state}"),
         ])
     note = ('<p class="note">Median and spread over the measured runs of each cell that '
             "succeeded; warm-up runs are excluded. Spread: min–max and standard deviation "
-            "(sd).</p>")
-    return _section("summary", "Summary", _table(head, rows, "summary") + note)
+            "(sd). Model load: in measured runs (near zero when the warm-ups kept the models "
+            "loaded).</p>")
+    return _section("summary", "Summary", _table(head, rows, "summary") + note + _warmups(data))
+
+
+def _warmups(data: ReportData) -> str:
+    if not data.warmups:
+        return ""
+    rows = [[_td(w.config), _td(w.runs, True), _td(_num(w.total), True),
+             _td(_num(w.model_load_s), True)] for w in data.warmups]
+    intro = ('<p>Warm-up runs: the first run after ComfyUI starts, and after an OOM or a crash '
+             "(both unload the models). They are recorded but left out of every statistic; "
+             "this is what a first run costs.</p>")
+    return intro + _table(("Configuration", "Warm-ups", "Median total (s)",
+                           "Median model load (s)"), rows)
 
 
 def _grouped_points(cells: list[CellSummary], value) -> list[Series]:  # noqa: ANN001
@@ -172,6 +191,8 @@ def _charts(data: ReportData) -> str:
     times = _grouped_points(data.cells, lambda c: c.total)
     vram = [Series(s.name, [(x, y / GIB, lo / GIB, hi / GIB) for x, y, lo, hi in s.points])
             for s in _grouped_points(data.cells, lambda c: c.peak_vram)]
+    no_vram = ("no GPU memory readings (NVML was not available during the runs)"
+               if any(c.ok_runs for c in data.cells) else "no successful runs yet")
     totals = [c.vram_total for c in data.cells if c.vram_total]
     hlines = ((max(totals) / GIB, "GPU memory"),) if totals else ()
     bars = [(f"{c.config} · {c.image} · {c.width}×{c.height} · {c.frames} f",
@@ -180,7 +201,8 @@ def _charts(data: ReportData) -> str:
             + line_chart(times, title="Time per clip vs frames", x_label="frames",
                          y_label="seconds (median; bar = min–max)")
             + line_chart(vram, title="Peak VRAM vs frames", x_label="frames",
-                         y_label="GiB (median; bar = min–max)", hlines=hlines)
+                         y_label="GiB (median; bar = min–max)", hlines=hlines,
+                         empty_text=no_vram)
             + stacked_bars(bars, BAR_PHASES, title="Where the time goes (median s per phase)")
             + "</div>")
     return _section("charts", "Charts", body)

@@ -330,7 +330,7 @@ class BenchmarkRunner:
             self._counts[record.status] = self._counts.get(record.status, 0) + 1
             if run in self._pending:
                 self._pending.remove(run)
-            self._done += 1
+            self._done += int(record.is_final)  # a cancelled or not_run run is still to do
         self._emit_progress("", False)
         self.recorded.emit(record)
 

@@ -141,13 +141,33 @@ def _summarize_cell(records: list[RunRecord]) -> CellSummary:
     summary.mean_power_w = _median(r.metrics.get("mean_power_w") for r in ok)
     temps = [r.metrics.get("peak_temp_c") for r in ok if r.metrics.get("peak_temp_c") is not None]
     summary.peak_temp_c = max(temps) if temps else None
-    summary.model_load_s = _median(r.timings.get("model_load") for r in records
-                                   if r.ok and r.warmup) or _median(
-        r.timings.get("model_load") for r in ok)
+    # measured runs only: near zero when the warm-ups did their job (models stayed loaded)
+    summary.model_load_s = _median(r.timings.get("model_load") for r in ok)
     clips = [o for r in ok for o in r.outputs if o.lower().endswith((".mp4", ".webm", ".mov"))]
     summary.clip = clips[0] if clips else None
     summary.errors = list(dict.fromkeys(r.error for r in measured if r.error))
     return summary
+
+
+@dataclass
+class WarmupSummary:
+    """The warm-ups of one configuration: what a first run after a (re)start costs."""
+
+    config: str
+    runs: int
+    total: float | None
+    model_load_s: float | None
+
+
+def summarize_warmups(records: Iterable[RunRecord]) -> list[WarmupSummary]:
+    """Per configuration, in the order first seen: count and medians of warm-up runs."""
+    groups: dict[str, list[RunRecord]] = {}
+    for record in latest_by_key(records).values():
+        if record.warmup:
+            groups.setdefault(record.config, []).append(record)
+    return [WarmupSummary(config, len(runs), _median(r.total_s for r in runs if r.ok),
+                          _median(r.timings.get("model_load") for r in runs if r.ok))
+            for config, runs in groups.items()]
 
 
 def format_duration(seconds: float | None) -> str:

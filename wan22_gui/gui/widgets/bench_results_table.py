@@ -1,0 +1,78 @@
+"""A table of benchmark runs, one row per run key (a re-run replaces its row)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from wan22_gui.core.bench.results import RunRecord
+
+GIB = 1024**3
+COLUMNS = ("Configuration", "Image", "Size", "Frames", "Run", "Status", "Total (s)",
+           "High / low pass (s)", "Peak VRAM (GiB)", "What happened")
+STATUS_COLORS = {"succeeded": "#1b5e20", "oom": "#b71c1c", "crashed": "#b71c1c",
+                 "error": "#e65100", "skipped": "#777777", "not_run": "#777777",
+                 "cancelled": "#777777"}
+
+
+class BenchResultsTable(QTableWidget):
+    """Shows RunRecords; newest at the bottom."""
+
+    def __init__(self) -> None:
+        super().__init__(0, len(COLUMNS))
+        self.setObjectName("bench_results")
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self._rows: dict[str, int] = {}
+
+    def set_records(self, records: Iterable[RunRecord]) -> None:
+        self.setRowCount(0)
+        self._rows.clear()
+        for record in records:
+            self.add_record(record)
+
+    def add_record(self, record: RunRecord) -> None:
+        row = self._rows.get(record.run_key)
+        if row is None:
+            row = self.rowCount()
+            self.insertRow(row)
+            self._rows[record.run_key] = row
+        for column, value in enumerate(_values(record)):
+            item = QTableWidgetItem(value)
+            if column in (3, 6, 7, 8):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if column == 5:
+                item.setForeground(QBrush(QColor(STATUS_COLORS.get(record.status, "#000000"))))
+            if column == len(COLUMNS) - 1 and record.error:
+                item.setToolTip(record.error)
+            self.setItem(row, column, item)
+        self.scrollToItem(self.item(row, 0))
+
+    def statuses(self) -> list[str]:
+        """The status column, top to bottom (what a user reads down the table)."""
+        return [self.item(row, 5).text() for row in range(self.rowCount())]
+
+
+def _values(record: RunRecord) -> list[str]:
+    passes = [record.timings.get(p) for p in ("high_noise", "low_noise")]
+    peak = record.metrics.get("peak_vram_bytes")
+    return [
+        record.config, record.image, f"{record.width}×{record.height}", str(record.frames),
+        "warm-up" if record.warmup else f"repeat {record.repeat + 1}", record.status,
+        _num(record.total_s), " / ".join(_num(p) for p in passes),
+        _num(peak / GIB if isinstance(peak, (int, float)) else None, 2),
+        record.error.splitlines()[0] if record.error else "",
+    ]
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
