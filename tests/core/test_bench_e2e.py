@@ -177,3 +177,64 @@ def test_server_given_by_url_is_waited_for_after_a_crash(tmp_path):
     server = FixedServer("http://127.0.0.1:9", wait_s=0.05, poll_s=0.01,
                          stats_fn=lambda url: None)
     assert not server.recover()
+
+
+def test_runs_carry_the_same_nvml_metrics_as_normal_jobs(stand, tmp_path):
+    """A sampler over a fake RTX 5090 feeds job_metrics; the benchmark adds the card's memory
+    and the mean power, and the CSV carries them."""
+    from tests.fakes.fake_nvml import FakeNvml, rtx_5090
+    from wan22_gui.core.telemetry.nvml import Nvml
+    from wan22_gui.core.telemetry.sampler import GpuSampler
+
+    spec, manager, _, history = stand
+    manager.current.faults.step_seconds = 0.03
+    gpu = rtx_5090(memory_used=21 * 1024**3, util_gpu=96, power_mw=500_000, temp_c=70)
+    sampler = GpuSampler(Nvml(FakeNvml([gpu]), register_atexit=False), device_index=0,
+                         rate_hz=20.0)
+    sampler.start()
+    cells = JobCellRunner(manager, history, sampler=sampler, session_factory=quick_session,
+                          times=FollowTimes(poll=0.05, cancel_retry=0.2))
+    one = parse_spec_text(SPEC.replace("frames = [5, 9, 13]", "frames = [5]").replace(
+        "repeats = 2", "repeats = 1").replace('["red.png", "blue.png"]', '["red.png"]'),
+        base_dir=tmp_path)
+    try:
+        summary = BenchmarkRunner(one, tmp_path / "out", cells, manager).run()
+    finally:
+        cells.close()
+        sampler.stop()
+    rows = [r for r in csv.DictReader(open(summary.csv_path, encoding="utf-8"))
+            if r["warmup"] == "0"]
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"succeeded"}
+    for row in rows:
+        assert int(row["peak_vram_bytes"]) == 21 * 1024**3
+        assert int(row["vram_total_bytes"]) == 32607 * 1024**2
+        assert float(row["mean_gpu_util_pct"]) == pytest.approx(96)
+        assert float(row["mean_power_w"]) == pytest.approx(500, rel=0.05)
+        assert float(row["peak_temp_c"]) == 70
+        assert float(row["energy_wh"]) > 0
+    html = summary.report_path.read_text(encoding="utf-8")
+    assert "32 GB class (RTX 5090)" in html  # NVML's reading beats the server's snapshot
+
+
+def test_interpolation_and_sage_node_configurations(stand, tmp_path):
+    """RIFE runs after generation through the app's InterpolationRunner (its time is the
+    `interpolate` phase); "sage-node" patches SageAttention into the workflow, no restart."""
+    from wan22_gui.core.video.reader import probe
+
+    spec, manager, cells, history = stand
+    for node in ("RIFE VFI", "PathchSageAttentionKJ"):
+        manager.current.extra_nodes.add(node)
+    two = parse_spec_text(
+        'images = ["red.png"]\nresolutions = ["128x96"]\nframes = [9]\nrepeats = 1\nwarmup = 0\n'
+        '[[configs]]\nname = "rife"\ninterpolation = "rife"\n'
+        '[[configs]]\nname = "sage"\nattention = "sage-node"\n', base_dir=tmp_path)
+    summary = BenchmarkRunner(two, tmp_path / "out", cells, manager).run()
+    assert summary.counts == {"succeeded": 2}, ResultStore(tmp_path / "out").load()
+    runs = {r.config: r for r in ResultStore(tmp_path / "out").latest().values()}
+    rife = runs["rife"]
+    assert "interpolate" in rife.timings and len(rife.outputs) == 2
+    assert probe(tmp_path / "out" / rife.outputs[1]).frame_count == (9 - 1) * 2 + 1
+    assert "interpolate" not in runs["sage"].timings
+    job = history.get(runs["sage"].job_id)
+    assert any(node["class_type"] == "PathchSageAttentionKJ" for node in job.graph.values())
+    assert [r.kind for r in history.list() if r.parent_id == rife.job_id] == ["interpolate"]

@@ -26,6 +26,13 @@ def _metric(key: str) -> Callable[[RunRecord], Any]:
     return lambda r: r.metrics.get(key, "")
 
 
+def _bytes(key: str) -> Callable[[RunRecord], Any]:
+    def value(r: RunRecord) -> Any:
+        raw = r.metrics.get(key)
+        return int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else ""
+    return value
+
+
 def _setting(key: str) -> Callable[[RunRecord], Any]:
     return lambda r: r.settings.get(key, "")
 
@@ -77,10 +84,10 @@ COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
        _phase(p)) for p in PHASE_COLUMNS],
     ("s_per_frame", "total_s divided by frames.", _per_frame),
     ("peak_vram_bytes", "Peak GPU memory in use on the device during the job (NVML), bytes.",
-     _metric("peak_vram_bytes")),
+     _bytes("peak_vram_bytes")),
     ("peak_process_vram_bytes", "Peak GPU memory of the ComfyUI process, bytes (when known).",
-     _metric("peak_process_vram_bytes")),
-    ("vram_total_bytes", "GPU memory of the device, bytes.", _metric("vram_total_bytes")),
+     _bytes("peak_process_vram_bytes")),
+    ("vram_total_bytes", "GPU memory of the device, bytes.", _bytes("vram_total_bytes")),
     ("mean_gpu_util_pct", "Mean GPU utilisation during the job, percent.",
      _metric("mean_gpu_util")),
     ("mean_power_w", "Mean board power during the job, watts.", _metric("mean_power_w")),

@@ -45,20 +45,25 @@ def job_spec_for(request: RunRequest) -> Any:
     return JobSpec(**fields)
 
 
-def derived_metrics(metrics: dict[str, Any], samples: dict[str, Any] | None) -> dict[str, Any]:
-    """Add what the benchmark reports beyond `job_metrics`: the GPU's memory and mean power."""
-    out = dict(metrics)
-    energy, seconds = out.get("energy_wh"), out.get("duration_s")
-    if energy is not None and seconds:
-        out["mean_power_w"] = round(energy * 3600.0 / seconds, 1)
-    totals = samples.get("vram_total") if samples else None
-    if totals is not None and len(totals):
-        import numpy as np
+def derived_metrics(metrics: dict[str, Any], samples: dict[str, Any], t0: float,
+                    t1: float) -> dict[str, Any]:
+    """Add what the benchmark reports beyond `job_metrics`, from the same samples: the GPU's
+    memory (`vram_total_bytes`) and the mean board power during the job (`mean_power_w`)."""
+    import numpy as np
 
-        finite = np.asarray(totals, dtype=float)
-        finite = finite[np.isfinite(finite)]
-        if finite.size:
-            out["vram_total_bytes"] = int(finite.max())
+    out = dict(metrics)
+    t = np.asarray(samples.get("t", ()), dtype=float)
+    inside = (t >= t0) & (t <= t1)
+    for key, name, reduce in (("vram_total", "vram_total_bytes", np.max),
+                              ("power_w", "mean_power_w", np.mean)):
+        column = samples.get(key)
+        if column is None or len(column) != len(t):
+            continue
+        values = np.asarray(column, dtype=float)[inside]
+        values = values[np.isfinite(values)]
+        if values.size:
+            value = float(reduce(values))
+            out[name] = int(value) if name.endswith("_bytes") else round(value, 1)
     return out
 
 
@@ -184,7 +189,7 @@ class JobCellRunner:
             from wan22_gui.core.telemetry.metrics import job_metrics
 
             samples = sampler.snapshot(since_t=t0)
-            into.update(derived_metrics(job_metrics(samples, t0, t1, events), samples))
+            into.update(derived_metrics(job_metrics(samples, t0, t1, events), samples, t0, t1))
             return dict(into)
 
         return metrics

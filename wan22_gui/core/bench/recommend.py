@@ -37,7 +37,7 @@ def recommend(cells: list[CellSummary], searches: Iterable[MaxFramesResult] = ()
               gpu_name: str = "", vram_total: float | None = None) -> list[Recommendation]:
     """Advice in the order the report shows it."""
     advice = []
-    tier = gpu_tier(vram_total or _vram_total(cells))
+    tier = gpu_tier(_vram_total(cells) or vram_total)  # NVML's own reading first
     if tier:
         on = f"; measured on {gpu_name}" if gpu_name else ""
         advice.append(Recommendation("tier", f"These findings hold for GPUs of the {tier}{on}. "
