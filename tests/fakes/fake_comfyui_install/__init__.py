@@ -45,10 +45,27 @@ def _write_python_wrapper(path: Path, install_root: Path) -> Path:
     return path
 
 
-def make_install(dest: Path, *, venv: str = "venv", git: bool = False) -> Path:
-    """A launchable git-clone-style install at `dest` (`venv` or `.venv`; optional .git)."""
+FAKE_TORCH = """__version__ = "2.8.0+cu128"
+class version:
+    cuda = "12.8"
+class cuda:
+    @staticmethod
+    def is_available():
+        return True
+"""
+
+
+def make_install(dest: Path, *, venv: str = "venv", git: bool = False,
+                 fake_torch: bool = False) -> Path:
+    """A launchable git-clone-style install at `dest` (`venv` or `.venv`; optional .git).
+
+    `fake_torch` puts a tiny `torch` module (2.8.0+cu128, CUDA available) into its `site/`, so
+    the Python probe reports what a real CUDA install would.
+    """
     root = _copy_tree(Path(dest))
     _write_python_wrapper(root / venv / "bin" / "python", root)
+    if fake_torch:
+        (root / "site" / "torch.py").write_text(FAKE_TORCH, encoding="utf-8")
     if git:
         (root / ".git" / "refs" / "heads").mkdir(parents=True, exist_ok=True)
         (root / ".git" / "HEAD").write_text("ref: refs/heads/master\n", encoding="utf-8")

@@ -270,9 +270,10 @@ class ServerController:
         if supervisor is not None and supervisor is not threading.current_thread():
             supervisor.join(30)
 
-    def restart(self) -> LaunchPlan:
-        """Stop (if running) and start again with the same plan (its port checked again)."""
-        plan = self.plan
+    def restart(self, plan: LaunchPlan | None = None) -> LaunchPlan:
+        """Stop (if running) and start again: with `plan` (the user's current choices) or the
+        last one. The port is checked again."""
+        plan = plan or self.plan
         if plan is None:
             raise LaunchError("There is nothing to restart yet.", "Start ComfyUI first.")
         self.stop()

@@ -72,10 +72,13 @@ class PythonProbe:
     def summary(self) -> str:
         if self.error:
             return self.error
-        torch = self.torch_version or f"no torch ({self.errors.get('torch', 'not importable')})"
+        if not self.torch_version:
+            why = self.errors.get("torch", "not importable")
+            return f"Python {self.python_version}; torch cannot be imported there ({why})"
         cuda = "" if self.cuda_available is None else (
-            ", CUDA available" if self.cuda_available else ", CUDA NOT available")
-        return f"Python {self.python_version}, torch {torch}{cuda}"
+            f", CUDA {self.torch_cuda} available" if self.cuda_available
+            else f", CUDA NOT available to torch (built for CUDA {self.torch_cuda})")
+        return f"Python {self.python_version}, torch {self.torch_version}{cuda}"
 
 
 def probe_python(install: ComfyInstall, cache: JsonCache | None = None, *,
