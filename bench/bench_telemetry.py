@@ -50,6 +50,7 @@ def _call_costs(reader: Nvml, repeats: int = 50) -> list[tuple[str, float]]:
         ("nvmlDeviceGetEnforcedPowerLimit", ("nvmlDeviceGetEnforcedPowerLimit", handle)),
         ("nvmlDeviceGetClockInfo(SM)", ("nvmlDeviceGetClockInfo", handle, 1)),
         ("nvmlDeviceGetPcieThroughput(RX)", ("nvmlDeviceGetPcieThroughput", handle, 1)),
+        ("nvmlDeviceGetFieldValues(PCIe bytes)", ("nvmlDeviceGetFieldValues", handle, [198, 197])),
         ("nvmlDeviceGetComputeRunningProcesses", ("nvmlDeviceGetComputeRunningProcesses", handle)),
     ]
     costs = []
@@ -105,6 +106,9 @@ def bench_sampler(seconds: float) -> None:
     print(f"  CPU {cpu * 1e3:.0f} ms in {wall:.1f} s = {100 * cpu / wall:.3f}% of one core"
           f" (target < 1%)")
     print(f"  ring buffer: {sampler.ring.capacity} rows = {sampler.ring.nbytes / 1e6:.1f} MB fixed")
+    how = {True: "byte counters, once a second", False: "throughput call, once a second",
+           None: "not read"}[sampler._pcie_counters]
+    print(f"  PCIe read with: {how}")
 
 
 class _HourOfSamples:

@@ -177,3 +177,26 @@ class PhaseDrivenGpu:
             temp_c=lambda: 40 + int(self._level()[1] * 0.3),
             processes=lambda: [(4242, max(0, int((self.vram - 0.45) * GIB)))],
         )
+
+
+class CounterNvml:
+    """Adds the PCIe byte counters (nvmlDeviceGetFieldValues 197/198) to a FakeNvml, which
+    lacks them: `rx_bytes`/`tx_bytes` are cumulative, stamped with the fake clock."""
+
+    def __init__(self, fake, time_: FakeTime) -> None:
+        self._fake = fake
+        self._time = time_
+        self.rx_bytes = 0
+        self.tx_bytes = 0
+
+    def __getattr__(self, name):
+        return getattr(self._fake, name)
+
+    def nvmlDeviceGetFieldValues(self, handle, field_ids):
+        from types import SimpleNamespace
+
+        self._fake._check("nvmlDeviceGetFieldValues", handle.index)
+        counters = {197: self.tx_bytes, 198: self.rx_bytes}
+        return [SimpleNamespace(fieldId=f, nvmlReturn=0, valueType=3,
+                                timestamp=int(self._time.now * 1e6),
+                                value=SimpleNamespace(ullVal=counters[f])) for f in field_ids]

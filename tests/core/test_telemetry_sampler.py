@@ -210,3 +210,21 @@ def test_slow_pcie_counters_are_read_once_a_second_and_held_between():
     rx = sampler.snapshot()["pcie_rx"] / 1024
     assert fake.calls.count("nvmlDeviceGetPcieThroughput") == 2 * 3
     assert list(rx[:10]) == [100] * 10 and list(rx[10:20]) == [200] * 10 and rx[20] == 300
+
+
+def test_pcie_byte_counters_give_the_mean_rate_when_the_driver_has_them():
+    from tests.core.telemetry_helpers import CounterNvml
+
+    time_ = FakeTime()
+    fake = CounterNvml(make_nvml(h100()), time_)
+    sampler = make_sampler(fake, time_, rate_hz=10, pcie_interval_s=0.1)
+    for step in range(5):
+        fake.rx_bytes += 1_000_000_000 * step  # 0, 10, 20, 30 GB/s over the 0.1 s steps
+        fake.tx_bytes += 5_000_000
+        sampler.sample_once()
+        time_.now += 0.1
+    snap = sampler.snapshot()
+    assert math.isnan(snap["pcie_rx"][0]), "a rate needs two readings"
+    np.testing.assert_allclose(snap["pcie_rx"][1:], [10e9, 20e9, 30e9, 40e9], rtol=1e-9)
+    np.testing.assert_allclose(snap["pcie_tx"][1:], 50e6, rtol=1e-9)
+    assert "nvmlDeviceGetPcieThroughput" not in fake.calls, "the slow call is not needed"

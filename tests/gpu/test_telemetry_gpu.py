@@ -80,6 +80,14 @@ def test_other_readings_agree_with_nvidia_smi(nvml):
     assert 0 < row["power_w"] <= row["power_limit_w"] * 1.2
     assert 0 <= row["gpu_util"] <= 100 and 0 <= row["mem_util"] <= 100
     assert row["ram_used"] > 0
+    pcie = GpuSampler(nvml, device_index=0, pcie_interval_s=0.0)  # read PCIe on every pass
+    pcie.sample_once()
+    time.sleep(0.3)
+    pcie.sample_once()  # a rate from the byte counters needs two readings
+    row = pcie.latest()
+    print(f"PCIe rx {row['pcie_rx']:.0f} B/s, tx {row['pcie_tx']:.0f} B/s"
+          f" (byte counters: {pcie._pcie_counters})")
+    assert row["pcie_rx"] >= 0 and row["pcie_tx"] >= 0
 
 
 class Child:
@@ -138,6 +146,9 @@ def test_a_known_allocation_shows_up_as_a_step_of_its_size(nvml):
         child.expect("ALLOCATED")
         time.sleep(0.5)
         t_held = time.time()
+        smi_before = smi(sampler.device_index, "memory.used")[0] if shutil.which("nvidia-smi") else None
+        row = sampler.latest()
+        smi_after = smi(sampler.device_index, "memory.used")[0] if shutil.which("nvidia-smi") else None
         time.sleep(3.0)  # hold it for a few seconds
         t_held_end = time.time()
         child.send("free")
@@ -159,6 +170,10 @@ def test_a_known_allocation_shows_up_as_a_step_of_its_size(nvml):
     print(f"allocated {STEP_BYTES / GIB:.2f} GiB with {method} on GPU {sampler.device_index}: "
           f"step up {step / GIB:.3f} GiB, step down {drop / GIB:.3f} GiB, "
           f"{snap['t'].size} samples in {snap['t'][-1] - snap['t'][0]:.1f} s, missed {sampler.missed}")
+    if smi_before is not None:  # under load, too: the sampler and nvidia-smi agree within 1%
+        print(f"while held: nvidia-smi {smi_before:.0f}/{smi_after:.0f} MiB,"
+              f" sampler {row['vram_used'] / MIB:.0f} MiB")
+        assert row["vram_used"] / MIB == pytest.approx((smi_before + smi_after) / 2, rel=0.01)
     assert step == pytest.approx(STEP_BYTES, rel=0.03)
     assert drop == pytest.approx(STEP_BYTES, rel=0.03)
     assert np.ptp(held) < 0.02 * STEP_BYTES, "flat while held"
