@@ -3,8 +3,9 @@ continuously into a bounded ring and a log file, stopped gracefully or killed wi
 
 Orphans: on Linux the child gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that
 started it even when the app is killed with SIGKILL. Call `spawn()` from a thread that lives as
-long as the child (the launcher's supervisor thread does). Elsewhere, `kill_tree()` at exit
-(the launcher registers it with atexit) covers normal exits and crashes of the Python code.
+long as the child (the launcher's supervisor thread does). On Windows it is put into a
+kill-on-close job object (`winjob.py`). Everywhere, `kill_tree()` at exit (the launcher registers
+it with atexit) covers normal exits and crashes of the Python code.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ComfyProcess:
         self._log_handle: IO[str] | None = None
         self._readers: list[threading.Thread] = []
         self.popen: subprocess.Popen[bytes] | None = None
+        self._job = None  # Windows job object handle, kept open while we live
 
     # -- start -----------------------------------------------------------------------------
     def spawn(self) -> int:
@@ -86,6 +88,10 @@ class ComfyProcess:
         self._open_log()
         self.popen = subprocess.Popen(self.argv, cwd=str(self.cwd), env=env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        if os.name == "nt":  # dies with the app even when the app is killed
+            from wan22_gui.core.server.winjob import kill_on_close_job
+
+            self._job = kill_on_close_job(self.popen._handle)  # type: ignore[attr-defined]
         for name, stream in (("stdout", self.popen.stdout), ("stderr", self.popen.stderr)):
             thread = threading.Thread(target=self._read, args=(stream,), daemon=True,
                                       name=f"comfyui-{name}-{self.popen.pid}")
