@@ -1,0 +1,31 @@
+"""`python docs/make_screenshots.py` regenerates every picture of the user guide from the real
+window (against the stand-in ComfyUI and a fake GPU) in one command. Slow: it runs real jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def test_screenshot_script_makes_every_guide_picture(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "docs" / "make_screenshots.py"),
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=280,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    made = {p.name for p in tmp_path.glob("*.png")}
+    assert {"main_window.png", "guide_generate.png", "guide_telemetry.png", "guide_gallery.png",
+            "guide_compare.png", "guide_launcher.png"} <= made, made
+    main = Image.open(tmp_path / "main_window.png")
+    assert main.width >= 1400 and main.height >= 900
+    for picture in tmp_path.glob("*.png"):
+        assert picture.stat().st_size <= 320_000, picture.name
+    # The main window shows a job in progress (the point of the README picture).
+    assert "screenshots: gave up" not in done.stderr
