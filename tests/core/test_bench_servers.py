@@ -62,16 +62,23 @@ class CrashOnce:
         self.inner.cancel()
 
 
-def test_launched_comfyui_restarts_between_configs_and_after_a_crash(tmp_path, app_paths):
+def install_and_spec(tmp_path, first: str, *, repeats: int):
+    """A fake ComfyUI install with the Wan models, and a spec of two configurations: `first`
+    (no launch flags) and "reserve" (--reserve-vram 2, so a restart)."""
     from PIL import Image
 
     install = make_install(tmp_path / "ComfyUI")
     install_wan_models(install)
     Image.new("RGB", (96, 64), (10, 120, 200)).save(tmp_path / "a.png")
     spec = parse_spec_text(
-        'images = ["a.png"]\nresolutions = ["96x64"]\nframes = [5]\nrepeats = 2\nwarmup = 0\n'
-        '[[configs]]\nname = "plain"\n[[configs]]\nname = "reserve"\n'
+        f'images = ["a.png"]\nresolutions = ["96x64"]\nframes = [5]\nrepeats = {repeats}\n'
+        f'warmup = 0\n[[configs]]\nname = "{first}"\n[[configs]]\nname = "reserve"\n'
         'launch_args = ["--reserve-vram", "2"]\n', base_dir=tmp_path)
+    return install, spec
+
+
+def test_launched_comfyui_restarts_between_configs_and_after_a_crash(tmp_path, app_paths):
+    install, spec = install_and_spec(tmp_path, "plain", repeats=2)
     core = AppCore.create(app_paths)
     out = tmp_path / "out"
     setup = open_benchmark(core, spec, out, comfyui=install, port=free_port(), sampler=False,
@@ -91,3 +98,33 @@ def test_launched_comfyui_restarts_between_configs_and_after_a_crash(tmp_path, a
     assert {latest[("reserve", i)].status for i in (0, 1)} == {"succeeded"}
     assert '"--reserve-vram",\n' in env or '"--reserve-vram"' in env
     assert core.connection.info is None  # the launched ComfyUI was stopped
+
+
+def test_the_apps_own_comfyui_is_used_as_it_runs_and_put_back(tmp_path, app_paths):
+    """With no address given, a ComfyUI the app launched serves configurations without launch
+    flags as it is; one with flags restarts it, and the user's launch comes back at the end."""
+    from wan22_gui.core.server.install import find_install
+
+    install, spec = install_and_spec(tmp_path, "as it runs", repeats=1)
+    core = AppCore.create(app_paths)
+    controller = core.server
+    user_plan = controller.start(find_install(install), core.presets.get("rtx-4090"), free_port())
+    assert controller.wait_ready(30)
+    first_pid = controller.process.pid
+    out = tmp_path / "out"
+    setup = open_benchmark(core, spec, out, sampler=False, session_factory=quick_session,
+                           times=FollowTimes(poll=0.05, cancel_retry=0.2))
+    try:
+        summary = setup.runner().run()
+        assert summary.counts == {"succeeded": 2}, ResultStore(out).load()
+        runs = {r.config: r for r in ResultStore(out).latest().values()}
+        assert runs["as it runs"].server_url == user_plan.url  # no restart for it
+        env = (out / "environment.json").read_text(encoding="utf-8")
+        assert '"--reserve-vram",\n' in env and '"gpus"' in env
+    finally:
+        setup.close()
+    assert controller.wait_ready(30)
+    assert controller.process.pid != first_pid
+    assert controller.plan.flags[:-4] == user_plan.flags[:-4]  # the user's flags (port aside)
+    assert "--reserve-vram" in user_plan.flags and "2" not in controller.plan.flags
+    core.close()

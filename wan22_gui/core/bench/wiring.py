@@ -46,16 +46,23 @@ def open_benchmark(core: Any, spec: BenchSpec, out_dir: Path, *, server_url: str
                    comfyui: str | Path | None = None, port: int | None = None,
                    sampler: bool = True, session_factory: Any = None,
                    times: Any = None) -> BenchSetup:
-    """Choose the server (launched from `comfyui`, else `server_url`, else the app's current
-    one) and wire a JobCellRunner to it. Raises LaunchError / PresetError for a bad install.
+    """Choose the server and wire a JobCellRunner to it. The server: launched from `comfyui`;
+    else the one at `server_url`; else the app's current one (the app's own launcher when it
+    started it, so configurations with other flags can restart it; else by its address).
+    Raises LaunchError / PresetError for a bad install or preset.
     """
     closers: list[Callable[[], None]] = []
-    presets = _presets(core)
+    presets = core.presets
     if comfyui is not None:
-        server = _launched(core, presets, comfyui, port)
+        server: Any = _launched(core, presets, comfyui, port)
+    elif server_url is None and _app_launched(core):
+        controller = core.server
+        server = LaunchedServer(controller, controller.plan.install, presets,
+                                controller.plan.preset, keep_running=True, gpus=core.gpus)
     else:
         url = server_url or core.connection.url or str(core.settings.get("server.url"))
-        server = FixedServer(url, preset_flags=lambda name: presets.get(name).argv())
+        server = FixedServer(url, preset_flags=lambda name: presets.get(name).argv(),
+                             gpus=core.gpus)
     closers.append(server.close)
     gpu_sampler = _start_sampler(core, closers) if sampler else None
     extra = {"times": times} if times is not None else {}
@@ -66,23 +73,24 @@ def open_benchmark(core: Any, spec: BenchSpec, out_dir: Path, *, server_url: str
     return BenchSetup(server, cells, spec, Path(out_dir), closers)
 
 
-def _presets(core: Any) -> Any:
-    from wan22_gui.core.presets import load_presets
-
-    return load_presets(core.paths.config_dir)
+def _app_launched(core: Any) -> bool:
+    """Whether the app's own launcher runs the current server (only if it was ever created)."""
+    controller = core.__dict__.get("server")
+    info = core.connection.info
+    return (controller is not None and controller.plan is not None
+            and controller.state == "ready" and info is not None and info.source == "launched")
 
 
 def _launched(core: Any, presets: Any, comfyui: str | Path, port: int | None) -> LaunchedServer:
-    from wan22_gui.core.gpu import detect_gpus
     from wan22_gui.core.server.install import find_install
     from wan22_gui.core.server.launcher import ServerController
 
     install = find_install(comfyui)
-    report = detect_gpus(core.nvml)
+    report = core.gpus
     default = presets.choose(report.gpus[0] if report.gpus else None)
     controller = ServerController(core.connection,
                                   log_file=core.paths.log_dir / "comfyui-bench.log")
-    return LaunchedServer(controller, install, presets, default, port=port)
+    return LaunchedServer(controller, install, presets, default, port=port, gpus=report)
 
 
 def _start_sampler(core: Any, closers: list[Callable[[], None]]) -> Any:
