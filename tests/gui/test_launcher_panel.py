@@ -150,3 +150,36 @@ def test_bad_folder_says_what_to_pick(qtbot, make_panel, tmp_path):
     panel.install_box.path_chosen.emit(str(tmp_path))
     qtbot.waitUntil(lambda: "no main.py" in panel.install_box.info.text(), timeout=10000)
     assert not panel.start_button.isEnabled()
+
+
+def test_start_up_shows_elapsed_seconds(qtbot, make_panel, monkeypatch):
+    monkeypatch.setenv("FAKE_COMFY_STARTUP_S", "2")  # the child inherits it: a slow start
+    panel = make_panel()
+    _wait_loaded(qtbot, panel)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: "Starting... " in panel.state_label.text(), timeout=10000)
+    assert "waiting for http://127.0.0.1:" in panel.state_label.text()
+    assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.controller.state == L.STATE_READY, timeout=20000)
+
+
+def test_export_script_and_env_snapshot_buttons_write_files(qtbot, make_panel, monkeypatch,
+                                                            tmp_path):
+    import json
+
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    panel = make_panel()
+    _wait_loaded(qtbot, panel)
+    targets = [str(tmp_path / "start.sh"), str(tmp_path / "env.json")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (targets.pop(0), "Shell script (*.sh)"))
+    panel.findChild(QPushButton, "export_button").click()
+    qtbot.waitUntil(lambda: (tmp_path / "start.sh").exists(), timeout=10000)
+    assert "--reserve-vram 4" in (tmp_path / "start.sh").read_text()
+    panel.findChild(QPushButton, "snapshot_button").click()
+    qtbot.waitUntil(lambda: (tmp_path / "env.json").exists(), timeout=20000)
+    snap = json.loads((tmp_path / "env.json").read_text())
+    assert snap["gpus"]["gpus"][0]["name"] == "NVIDIA GeForce RTX 5090"
+    assert snap["comfyui"]["torch_version"] == "2.8.0+cu128"
+    qtbot.waitUntil(lambda: "Saved" in panel.message.text(), timeout=5000)
