@@ -134,6 +134,9 @@ class BenchmarkPanel(QWidget):
         self.tabs.currentChanged.connect(self._on_tab)
         self.server_kind.currentIndexChanged.connect(self._on_server_kind)
         self.out_dir.editingFinished.connect(self._show_existing_results)
+        self._on_connection = self.ctx.tasks.main_thread_callback(
+            lambda info: self._on_server_kind(self.server_kind.currentIndex()))
+        self.ctx.core.connection.changed.connect(self._on_connection)
 
     # ---- spec files --------------------------------------------------------------------------
 
@@ -403,6 +406,7 @@ class BenchmarkPanel(QWidget):
 
     def shutdown(self) -> None:
         """Called on quit: cancel a running benchmark (its ComfyUI is stopped by the worker)."""
+        self.ctx.core.connection.changed.disconnect(self._on_connection)
         self.cancel()
 
 
