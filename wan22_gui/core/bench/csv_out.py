@@ -49,8 +49,9 @@ def _phase(name: str) -> Callable[[RunRecord], Any]:
 COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
     ("run_key", "Stable id of the run: cell id, then r<repeat> or w<session>-<n> for a warm-up.",
      lambda r: r.run_key),
-    ("cell_id", "Stable id of the cell (hash of image content, size, frames, settings, prompt, "
-                "seed); the same cell keeps its id when the spec is edited.", lambda r: r.cell_id),
+    ("cell_id", "Stable id of the cell (hash of the image's name and content, size, frames, "
+                "settings, prompt, seed); a cell keeps its id when the spec is edited.",
+     lambda r: r.cell_id),
     ("config", "Configuration name from the spec.", lambda r: r.config),
     ("preset", "Launch preset (empty: the server as it was).", _setting("preset")),
     ("attention", "Attention backend: default (the preset's), sdpa, sage, flash or sage-node.",
@@ -70,15 +71,16 @@ COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
     ("frames", "Frames generated (4n+1).", lambda r: r.frames),
     ("fps", "Frame rate of the saved clip.", lambda r: r.fps),
     ("repeat", "Repeat index within the cell (warm-ups count separately).", lambda r: r.repeat),
-    ("seed", "Noise seed of the run: the spec's seed + repeat (a new seed per run, since ComfyUI "
-             "would answer a repeated prompt from its cache).", lambda r: r.seed),
+    ("seed", "Noise seed of the run: the spec's seed + repeat; a warm-up gets a fresh one "
+             "(ComfyUI would answer a repeated prompt from its cache).", lambda r: r.seed),
     ("warmup", "1 for a warm-up run (recorded, left out of every statistic), else 0.",
      lambda r: int(r.warmup)),
     ("status", "succeeded, oom, error, crashed (server died), skipped (after an OOM in the "
                "cell), cancelled or not_run (no server; resumed later).", lambda r: r.status),
     ("error", "What went wrong, when something did.", lambda r: r.error),
     ("started_at", "Start of the run, local time (ISO 8601).", lambda r: _iso(r.started_at)),
-    ("total_s", "Job time in seconds from upload to the last output downloaded.",
+    ("total_s", "Seconds from upload to the last output downloaded, plus the interpolation "
+                "when the configuration has one.",
      lambda r: "" if r.total_s is None else round(r.total_s, 3)),
     *[(f"{p}_s", f"Seconds spent in the {p} phase (empty if the phase did not occur).",
        _phase(p)) for p in PHASE_COLUMNS],
