@@ -135,8 +135,7 @@ class TelemetryGraph(QWidget):
         return plot
 
     def _add_curve(self, style) -> pg.PlotDataItem:
-        pen = pg.mkPen(style.color, width=1,
-                       style=Qt.PenStyle.DashLine if style.dashed else Qt.PenStyle.SolidLine)
+        pen = pg.mkPen(style.color, width=1)
         curve = pg.PlotDataItem(pen=pen, connect="finite", name=style.name)
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)

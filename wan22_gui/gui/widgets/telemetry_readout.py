@@ -15,14 +15,13 @@ GIB = 1024**3
 
 @dataclass(frozen=True)
 class SeriesStyle:
-    """How one sampler column is drawn. Pens are 1 px: wider pens made a repaint of an hour
-    of data several times slower (bench/bench_telemetry.py)."""
+    """How one sampler column is drawn. Pens are solid and 1 px: wider or dashed pens made a
+    repaint of an hour of data several times slower (bench/bench_telemetry.py)."""
 
     key: str  # sampler column
     plot: str  # "memory" (GiB), "util" (% and °C) or "power" (W)
     name: str
     color: str
-    dashed: bool = False
     scale: float = 1.0  # plotted value = raw * scale
     percent_of: str | None = None  # plotted value = 100 * raw / this column
 
@@ -30,11 +29,11 @@ class SeriesStyle:
 SERIES: tuple[SeriesStyle, ...] = (
     SeriesStyle("vram_used", "memory", "VRAM used", "#1565c0", scale=1 / GIB),
     SeriesStyle("proc_vram", "memory", "ComfyUI", "#7b1fa2", scale=1 / GIB),
-    SeriesStyle("ram_used", "util", "System RAM", "#616161", dashed=True, percent_of="ram_total"),
+    SeriesStyle("ram_used", "util", "System RAM", "#9e9e9e", percent_of="ram_total"),
     SeriesStyle("gpu_util", "util", "GPU util", "#2e7d32"),
     SeriesStyle("mem_util", "util", "Mem-ctrl util", "#ef6c00"),
     SeriesStyle("power_w", "power", "Power", "#d84315"),
-    SeriesStyle("temp_c", "util", "Temp", "#5d4037", dashed=True),
+    SeriesStyle("temp_c", "util", "Temp", "#8d6e63"),
 )
 STYLE = {s.key: s for s in SERIES}
 
