@@ -364,6 +364,7 @@ def test_stand_in_validates_and_runs_the_vfi_workflow(standin, history, clips, t
     assert [n["class_type"] for n in vfi] == [f"{method.upper()} VFI"]
     assert row.label == ("RIFE ×3 (ComfyUI, rife49)" if method == "rife" else "FILM ×3 (ComfyUI)")
     assert row.server_url and row.prompt_id and row.timings["interpolate"] >= 0
+    assert f"src_{method}_x3" in result.output.name  # the file name says which engine made it
 
 
 def test_stand_in_without_vfi_nodes_says_how_to_install(standin, history, clips, tmp_path):

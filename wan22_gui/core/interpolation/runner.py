@@ -9,6 +9,7 @@ Each run is a history row with kind="interpolate", its output linked to the clip
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -143,9 +144,11 @@ class InterpolationRunner:
                                 server_url=getattr(session.client, "base_url", None))
 
         try:
+            stem = re.sub(r"[^A-Za-z0-9_-]+", "_", info.path.stem)[:60] or "clip"
             result = run_comfy_vfi(session, info, request.method, request.multiplier,
                                    self.output_dir, model=request.model, cancel=cancel,
-                                   on_graph=remember)
+                                   on_graph=remember,
+                                   prefix=f"video/{stem}_{request.method}_x{request.multiplier}")
         finally:
             session.close()
         self.history.update(job_id, prompt_id=result.prompt_id)
