@@ -47,12 +47,18 @@ def test_self_test_names_a_damaged_resource_and_a_missing_panel(window, tmp_path
     (fake / "icons" / "wan22-studio-256.png").write_bytes(b"not a png")
     monkeypatch.setattr(selftest, "resource_path", lambda *parts: fake.joinpath(*parts))
     window.panels.pop("gallery")
+
+    def missing(*parts):
+        raise FileNotFoundError(2, "No such file or directory", "presets.json")
+
+    monkeypatch.setattr("wan22_gui.core.presets.read_text", missing)
     problems = selftest.run_self_test(window)
     text = "\n".join(problems)
     assert "panel 'gallery' is missing" in text
     assert "presets.json is damaged" in text
     assert "icons/wan22-studio-256.png cannot be decoded" in text
     assert "icons/wan22-studio.ico is missing" in text
+    assert "launch presets do not load" in text
 
 
 def test_app_icon_has_every_size():

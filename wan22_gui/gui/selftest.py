@@ -63,8 +63,11 @@ def check_resources(window) -> list[str]:
             problems.append(f"resource {needed} is missing")
     from wan22_gui.core.presets import load_presets
 
-    if not load_presets().presets:
-        problems.append("no launch presets could be loaded")
+    try:
+        if not load_presets().presets:
+            problems.append("no launch presets could be loaded")
+    except Exception as exc:  # keep the problems found so far
+        problems.append(f"launch presets do not load: {type(exc).__name__}: {exc}")
     return problems
 
 
