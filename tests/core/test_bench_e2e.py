@@ -136,6 +136,9 @@ def test_matrix_end_to_end_with_an_oom_and_a_killed_server(stand, tmp_path):
     assert "memory" in by_cell[(*OOM_CELL, 0)].error.lower()
     assert by_cell[(*KILL_CELL, 0)].status == "crashed"
     assert by_cell[(*KILL_CELL, 1)].status == "succeeded"  # after the restart
+    warmups = [r for r in latest if r.warmup]
+    # first start, after the crash, on switching to "20 steps" (other models), after the OOM
+    assert len(warmups) == 4 and all(w.ok for w in warmups)
     ok = [r for r in latest if r.ok and not r.warmup]
     assert all({"upload", "high_noise", "low_noise", "download"} <= set(r.timings) for r in ok)
     assert all((out / r.outputs[0]).is_file() for r in ok)

@@ -150,6 +150,7 @@ def test_reference_verdicts_and_tiers():
         "faster than the reference", "within the reference range", "slower than the reference")
     assert "4090" in gpu_tier(24 * 1024**3) and "5090" in gpu_tier(32 * 1024**3)
     assert "H100" in gpu_tier(80 * 1024**3) and gpu_tier(None) is None
+    assert "H200" in gpu_tier(150_754_820_096)  # what NVML reports on an H200
 
 
 def test_gpu_found_in_either_snapshot_shape():

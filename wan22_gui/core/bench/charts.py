@@ -51,7 +51,10 @@ def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str,
     points = [p for s in series for p in s.points]
     if not points:
         return _empty(title, width, empty_text)
-    left, right, top, bottom = 56, 16, 30, 70
+    left, right, top = 56, 16, 30
+    legend = [(s.name, PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)]
+    bottom = 56 + 14 * legend_rows(legend, width - left)
+    height += bottom - 70
     xs = [p[0] for p in points]
     ys = [v for p in points for v in p[1:]] + [y for y, _ in hlines] + [0.0]
     x_ticks = sorted(set(xs))
@@ -87,8 +90,7 @@ def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str,
         parts.append(_text(width - right - 4, sy(y) - 4, label, anchor="end", color="#c62828"))
     for index, line in enumerate(series):
         parts.append(_series(line, PALETTE[index % len(PALETTE)], sx, sy))
-    parts.append(_legend([(s.name, PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)],
-                         left, height - 20, width - left))
+    parts.append(_legend(legend, left, top + plot_h + 48, width - left))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -101,7 +103,8 @@ def stacked_bars(bars: list[tuple[str, dict[str, float]]], phases: tuple[str, ..
         return _empty(title, width, "no successful runs yet")
     label_w, row_h, top = 330, 22, 30
     used = [p for p in phases if any(p in values for _, values in bars)]
-    height = top + row_h * len(bars) + 60
+    legend = [(p, PHASE_COLORS.get(p, "#999")) for p in used]
+    height = top + row_h * len(bars) + 46 + 14 * legend_rows(legend, width - label_w)
     longest = max(sum(values.get(p, 0.0) for p in used) for _, values in bars)
     ticks = nice_ticks(0.0, longest)
     scale = (width - label_w - 30) / ticks[-1]
@@ -124,8 +127,7 @@ def stacked_bars(bars: list[tuple[str, dict[str, float]]], phases: tuple[str, ..
                          f'fill="{PHASE_COLORS.get(phase, "#999")}"><title>'
                          f'{escape(label)}: {escape(phase)} {seconds:.1f} s</title></rect>')
             x += w
-    parts.append(_legend([(p, PHASE_COLORS.get(p, "#999")) for p in used], label_w,
-                         height - 20, width - label_w))
+    parts.append(_legend(legend, label_w, top + row_h * len(bars) + 40, width - label_w))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -145,16 +147,30 @@ def _series(line: Series, color: str, sx, sy) -> str:  # noqa: ANN001 (local sca
     return "\n".join(out)
 
 
-def _legend(items: list[tuple[str, str]], x0: float, y: float, max_w: float) -> str:
-    out, x, row = [], x0, 0
-    for name, color in items:
+def _legend_layout(items: list[tuple[str, str]], max_w: float) -> list[tuple[float, int]]:
+    """(x offset, row) of each legend entry, wrapping at `max_w`."""
+    out, x, row = [], 0.0, 0
+    for name, _ in items:
         w = 22 + 7 * len(name)
-        if x + w > x0 + max_w and x > x0:
-            x, row = x0, row + 1
+        if x + w > max_w and x > 0:
+            x, row = 0.0, row + 1
+        out.append((x, row))
+        x += w
+    return out
+
+
+def legend_rows(items: list[tuple[str, str]], max_w: float) -> int:
+    layout = _legend_layout(items, max_w)
+    return layout[-1][1] + 1 if layout else 0
+
+
+def _legend(items: list[tuple[str, str]], x0: float, y: float, max_w: float) -> str:
+    out = []
+    for (name, color), (dx, row) in zip(items, _legend_layout(items, max_w)):
+        x = x0 + dx
         out.append(f'<rect x="{x:.0f}" y="{y - 9 + row * 14:.0f}" width="10" height="10" '
                    f'fill="{color}"/>')
         out.append(_text(x + 14, y + row * 14, name))
-        x += w
     return "\n".join(out)
 
 

@@ -13,7 +13,8 @@ from wan22_gui.core.bench.stats import CellSummary
 GIB = 1024**3
 TIGHT_HEADROOM = 1.5 * GIB  # less free VRAM than this at peak: the next driver update may OOM
 # (minimum VRAM in GiB, tier name) from the largest down
-TIERS = ((70, "80 GB data-centre class (A100 80 GB, H100)"), (40, "48 GB class"),
+TIERS = ((120, "141 GB data-centre class (H200)"),
+         (70, "80 GB data-centre class (A100 80 GB, H100)"), (40, "48 GB class"),
          (30, "32 GB class (RTX 5090)"), (22, "24 GB class (RTX 4090, RTX 3090)"),
          (14, "16 GB class"), (0, "below 16 GB"))
 

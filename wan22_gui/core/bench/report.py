@@ -194,14 +194,21 @@ def _charts(data: ReportData) -> str:
     no_vram = ("no GPU memory readings (NVML was not available during the runs)"
                if any(c.ok_runs for c in data.cells) else "no successful runs yet")
     totals = [c.vram_total for c in data.cells if c.vram_total]
-    hlines = ((max(totals) / GIB, "GPU memory"),) if totals else ()
+    card = max(totals) / GIB if totals else None
+    peak = max((y for s in vram for _, _, _, y in s.points), default=0.0)
+    vram_label = "GiB (median; bar = min–max)"
+    hlines: tuple[tuple[float, str], ...] = ()
+    if card and peak >= card / 2:
+        hlines = ((card, "GPU memory"),)
+    elif card:  # a line far above the data would squash it flat
+        vram_label = f"GiB of {card:.0f} (median; bar = min–max)"
     bars = [(f"{c.config} · {c.image} · {c.width}×{c.height} · {c.frames} f",
              {p: c.phases[p] for p in BAR_PHASES if p in c.phases}) for c in data.cells]
     body = ('<div class="charts">'
             + line_chart(times, title="Time per clip vs frames", x_label="frames",
                          y_label="seconds (median; bar = min–max)")
             + line_chart(vram, title="Peak VRAM vs frames", x_label="frames",
-                         y_label="GiB (median; bar = min–max)", hlines=hlines,
+                         y_label=vram_label, hlines=hlines,
                          empty_text=no_vram)
             + stacked_bars(bars, BAR_PHASES, title="Where the time goes (median s per phase)")
             + "</div>")

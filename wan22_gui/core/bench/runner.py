@@ -159,6 +159,7 @@ class BenchmarkRunner:
         self._done = self._total = 0
         self._oom_cells: set[str] = set()
         self._needs_warmup = True
+        self._last_config: Any = None
         self._server_lost = False
         self._t0 = time.monotonic()
         self._pending: list[PlannedRun] = []
@@ -229,6 +230,9 @@ class BenchmarkRunner:
             self._record_without_server(
                 run, "skipped", "Not run: an earlier repeat of this cell ran out of GPU memory.")
             return
+        if run.cell.config != self._last_config:
+            self._needs_warmup = True  # another LoRA / model patch / workflow to load first
+            self._last_config = run.cell.config
         if self._needs_warmup and self.spec.warmup:
             self._warm_up(run.cell)
         if self.cancelled or self._server_lost:
