@@ -142,7 +142,8 @@ def test_port_with_a_running_comfyui_offers_attach(qtbot, make_panel, monkeypatc
     second.start_button.click()
     qtbot.waitUntil(lambda: second.controller.state == L.STATE_ATTACHED, timeout=20000)
     assert second.core.connection.url == first.plan.url
-    assert "Attached to" in second.state_label.text() and second.stop_button.text() == "Detach"
+    qtbot.waitUntil(lambda: "Attached to" in second.state_label.text(), timeout=5000)
+    assert second.stop_button.text() == "Detach"
 
 
 def test_bad_folder_says_what_to_pick(qtbot, make_panel, tmp_path):

@@ -78,6 +78,7 @@ class LauncherPanel(QWidget):
         self.table = None
         self.help_problem: str | None = None
         self.plan: LaunchPlan | None = None
+        self._install_request = 0
         self._build()
         self._subscriptions: list[tuple[Any, Callable]] = []
         self._subscribe(self.controller.state_changed, self._on_state)
@@ -215,26 +216,36 @@ class LauncherPanel(QWidget):
 
     # -- install, probe, help --------------------------------------------------------------
     def _load_install(self, path: str | None) -> None:
+        self._install_request += 1
+        request = self._install_request  # a slower, older lookup must not win over this one
         self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
-        self._background(lambda: resolve_install(path, self.settings), self._on_install,
-                         "finding ComfyUI", self._on_install_failed)
+        self._background(lambda: resolve_install(path, self.settings),
+                         lambda install: self._on_install(install, request), "finding ComfyUI",
+                         lambda exc: self._on_install_failed(exc, request))
 
-    def _on_install_failed(self, exc: BaseException) -> None:
+    def _on_install_failed(self, exc: BaseException, request: int) -> None:
+        if request != self._install_request:
+            return
         self.install = None
         self.install_box.show_problem(exc.user_text() if isinstance(exc, Wan22Error) else str(exc))
         self._refresh()
 
-    def _on_install(self, install: ComfyInstall) -> None:
+    def _on_install(self, install: ComfyInstall, request: int) -> None:
+        if request != self._install_request:
+            return
         self.install, self.probe, self.table, self.help_problem = install, None, None, None
         self.settings.set("launcher.comfyui_path", str(install.home))
         self.install_box.show_install(install, None)
         cache = launcher_cache(self.core.paths)
-        self._background(lambda: probe_python(install, cache), self._on_probe, "probing Python")
-        self._background(lambda: load_flag_table(install, cache), self._on_table,
-                         "reading ComfyUI's flags")
+        self._background(lambda: probe_python(install, cache),
+                         lambda probe: self._on_probe(probe, install), "probing Python")
+        self._background(lambda: load_flag_table(install, cache),
+                         lambda result: self._on_table(result, install), "reading ComfyUI's flags")
         self._refresh()
 
-    def _on_probe(self, probe) -> None:
+    def _on_probe(self, probe, install: ComfyInstall) -> None:
+        if install is not self.install:
+            return  # the user picked another folder meanwhile
         self.probe = probe
         if self.install is not None:
             self.install_box.show_install(self.install, probe)
@@ -242,7 +253,9 @@ class LauncherPanel(QWidget):
         self.preset_box.set_attention_choices(probe.attention_backends(), note,
                                               self.settings.get("launcher.attention", ""))
 
-    def _on_table(self, result) -> None:
+    def _on_table(self, result, install: ComfyInstall) -> None:
+        if install is not self.install:
+            return
         self.table, self.help_problem = result
         self._refresh()
 
