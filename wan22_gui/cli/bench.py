@@ -102,7 +102,7 @@ def _print_plan(spec: Any, out_dir: Path, retry_failed: bool, out: TextIO) -> in
         left += todo
         print(f"{cell.cell_id}  {cell.label}  ({todo} of {spec.repeats} runs left)", file=out)
     print(f"{len(cells)} cells, {left} of {len(cells) * spec.repeats} measured runs left "
-          f"(+ warm-ups whenever ComfyUI is fresh).", file=out)
+          "(+ warm-ups).", file=out)
     return EXIT_OK
 
 

@@ -160,9 +160,9 @@ def _warmups(data: ReportData) -> str:
         return ""
     rows = [[_td(w.config), _td(w.runs, True), _td(_num(w.total), True),
              _td(_num(w.model_load_s), True)] for w in data.warmups]
-    intro = ('<p>Warm-up runs: the first run after ComfyUI starts, and after an OOM or a crash '
-             "(both unload the models). They are recorded but left out of every statistic; "
-             "this is what a first run costs.</p>")
+    intro = ('<p>Warm-up runs: the first run of each configuration, after ComfyUI starts, and '
+             "after an OOM or a crash (both unload the models). They are recorded but left out "
+             "of every statistic; this is what a first run costs.</p>")
     return intro + _table(("Configuration", "Warm-ups", "Median total (s)",
                            "Median model load (s)"), rows)
 
