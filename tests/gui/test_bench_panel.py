@@ -42,7 +42,7 @@ def panel(qtbot, app_paths, tmp_path):
     qtbot.addWidget(widget)
     widget.resize(1200, 860)
     widget.show()
-    widget.load(tmp_path / "spec.toml")
+    widget.editor.load(tmp_path / "spec.toml")
     widget.out_dir.setText(str(tmp_path / "out"))
     yield widget
     widget.shutdown()
@@ -60,38 +60,38 @@ def standin(tmp_path):
 
 
 def test_form_counts_the_matrix_and_names_mistakes(panel, qtbot):
-    assert "2 images × 1 size × 2 frame counts × 2 configurations = 8 cells" in panel.check.text()
-    assert "16 measured runs" in panel.check.text()
-    panel.form.frames.setText("5, 80")
-    panel.form.frames.textEdited.emit("5, 80")
-    qtbot.waitUntil(lambda: "4n+1" in panel.check.text(), timeout=3000)
-    assert "77 or 81" in panel.check.text()
-    panel.form.frames.setText("1.5s, 3s")
-    panel.form.frames.textEdited.emit("1.5s, 3s")
-    qtbot.waitUntil(lambda: "cells" in panel.check.text(), timeout=3000)
+    assert "2 images × 1 size × 2 frame counts × 2 configurations = 8 cells" in panel.editor.check.text()
+    assert "16 measured runs" in panel.editor.check.text()
+    panel.editor.form.frames.setText("5, 80")
+    panel.editor.form.frames.textEdited.emit("5, 80")
+    qtbot.waitUntil(lambda: "4n+1" in panel.editor.check.text(), timeout=3000)
+    assert "77 or 81" in panel.editor.check.text()
+    panel.editor.form.frames.setText("1.5s, 3s")
+    panel.editor.form.frames.textEdited.emit("1.5s, 3s")
+    qtbot.waitUntil(lambda: "cells" in panel.editor.check.text(), timeout=3000)
 
 
 def test_form_and_toml_carry_edits_both_ways(panel):
-    panel.form.name.setText("renamed <in form>")
-    panel.tabs.setCurrentWidget(panel.toml)
-    assert 'name = "renamed <in form>"' in panel.toml.toPlainText()
-    panel.toml.setPlainText(panel.toml.toPlainText().replace("frames = [5, 9]",
+    panel.editor.form.name.setText("renamed <in form>")
+    panel.editor.tabs.setCurrentWidget(panel.editor.toml)
+    assert 'name = "renamed <in form>"' in panel.editor.toml.toPlainText()
+    panel.editor.toml.setPlainText(panel.editor.toml.toPlainText().replace("frames = [5, 9]",
                                                              "frames = [5, 9, 13]"))
-    panel.tabs.setCurrentWidget(panel.form)
-    assert panel.form.frames.text() == "5, 9, 13"
-    panel.tabs.setCurrentWidget(panel.toml)
-    panel.toml.setPlainText("name = \n")  # broken TOML: the tab stays and says why
-    panel.tabs.setCurrentWidget(panel.form)
-    assert panel.tabs.currentWidget() is panel.toml
-    assert "not valid TOML" in panel.check.text()
+    panel.editor.tabs.setCurrentWidget(panel.editor.form)
+    assert panel.editor.form.frames.text() == "5, 9, 13"
+    panel.editor.tabs.setCurrentWidget(panel.editor.toml)
+    panel.editor.toml.setPlainText("name = \n")  # broken TOML: the tab stays and says why
+    panel.editor.tabs.setCurrentWidget(panel.editor.form)
+    assert panel.editor.tabs.currentWidget() is panel.editor.toml
+    assert "not valid TOML" in panel.editor.check.text()
 
 
 def test_configuration_table_edits_reach_the_spec(panel, tmp_path):
-    combo = panel.form.configs.cellWidget(1, 2)
+    combo = panel.editor.form.configs.cellWidget(1, 2)
     assert isinstance(combo, QComboBox)
     combo.setCurrentText("sage")
-    panel.form._add_config()
-    assert panel.save_to(tmp_path / "saved.toml")
+    panel.editor.form._add_config()
+    assert panel.editor.save_to(tmp_path / "saved.toml")
     saved = load_spec(tmp_path / "saved.toml")
     assert [c.name for c in saved.configs] == ["lora", "base", "config 3"]
     assert saved.configs[1].attention == "sage" and not saved.configs[1].lora
@@ -99,10 +99,10 @@ def test_configuration_table_edits_reach_the_spec(panel, tmp_path):
 
 
 def test_new_spec_starts_from_the_example_and_asks_for_images(panel):
-    panel.new_spec()
-    assert panel.form.images.count() == 0
-    assert "images" in panel.check.text() and "at least one" in panel.check.text()
-    assert "RTX 5090" in panel.form.name.text()
+    panel.editor.new_spec()
+    assert panel.editor.form.images.count() == 0
+    assert "images" in panel.editor.check.text() and "at least one" in panel.editor.check.text()
+    assert "RTX 5090" in panel.editor.form.name.text()
 
 
 def run_until_done(panel, qtbot, timeout=60_000):

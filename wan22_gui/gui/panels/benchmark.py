@@ -4,42 +4,36 @@ background exactly as `wan22 bench` does it (`open_benchmark` + `BenchmarkRunner
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar,
-    QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QSplitter, QVBoxLayout,
+    QWidget,
 )
 
 from wan22_gui.core.bench.outputs import REPORT_FILE
 from wan22_gui.core.bench.results import ResultStore
-from wan22_gui.core.bench.spec import (
-    BenchSpec, load_spec, parse_spec, parse_spec_text, spec_to_toml,
-)
+from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import format_duration
 from wan22_gui.core.errors import Wan22Error
-from wan22_gui.core.resources import resource_path
 from wan22_gui.core.settings import declare
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.widgets.bench_results_table import BenchResultsTable
-from wan22_gui.gui.widgets.bench_spec_form import BenchSpecForm, make_button as _button
+from wan22_gui.gui.widgets.bench_spec_editor import BenchSpecEditor
+from wan22_gui.gui.widgets.bench_spec_form import make_button as _button
 
 log = logging.getLogger("wan22.gui")
 
-LAST_SPEC_KEY, LAST_OUT_KEY = "bench.last_spec", "bench.last_out"
-declare(LAST_SPEC_KEY, "")
+LAST_OUT_KEY = "bench.last_out"
 declare(LAST_OUT_KEY, "")
 SERVER_CHOICES = ("The app's ComfyUI (current connection)", "ComfyUI at this address:",
                   "Start ComfyUI from this folder:")
-ERROR_STYLE, OK_STYLE = "color: #b71c1c;", "color: #2e4a2e;"
-NO_IMAGES_LINE = "images = []  # add your start images (the Form tab's Add… button)"
+ERROR_STYLE = "color: #b71c1c;"
 
 
 def create_panel(ctx: AppContext) -> QWidget:
@@ -53,19 +47,11 @@ class BenchmarkPanel(QWidget):
         super().__init__()
         self.setObjectName("benchmark_panel")
         self.ctx = ctx
-        self.spec_path: Path | None = None
         self.runner: Any = None
         self._cancel = threading.Event()
         self._runner_lock = threading.Lock()
         self._queue_was_paused: bool | None = None
-        self.form = BenchSpecForm()
-        self.toml = QPlainTextEdit()
-        self.toml.setObjectName("bench_toml")
-        self.toml.setFont(QFont("monospace"))
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("bench_tabs")
-        self.spec_label = QLabel()
-        self.check = _wrapping_label("bench_check")
+        self.editor = BenchSpecEditor(ctx.core.settings)
         self.out_dir = QLineEdit()
         self.out_dir.setObjectName("bench_out")
         self.server_kind = QComboBox()
@@ -79,10 +65,6 @@ class BenchmarkPanel(QWidget):
         self.progress.setObjectName("bench_progress")
         self.status = _wrapping_label("bench_status")
         self.table = BenchResultsTable()
-        self._check_timer = QTimer(self)
-        self._check_timer.setSingleShot(True)
-        self._check_timer.setInterval(300)
-        self._check_timer.timeout.connect(self.check_spec)
         self._build()
         self._connect()
         self._load_initial()
@@ -91,19 +73,6 @@ class BenchmarkPanel(QWidget):
     # ---- layout ------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.tabs.addTab(self.form, "Form")
-        self.tabs.addTab(self.toml, "TOML")
-        files = QHBoxLayout()
-        files.addWidget(self.spec_label, 1)
-        for text, slot in (("New", self.new_spec), ("Load…", self.load_dialog),
-                           ("Save", self.save), ("Save as…", self.save_as_dialog)):
-            files.addWidget(_button(text, slot))
-        editor = QWidget()
-        editor_layout = QVBoxLayout(editor)
-        editor_layout.setContentsMargins(0, 0, 0, 0)
-        editor_layout.addLayout(files)
-        editor_layout.addWidget(self.tabs, 1)
-        editor_layout.addWidget(self.check)
         run_box = QWidget()
         run_layout = QVBoxLayout(run_box)
         run_layout.setContentsMargins(0, 0, 0, 0)
@@ -122,144 +91,24 @@ class BenchmarkPanel(QWidget):
         run_layout.addWidget(self.status)
         run_layout.addWidget(self.table, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(editor)
+        splitter.addWidget(self.editor)
         splitter.addWidget(run_box)
         splitter.setSizes([430, 400])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
-        self.form.changed.connect(self._check_timer.start)
-        self.toml.textChanged.connect(self._check_timer.start)
-        self.tabs.currentChanged.connect(self._on_tab)
         self.server_kind.currentIndexChanged.connect(self._on_server_kind)
         self.out_dir.editingFinished.connect(self._show_existing_results)
         self._on_connection = self.ctx.tasks.main_thread_callback(
             lambda info: self._on_server_kind(self.server_kind.currentIndex()))
         self.ctx.core.connection.changed.connect(self._on_connection)
 
-    # ---- spec files --------------------------------------------------------------------------
-
     def _load_initial(self) -> None:
-        last = str(self.ctx.core.settings.get(LAST_SPEC_KEY) or "")
-        if last and Path(last).is_file():
-            self.load(Path(last))
-        else:
-            self.new_spec()
         self.out_dir.setText(str(self.ctx.core.settings.get(LAST_OUT_KEY) or "") or
                              str(self.ctx.core.paths.output_dir / "benchmarks" / "benchmark"))
         self._on_server_kind(0)
         self._show_existing_results()
-
-    def new_spec(self) -> None:
-        """Start from the documented example, without its placeholder images."""
-        example = resource_path("bench_example.toml")
-        self.spec_path = None
-        spec = dataclasses.replace(load_spec(example, check_files=False), images=())
-        text = re.sub(r"(?m)^images = \[.*\]$", NO_IMAGES_LINE, example.read_text("utf-8"))
-        self._show(spec, Path.home(), text)
-
-    def load(self, path: Path) -> None:
-        try:
-            spec = load_spec(path, check_files=False)
-            text = Path(path).read_text(encoding="utf-8")
-        except (Wan22Error, OSError) as exc:
-            self._say_check(_text(exc), error=True)
-            return
-        self.spec_path = Path(path)
-        self._show(spec, self.spec_path.parent, text)
-        self.ctx.core.settings.set(LAST_SPEC_KEY, str(self.spec_path))
-
-    def _show(self, spec: BenchSpec, base_dir: Path, text: str) -> None:
-        self.form.set_spec(spec, base_dir)
-        self.toml.blockSignals(True)
-        self.toml.setPlainText(text)
-        self.toml.blockSignals(False)
-        self.spec_label.setText(f"Spec: {self.spec_path}" if self.spec_path else
-                                "Spec: new (from the example; save it to keep it)")
-        self.check_spec()
-
-    def load_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load benchmark spec",
-                                              str(self.form.base_dir), "TOML (*.toml)")
-        if path:
-            self.load(Path(path))
-
-    def save(self) -> bool:
-        if self.spec_path is None:
-            return self.save_as_dialog()
-        return self.save_to(self.spec_path)
-
-    def save_as_dialog(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save benchmark spec",
-                                              str(self.form.base_dir / "benchmark.toml"),
-                                              "TOML (*.toml)")
-        return self.save_to(Path(path)) if path else False
-
-    def save_to(self, path: Path) -> bool:
-        """Write the spec being edited (image paths relative to the file where possible)."""
-        spec = self.current_spec(check_files=False)
-        if spec is None:
-            return False
-        text = spec_to_toml(spec, base_dir=Path(path).parent)
-        try:
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self._say_check(f"Could not save {path}: {exc.strerror or exc}", error=True)
-            return False
-        self.spec_path = Path(path)
-        self._show(parse_spec_text(text, base_dir=self.spec_path.parent, source=self.spec_path,
-                                   check_files=False), self.spec_path.parent, text)
-        self.ctx.core.settings.set(LAST_SPEC_KEY, str(self.spec_path))
-        return True
-
-    # ---- checking ----------------------------------------------------------------------------
-
-    def current_spec(self, *, check_files: bool) -> BenchSpec | None:
-        """The spec of the tab in front, checked by the core; None (and a message) if wrong."""
-        base = self.form.base_dir
-        try:
-            if self.tabs.currentWidget() is self.toml:
-                return parse_spec_text(self.toml.toPlainText(), base_dir=base,
-                                       source=self.spec_path, check_files=check_files)
-            return parse_spec(self.form.data(), base_dir=base, source=self.spec_path,
-                              check_files=check_files)
-        except Wan22Error as exc:
-            self._say_check(_text(exc), error=True)
-            return None
-
-    def check_spec(self) -> None:
-        spec = self.current_spec(check_files=False)
-        if spec is None:
-            return
-        cells = len(spec.images) * len(spec.resolutions) * len(spec.frames) * len(spec.configs)
-        text = (f"{_n(len(spec.images), 'image')} × {_n(len(spec.resolutions), 'size')} × "
-                f"{_n(len(spec.frames), 'frame count')} × "
-                f"{_n(len(spec.configs), 'configuration')} = {_n(cells, 'cell')} × "
-                f"{_n(spec.repeats, 'repeat')} = {_n(cells * spec.repeats, 'measured run')} "
-                "(+ warm-ups).")
-        missing = [p.name for p in spec.images if not p.is_file()]
-        if missing:
-            text += f" Images not found: {', '.join(missing)} — add your own with Add…"
-        self._say_check(text, error=bool(missing))
-
-    def _on_tab(self, index: int) -> None:
-        """Carry the edits over to the tab just opened (a spec with mistakes stays put)."""
-        going_to_toml = self.tabs.widget(index) is self.toml
-        self.tabs.blockSignals(True)
-        self.tabs.setCurrentIndex(1 - index)  # read the spec from the tab we came from
-        spec = self.current_spec(check_files=False)
-        if spec is not None:
-            self.tabs.setCurrentIndex(index)
-            if going_to_toml:
-                self.toml.setPlainText(spec_to_toml(spec, base_dir=self.form.base_dir))
-            else:
-                self.form.set_spec(spec, self.form.base_dir)
-        self.tabs.blockSignals(False)
-
-    def _say_check(self, text: str, *, error: bool) -> None:
-        self.check.setText(text)
-        self.check.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
 
     # ---- running -----------------------------------------------------------------------------
 
@@ -284,7 +133,7 @@ class BenchmarkPanel(QWidget):
         self.report_button.setEnabled(bool(out and (out / REPORT_FILE).is_file()))
 
     def start(self) -> None:
-        spec = self.current_spec(check_files=True)
+        spec = self.editor.current_spec(check_files=True)
         out = self.out_dir.text().strip()
         if spec is None:
             return
@@ -393,7 +242,7 @@ class BenchmarkPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        self.tabs.setEnabled(not running)
+        self.editor.setEnabled(not running)
 
     def _say_status(self, text: str, *, error: bool) -> None:
         self.status.setText(text)
@@ -408,10 +257,6 @@ class BenchmarkPanel(QWidget):
         """Called on quit: cancel a running benchmark (its ComfyUI is stopped by the worker)."""
         self.ctx.core.connection.changed.disconnect(self._on_connection)
         self.cancel()
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _text(exc: BaseException) -> str:
