@@ -14,7 +14,10 @@ def resource_path(*parts: str) -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root, "wan22_gui", "resources", *parts)
-    return Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
+    try:
+        return Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
+    except ModuleNotFoundError:  # run from a source tree that was never pip-installed
+        return Path(__file__).resolve().parents[2].joinpath("resources", *parts)
 
 
 def read_text(*parts: str) -> str:
