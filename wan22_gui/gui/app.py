@@ -36,6 +36,12 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # The built-in interpolation engine starts worker processes with "spawn"; in a frozen
+        # build each worker re-runs this executable, and freeze_support() turns it into the worker.
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     if args.install_shortcut:
         return _install_shortcut()
@@ -51,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_gui.core.logsetup import setup_logging
     from wan22_gui.core.paths import AppPaths
     from wan22_gui.gui.context import AppContext
+    from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
     from wan22_gui.gui.mainwindow import MainWindow
     from wan22_gui.gui.single_instance import SingleInstance, server_name
     from wan22_gui.gui.tasks import TaskRunner
@@ -62,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    collector = MainThreadGarbageCollector(app)
 
     paths = AppPaths.default().ensure()
     guard = None
@@ -93,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     window.shutdown_panels()
     ctx.tasks.shutdown()
     core.close()
+    collector.stop()
     return code if not offscreen else getattr(app, "_wan22_code", 1)
 
 
