@@ -17,6 +17,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from wan22_gui.core.comfy.problems import provider_of
 from wan22_gui.core.errors import WorkflowError
 
 METHODS = ("rife", "film")
@@ -35,6 +36,8 @@ INSTALL_HINT = (
     "ComfyUI 0.20 or newer also has built-in FrameInterpolate nodes."
 )
 TITLES = {"rife": "RIFE", "film": "FILM"}
+# Every class `plan_vfi` looks at: reading just these tells whether a server can interpolate.
+VFI_CLASSES = (*PACK_NODES.values(), CORE_LOADER, CORE_NODE)
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,19 @@ def plan_vfi(object_info: dict, method: str, *, model: str | None = None) -> Vfi
         return VfiPlan(method, "core", _pick(options, model, CORE_DEFAULT_MODEL[method], method))
     raise WorkflowError(
         f"This ComfyUI has no {TITLES[method]} frame-interpolation nodes "
-        f"({PACK_NODES[method]} or {CORE_NODE}).", INSTALL_HINT,
+        f"({PACK_NODES[method]} or {CORE_NODE}): {provider_of(PACK_NODES[method])}.",
+        INSTALL_HINT,
     )
+
+
+def unavailable_reason(object_info: dict, method: str) -> str | None:
+    """None when the server described by object_info can run `method`, else why not and what
+    to install (for a disabled choice's tooltip). Only the VFI_CLASSES entries are read."""
+    try:
+        plan_vfi(object_info, method)
+    except WorkflowError as exc:
+        return exc.user_text()
+    return None
 
 
 def add_vfi(graph: dict, images: list, plan: VfiPlan, multiplier: int, object_info: dict,

@@ -85,21 +85,13 @@ class InterpolationRunner:
             progress: Callable[[int, int], None] | None = None,
             cancel: threading.Event | None = None) -> InterpolationResult:
         """Interpolate and record; raises a Wan22Error (recorded as a failed row) on failure."""
-        from wan22_gui.core.history import JobRecord, new_job_id
-
         if request.method not in ENGINES:
             raise InputError(f"Unknown interpolation engine {request.method!r}.",
                              f"Choose one of: {', '.join(ENGINES)}.")
         info = probe(request.source)
-        parent = self.history.get(request.parent_id) if request.parent_id else None
-        job_id = new_job_id()
         label = builtin_label(request.multiplier) if request.method == "builtin" else \
             f"{request.method.upper()} ×{request.multiplier} (ComfyUI)"
-        self.history.add(JobRecord(
-            job_id=job_id, kind="interpolate", status="running", started_at=time.time(),
-            params=self._params(request, info), parent_id=request.parent_id, label=label,
-            source_image=parent.source_image if parent else None,
-        ))
+        job_id = start_record(self.history, request, info, label)
         started = time.monotonic()
         try:
             if request.method == "builtin":
@@ -107,25 +99,11 @@ class InterpolationRunner:
             else:
                 output, label, timings = self._comfyui(request, info, job_id, cancel)
         except Exception as exc:
-            self._failed(job_id, exc, cancel)
+            fail_record(self.history, job_id, exc,
+                        cancelled=isinstance(exc, Cancelled) or bool(cancel and cancel.is_set()))
             raise
-        result_info = probe(output)
         timings.setdefault("interpolate", time.monotonic() - started)
-        self.history.update(
-            job_id, status="succeeded", finished_at=time.time(), outputs=[str(output)],
-            timings=timings, label=label,
-            metrics={"frames": result_info.frame_count, "fps": result_info.fps},
-        )
-        return InterpolationResult(job_id, output, label, timings["interpolate"],
-                                   result_info.frame_count, result_info.fps)
-
-    def _params(self, request: InterpolationRequest, info) -> dict:
-        return {
-            "source": str(Path(request.source).resolve()), "method": request.method,
-            "multiplier": request.multiplier, "model": request.model,
-            "source_fps": info.fps, "source_frames": info.frame_count,
-            "width": info.width, "height": info.height,
-        }
+        return finish_record(self.history, job_id, output, label, timings)
 
     def _builtin(self, request, info, progress, cancel):
         dest = unique_path(self.output_dir, f"{info.path.stem}_flow_x{request.multiplier}")
@@ -154,12 +132,58 @@ class InterpolationRunner:
         self.history.update(job_id, prompt_id=result.prompt_id)
         return result.output, result.plan.label(request.multiplier), result.timings
 
-    def _failed(self, job_id: str, exc: BaseException, cancel: threading.Event | None) -> None:
-        cancelled = isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set())
-        error = {"message": str(exc), "hint": getattr(exc, "hint", ""), "phase": "interpolate",
-                 "node_id": None, "node_type": None, "exception_type": type(exc).__name__,
-                 "oom": False, "log_tail": [], "fix": None}
-        if not isinstance(exc, Wan22Error):
-            log.exception("interpolation %s failed", job_id, exc_info=exc)
-        self.history.update(job_id, status="cancelled" if cancelled else "failed",
-                            finished_at=time.time(), error=error)
+
+# -- history rows (also written by the job runner for generation + RIFE/FILM in one prompt) ---
+
+def start_record(history, request: InterpolationRequest, info, label: str, *,
+                 started_at: float | None = None, **fields) -> str:
+    """Add the "interpolate" row of `request` (status running) and return its job id.
+
+    Args:
+        info: the source clip's VideoInfo (its fps, frames and size go into params).
+        fields: more JobRecord fields (graph, server_url, prompt_id, ...).
+    """
+    from wan22_gui.core.history import JobRecord, new_job_id
+
+    parent = history.get(request.parent_id) if request.parent_id else None
+    job_id = new_job_id()
+    history.add(JobRecord(
+        job_id=job_id, kind="interpolate", status="running",
+        started_at=time.time() if started_at is None else started_at,
+        params=_params(request, info), parent_id=request.parent_id, label=label,
+        source_image=parent.source_image if parent else None, **fields,
+    ))
+    return job_id
+
+
+def finish_record(history, job_id: str, output: Path, label: str,
+                  timings: dict[str, float]) -> InterpolationResult:
+    """Mark the row succeeded with its file, label and timings (`timings["interpolate"]`)."""
+    result_info = probe(output)
+    history.update(
+        job_id, status="succeeded", finished_at=time.time(), outputs=[str(output)],
+        timings=timings, label=label,
+        metrics={"frames": result_info.frame_count, "fps": result_info.fps},
+    )
+    return InterpolationResult(job_id, Path(output), label, timings["interpolate"],
+                               result_info.frame_count, result_info.fps)
+
+
+def fail_record(history, job_id: str, exc: BaseException, *, cancelled: bool = False) -> None:
+    """Mark the row failed (or cancelled) with the error's message and hint."""
+    error = {"message": str(exc), "hint": getattr(exc, "hint", ""), "phase": "interpolate",
+             "node_id": None, "node_type": None, "exception_type": type(exc).__name__,
+             "oom": False, "log_tail": [], "fix": None}
+    if not isinstance(exc, Wan22Error):
+        log.exception("interpolation %s failed", job_id, exc_info=exc)
+    history.update(job_id, status="cancelled" if cancelled else "failed",
+                   finished_at=time.time(), error=error)
+
+
+def _params(request: InterpolationRequest, info) -> dict:
+    return {
+        "source": str(Path(request.source).resolve()), "method": request.method,
+        "multiplier": request.multiplier, "model": request.model,
+        "source_fps": info.fps, "source_frames": info.frame_count,
+        "width": info.width, "height": info.height,
+    }

@@ -86,6 +86,8 @@ ROLE_PHASES: dict[str, str] = {
     "create_video": SAVE,
     "save": SAVE,
     "interpolate": INTERPOLATE,
+    "vfi": INTERPOLATE,  # RIFE/FILM after the decode (interpolation.comfy_vfi.append_vfi)
+    "vfi_save": SAVE,
 }
 
 # Fallback by node class, for nodes no role names (loaders, patches, custom save nodes).
@@ -114,6 +116,7 @@ CLASS_PHASES: dict[str, str] = {
     "RIFE VFI": INTERPOLATE,
     "FILM VFI": INTERPOLATE,
     "FrameInterpolate": INTERPOLATE,
+    "FrameInterpolationModelLoader": INTERPOLATE,  # loads RIFE/FILM weights for FrameInterpolate
 }
 
 # Sampler classes whose pass is decided by role only (a lone sampler counts as high noise).

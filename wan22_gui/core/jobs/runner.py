@@ -8,6 +8,7 @@ it got, and `recover` finishes the story on the next start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -23,8 +24,11 @@ from wan22_gui.core.errors import (
 )
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
+from wan22_gui.core.interpolation.comfy_run import explain_failure
+from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
 from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs import phases as ph
+from wan22_gui.core.jobs import vfi as combined
 from wan22_gui.core.jobs.follow import (
     Ending, FollowState, FollowTimes, ending_from_history, follow,
 )
@@ -57,6 +61,9 @@ class JobResult:
     Attributes:
         status: "succeeded", "failed", "interrupted", "cancelled", or "detached" (the app
             stopped waiting; the record stays queued/running and is recovered next start).
+        outputs: every file the job left on disk: the clip, then (with `interpolation` in
+            the spec) the interpolated clip, which has its own history row
+            `interpolation_job_id` (kind "interpolate", parent_id = this job).
         error: one line for the user (None on success); the record's `error` has the rest.
         reason: "" on success, else "input", "server_unavailable", "rejected", "oom",
             "node_error", "crash", "lost", "download", "cancelled", "interrupted",
@@ -71,6 +78,7 @@ class JobResult:
     oom: bool = False
     reason: str = ""
     submitted: bool = False
+    interpolation_job_id: str | None = None
 
 
 class JobRunner:
@@ -184,7 +192,7 @@ class JobRunner:
             if state.cancel.is_set():
                 return self._ended(job_id, tracker, spec, Ending("cancelled"))
             handle = self._submit(spec, job_id, built, state, tracker)
-        except (InputError, WorkflowError) as exc:
+        except (InputError, WorkflowError) as exc:  # incl. missing RIFE/FILM nodes: nothing sent
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "input")
         except PromptRejected as exc:
             return self._fail(job_id, tracker, failures.error_info(
@@ -201,10 +209,13 @@ class JobRunner:
             ending = follow(self.client, handle, state, self.times)
         finally:
             self.watcher.forget(state.prompt_id)
-        return self._ended(job_id, tracker, spec, ending)
+        return self._ended(job_id, tracker, spec, ending, combined.CombinedVfi.of(spec, built.graph))
 
     def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn,
                  tracker: PhaseTracker) -> tuple[BuiltWorkflow, JobSpec]:
+        vfi_plan = None
+        if spec.interpolation:  # before the upload: a server without the nodes gets nothing
+            vfi_plan = combined.check_server(self.client, spec)
         tracker.begin(ph.UPLOAD)
         load_image(spec.image)  # refuses non-images before anything goes to the server
         uploaded = self.client.upload_image(Path(spec.image))
@@ -214,6 +225,8 @@ class JobRunner:
         if spec.filename_prefix is None:
             spec = spec.replace(filename_prefix=naming.output_prefix(self.name_pattern, spec))
         built = build(spec, uploaded.load_value)
+        if vfi_plan is not None:
+            built = combined.add_vfi(built, spec, *vfi_plan)
         spec = spec.replace(seed=built.seed).resolved()  # the record keeps the seed used
         tracker.set_graph(built.graph, built.roles)
         self.history.update(job_id, params=spec.to_dict(), graph=built.graph)
@@ -242,13 +255,17 @@ class JobRunner:
 
     # -- endings ----------------------------------------------------------------------------
 
-    def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending) -> JobResult:
+    def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending,
+               vfi: combined.CombinedVfi | None = None) -> JobResult:
         phase = tracker.current_phase
         tracker.end()
         params = spec.to_dict()
         if ending.status == "success":
-            return self._download(job_id, tracker, ending)
+            return self._download(job_id, tracker, ending, vfi)
         if ending.status == "error":
+            if vfi is not None and ending.error is not None and \
+                    tracker.phase_of_node(ending.error.node_id) == ph.INTERPOLATE:
+                return self._interpolation_failed(job_id, tracker, params, ending, vfi)
             return self._node_failed(job_id, tracker, params, ending.error, ending.message)
         if ending.status in ("cancelled", "interrupted"):
             text = ("Cancelled." if ending.status == "cancelled" else
@@ -288,18 +305,22 @@ class JobRunner:
                                    error.traceback)
         return self._fail(job_id, tracker, info, "node_error", True)
 
-    def _download(self, job_id: str, tracker: PhaseTracker, ending: Ending) -> JobResult:
+    def _download(self, job_id: str, tracker: PhaseTracker, ending: Ending,
+                  vfi: combined.CombinedVfi | None = None) -> JobResult:
         files = [f for f in ending.outputs if f.type == "output"]
-        if not files:
+        clip_files, vfi_files = vfi.split(files, ending.history) if vfi else (files, [])
+        if not clip_files:
             return self._fail(job_id, tracker, failures.error_info(
                 "ComfyUI finished but saved no file.",
                 "Check that the workflow ends in a SaveVideo node."), "download", True)
         tracker.begin(ph.DOWNLOAD)
         outputs: list[Path] = []
         try:
-            for ref in files:
-                name = _COUNTER.sub("", Path(ref.filename).name)
-                outputs.append(Path(self.client.download(ref, self.output_dir, name=name)))
+            outputs += self._fetch(clip_files, self.output_dir)
+            self.history.update(job_id, outputs=[str(p) for p in outputs])
+            started = time.monotonic()
+            interpolated = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
+            vfi_download_s = time.monotonic() - started
         except Wan22Error as exc:
             tracker.end()
             self.history.update(job_id, outputs=[str(p) for p in outputs])
@@ -307,8 +328,63 @@ class JobRunner:
                 f"The video was made but could not be downloaded: {exc}",
                 exc.hint or "It is still in ComfyUI's output folder."), "download", True)
         tracker.end()
-        self.history.update(job_id, outputs=[str(p) for p in outputs])
-        return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
+        if vfi is None:
+            return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
+        if not interpolated:
+            return self._fail(job_id, tracker, failures.error_info(
+                f"The clip was saved ({outputs[0]}), but ComfyUI saved no {vfi.label} clip.",
+                "Look at the ComfyUI console for what the save node said; you can interpolate "
+                "the clip from the Gallery."), "download", True)
+        timings = {"interpolate": vfi.seconds(tracker.node_timings)
+                   or tracker.timings.get(ph.INTERPOLATE, 0.0),
+                   "download": round(vfi_download_s, 3)}
+        try:
+            child = combined.record_child(
+                self.history, self.history.get(job_id), vfi, outputs[0], output=interpolated[0],
+                timings=timings, started_at=vfi.started_at(tracker.node_timings))
+        except Wan22Error as exc:  # e.g. a clip the video reader refuses: the files stay
+            log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
+            child = None
+        return JobResult(job_id, "succeeded", outputs=outputs + interpolated, submitted=True,
+                         interpolation_job_id=child)
+
+    def _fetch(self, files: Sequence[Any], dest: Path) -> list[Path]:
+        """Download ComfyUI's files into `dest` without its "_00001_" counter."""
+        return [Path(self.client.download(ref, dest,
+                                          name=_COUNTER.sub("", Path(ref.filename).name)))
+                for ref in files]
+
+    def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
+                              ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
+        """RIFE/FILM failed after the clip was made: keep the clip, say what to do."""
+        error = ending.error
+        clip_files, _ = vfi.split([f for f in ending.outputs if f.type == "output"],
+                                  ending.history)
+        try:
+            saved = self._fetch(clip_files, self.output_dir)
+        except Wan22Error as exc:
+            log.warning("job %s: the clip could not be downloaded: %s", job_id, exc)
+            saved = []
+        if error.is_oom:
+            info = failures.oom_error(params, ph.INTERPOLATE, error.node_id, error.node_type,
+                                      error.exception_message)
+            tracker.mark(ph.OOM, info["message"])
+        else:
+            reason = explain_failure(vfi.plan, ending)
+            info = failures.error_info(
+                str(reason), reason.hint, phase=ph.INTERPOLATE, node_id=error.node_id,
+                node_type=error.node_type, exception_type=error.exception_type,
+                details="".join(error.traceback[-5:]))
+        if saved:
+            self.history.update(job_id, outputs=[str(p) for p in saved])
+            try:
+                combined.record_child(self.history, self.history.get(job_id), vfi, saved[0],
+                                      error=Wan22Error(info["message"], info["hint"]))
+            except Wan22Error as exc:
+                log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
+            info["message"] += f" The clip itself was saved: {saved[0]}"
+        result = self._fail(job_id, tracker, info, "oom" if error.is_oom else "node_error", True)
+        return dataclasses.replace(result, outputs=saved)
 
     def _fail(self, job_id: str, tracker: PhaseTracker, info: dict, reason: str,
               submitted: bool = False) -> JobResult:
@@ -322,8 +398,7 @@ class JobRunner:
     def _finish(self, job_id: str, tracker: PhaseTracker, t0: float, result: JobResult) -> JobResult:
         t1 = time.time()
         tracker.mark(ph.JOB_END, result.status)
-        result = JobResult(result.job_id, result.status, result.outputs, dict(tracker.timings),
-                           result.error, result.oom, result.reason, result.submitted)
+        result = dataclasses.replace(result, timings=dict(tracker.timings))
         changes: dict[str, Any] = {"timings": tracker.timings, "node_timings": tracker.node_timings,
                                    "phase_spans": tracker.phase_spans}
         if result.status != "detached":
@@ -364,7 +439,8 @@ class JobRunner:
             self._active[record.job_id] = state
         try:
             ending = self._recover_ending(record, state, tracker)
-            result = self._ended(record.job_id, tracker, spec, ending)
+            result = self._ended(record.job_id, tracker, spec, ending,
+                                 combined.CombinedVfi.of(spec, record.graph))
         except ServerUnavailable:
             result = JobResult(record.job_id, "detached", reason="server_unavailable",
                                submitted=True)
