@@ -3,6 +3,7 @@
     wan22 generate dragon.jpg --frames 81 --width 832 --height 1216 --prompt "it roars"
     wan22 generate dragon.jpg --seconds 3 --no-lora --seed 42
     wan22 generate dragon.jpg --workflow my_wan_workflow.json --server http://gpu-box:8188
+    wan22 generate dragon.jpg --interpolate rife      # also a 32 fps clip, in the same prompt
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wan22_gui.core.errors import InputError, ServerUnavailable
+from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
+from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 
 HELP = "generate a video from an image in ComfyUI (Wan 2.2 14B i2v), with progress"
 
@@ -48,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workflow", type=Path, metavar="FILE",
                         help="your own workflow (UI or API JSON); the job's settings are "
                              "written into its image, prompt, size, length and seed nodes")
+    parser.add_argument("--interpolate", choices=INTERPOLATION_METHODS, metavar="rife|film",
+                        help="after generation, interpolate in the same ComfyUI prompt with "
+                             "RIFE or FILM (needs their nodes); both clips are saved")
+    parser.add_argument("--multiplier", type=int, choices=INTERPOLATION_MULTIPLIERS,
+                        help="frames multiplier for --interpolate (default 2: 16 → 32 fps)")
     parser.add_argument("--output-dir", type=Path, help="where the video goes "
                         "(default: the app's output folder)")
     parser.add_argument("--name-pattern", help="output name pattern, e.g. "
@@ -105,9 +113,13 @@ def build_spec(args: argparse.Namespace) -> Any:
     if width is None or height is None:
         fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
         width, height = width or fit_w, height or fit_h
+    if args.multiplier is not None and not args.interpolate:
+        raise InputError("--multiplier only applies with --interpolate.",
+                         "Add --interpolate rife (or film), or leave out --multiplier.")
     spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
-                   split_step=args.split, cfg=args.cfg, shift=args.shift)
+                   split_step=args.split, cfg=args.cfg, shift=args.shift,
+                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     problems = spec.problems()
@@ -194,8 +206,13 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
         took = f" in {record.duration:.1f} s" if record and record.duration is not None else ""
         timing = " · ".join(f"{phase_title(k)} {v:.1f} s" for k, v in result.timings.items())
         print(f"Job {result.job_id} done{took} (seed {seed}): {timing}", file=err)
+        child = history.get(result.interpolation_job_id) if result.interpolation_job_id else None
+        if child is not None and child.outputs:
+            print(f"{child.label}: {child.outputs[0]}", file=err)
         return EXIT_OK
     error = (record.error if record else None) or {}
+    for path in result.outputs:  # a clip made before a failed interpolation is kept
+        print(path, file=out)
     print(f"wan22 generate: {result.error}", file=err)
     if error.get("hint"):
         print(error["hint"], file=err)
