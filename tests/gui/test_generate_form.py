@@ -76,7 +76,7 @@ def test_frames_and_seconds_stay_in_step(qtbot, form):
     clip.frames.setValue(80)  # not 4n+1: the job uses the nearest valid count
     assert form.spec().frames == 81
     assert "will use 81" in clip.info.text()
-    assert "After ×2 interpolation (Gallery): 161 frames at 32 fps" in clip.info.text()
+    assert "×2 interpolation would give 161 frames at 32 fps" in clip.info.text()
 
 
 def test_name_preview_follows_settings_and_is_safe_on_windows(qtbot, form, tmp_path):

@@ -1,11 +1,13 @@
-"""Which model files a server has, for the form's model choices.
+"""Which model files and interpolation nodes a server has, for the form's choices.
 
 Model combos in `/object_info` list what is on disk right now, so one fresh read per loader
-class tells which Wan files are installed.
+class tells which Wan files are installed; reading the RIFE/FILM classes the same way tells
+whether "After generation: RIFE/FILM" can run there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 # ModelFiles field -> (node class, input name) whose combo lists the files.
@@ -44,12 +46,37 @@ def fetch_model_lists(client: Any) -> dict[str, list[str]]:
     return lists
 
 
+def interpolation_support(client: Any) -> dict[str, str | None]:
+    """Per method ("rife", "film"): None when the server can interpolate after generation,
+    else why not and what to install (HTTP: call it off the GUI thread)."""
+    from wan22_gui.core.interpolation.comfy_vfi import METHODS, VFI_CLASSES, unavailable_reason
+
+    info: dict[str, Any] = {}
+    for node_class in VFI_CLASSES:
+        info.update(client.object_info(node_class, refresh=True))
+    return {method: unavailable_reason(info, method) for method in METHODS}
+
+
+@dataclass(frozen=True)
+class ServerChoices:
+    """What the Generate form offers for one server: model files and interpolation."""
+
+    models: dict[str, list[str]] = field(default_factory=dict)
+    interpolation: dict[str, str | None] = field(default_factory=dict)
+
+
 def model_lists_at(url: str) -> dict[str, list[str]]:
     """`fetch_model_lists` for the server at `url`, with a client of its own."""
+    return server_choices_at(url, interpolation=False).models
+
+
+def server_choices_at(url: str, *, interpolation: bool = True) -> ServerChoices:
+    """Model lists (and interpolation support) of the server at `url`, one client for both."""
     from wan22_gui.core.comfy.client import ComfyClient
 
     client = ComfyClient(url)
     try:
-        return fetch_model_lists(client)
+        return ServerChoices(fetch_model_lists(client),
+                             interpolation_support(client) if interpolation else {})
     finally:
         client.close()

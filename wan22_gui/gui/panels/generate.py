@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.errors import Wan22Error
 from wan22_gui.core.history import JobRecord
-from wan22_gui.core.jobs.models import model_lists_at
+from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui.context import AppContext
@@ -219,15 +219,17 @@ class GeneratePanel(QWidget):
     def _on_finished(self, result: Any) -> None:
         history = self.ctx.core.history
         self.ctx.tasks.run_in_background(lambda: history.get(result.job_id),
-                                         self._show_finished)
+                                         lambda record: self._show_finished(record, result))
         self._load_history_rows()
 
-    def _show_finished(self, record: JobRecord | None) -> None:
+    def _show_finished(self, record: JobRecord | None, result: Any = None) -> None:
         if record is not None:
             self.progress.show_result(record)
             seed = (record.params or {}).get("seed")
             if record.status == "succeeded" and seed is not None:
-                self._say(f"Done. Seed used: {seed} (fix it in Sampling to redo this clip).")
+                also = (" The interpolated clip is in the Gallery under it."
+                        if getattr(result, "interpolation_job_id", None) else "")
+                self._say(f"Done. Seed used: {seed} (fix it in Sampling to redo this clip).{also}")
 
     def _on_server_message(self, text: str) -> None:
         self.server_message.setText(text)
@@ -242,9 +244,19 @@ class GeneratePanel(QWidget):
     def _on_connection(self, info: Any) -> None:
         url = getattr(info, "url", None)
         if not url:
-            self.form.models.show_disconnected()
+            self._show_disconnected()
             return
         self.ctx.tasks.run_in_background(
-            lambda: model_lists_at(url), lambda lists: self.form.models.show_lists(lists, url),
-            lambda exc: self.form.models.show_disconnected(
+            lambda: server_choices_at(url), lambda choices: self._show_choices(choices, url),
+            lambda exc: self._show_disconnected(
                 f"Could not read the model lists from {url}: {exc}"))
+
+    def _show_choices(self, choices: ServerChoices, url: str) -> None:
+        if url != getattr(self.ctx.core.connection.info, "url", None):
+            return  # an older read that finished after the server changed
+        self.form.models.show_lists(choices.models, url)
+        self.form.clip.set_interpolation_support(choices.interpolation)
+
+    def _show_disconnected(self, why: str = "") -> None:
+        self.form.models.show_disconnected(why)
+        self.form.clip.set_interpolation_support(None)

@@ -43,7 +43,11 @@ def local_name_preview(pattern: str, spec: JobSpec) -> str:
     problem = naming.check_pattern(pattern)
     if problem:
         return problem
-    return naming.render_name(pattern, naming.name_fields(spec)) + ".mp4"
+    name = naming.render_name(pattern, naming.name_fields(spec))
+    if spec.interpolation:  # the same suffix the runner gives the second save
+        return (f"{name}.mp4\n+ interpolated/{name}_{spec.interpolation}_x"
+                f"{spec.interpolation_multiplier}.mp4")
+    return name + ".mp4"
 
 
 class GenerateForm(QWidget):
@@ -148,8 +152,9 @@ class GenerateForm(QWidget):
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
         out = [] if self.image.path else ["Choose a start image."]
-        if self.sampling.problem():
-            out.append(self.sampling.problem())
+        for box in (self.sampling, self.clip):
+            if box.problem():
+                out.append(box.problem())
         pattern_problem = naming.check_pattern(self._pattern)
         if pattern_problem:
             out.append(pattern_problem)
@@ -161,7 +166,8 @@ class GenerateForm(QWidget):
             self.image.load(spec.image)
         self.prompt.setPlainText(spec.prompt)
         self.negative.setPlainText(spec.negative_prompt)
-        self.clip.set_values(spec.width, spec.height, spec.frames)
+        self.clip.set_values(spec.width, spec.height, spec.frames, spec.interpolation,
+                             spec.interpolation_multiplier)
         s = spec.sampling()
         self.sampling.set_values(use_lora=spec.use_lora, steps=s.steps, split_step=s.split_step,
                                  cfg=s.cfg, shift=s.shift, seed=spec.seed)
@@ -198,7 +204,11 @@ class GenerateForm(QWidget):
     def _update(self) -> None:
         spec = self.spec()
         preview_spec = spec if spec.image else spec.replace(image="start image.png")
-        self.name_preview.setText(local_name_preview(self._pattern, preview_spec))
+        text = local_name_preview(self._pattern, preview_spec)
+        self.name_preview.setText(text)
+        # a squeezed form shrinks wrapped labels below their text: keep every line visible
+        line = self.name_preview.fontMetrics().lineSpacing()
+        self.name_preview.setMinimumHeight(line * (text.count("\n") + 1) + 4)
         self._update_estimate(spec)
         self.changed.emit()
 
