@@ -76,7 +76,7 @@ class HttpTransport:
         except requests.RequestException as exc:
             raise ServerUnavailable(
                 f"Could not talk to ComfyUI at {self.base_url}: {exc}",
-                hint="Check the server address in the Server panel.",
+                hint="Check the server address in the ComfyUI panel.",
             ) from exc
         if response.status_code not in ok:
             raise self.status_error(where, response)
@@ -111,14 +111,14 @@ class HttpTransport:
         return ServerUnavailable(
             f"ComfyUI at {self.base_url} did not answer {where} within {seconds:g} s.",
             hint="It may be busy loading models or stuck. Wait a moment and try again, or "
-                 "restart ComfyUI from the Server panel.",
+                 "restart ComfyUI from the ComfyUI panel.",
         )
 
     def unreachable_error(self, exc: Exception) -> ServerUnavailable:
         reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
         return ServerUnavailable(
             f"No ComfyUI answers at {self.base_url} ({reason}).",
-            hint="Start ComfyUI from the Server panel, or check the address and port.",
+            hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",
         )
 
     def not_comfy_error(self, where: str, response: requests.Response) -> ComfyApiError:

@@ -279,7 +279,7 @@ class PromptWatcher:
                 self._lose(handle, f"ComfyUI at {self._client.base_url} stopped answering "
                                    f"({silent_for:.0f} s without a reply) while prompt "
                                    f"{handle.prompt_id} was queued or running. It may have "
-                                   f"crashed; check the Server panel.")
+                                   f"crashed; check the ComfyUI panel.")
 
     def _resolve(self, handle: JobHandle, entry: HistoryEntry | None) -> None:
         status, error = _status_and_error(entry, handle._terminal)

@@ -34,7 +34,7 @@ class InterpolateDialog(QDialog):
             button.setProperty("method", method)
             enabled = method == "builtin" or server_connected
             button.setEnabled(enabled)
-            button.setToolTip(tip if enabled else "Start or attach ComfyUI first (Server panel).")
+            button.setToolTip(tip if enabled else "Start or attach ComfyUI first (ComfyUI panel).")
             self.group.addButton(button)
             layout.addWidget(button)
             note = QLabel(tip if enabled else tip + " No ComfyUI connected.")
