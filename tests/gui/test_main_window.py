@@ -61,3 +61,24 @@ def test_background_result_arrives_on_gui_thread(qtbot):
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     assert isinstance(failures[0], ZeroDivisionError)
     runner.shutdown()
+
+
+def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
+    from PySide6.QtWidgets import QLabel
+
+    from wan22_gui.core.connection import ServerInfo
+
+    core = AppCore.create(app_paths)
+    ctx = AppContext(core=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    label = window.findChild(QLabel, "server_status")
+    assert label.text() == "ComfyUI: not connected"
+    core.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", pid=42))
+    qtbot.waitUntil(lambda: "started by the app" in label.text(), timeout=3000)
+    assert "http://127.0.0.1:8188" in label.text()
+    core.connection.set(ServerInfo("http://gpu-box:8188", "attached"))
+    qtbot.waitUntil(lambda: label.text() == "ComfyUI: http://gpu-box:8188 (attached)", timeout=3000)
+    window.shutdown_panels()
+    ctx.tasks.shutdown()
+    core.close()

@@ -8,7 +8,7 @@ import logging
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from wan22_gui import APP_NAME, __version__
 from wan22_gui.gui.context import AppContext
@@ -61,11 +61,24 @@ class MainWindow(QMainWindow):
                     else Qt.DockWidgetArea.BottomDockWidgetArea
                 )
                 self.addDockWidget(area, dock)
-        self.statusBar().showMessage("Ready")
+        self.server_status = QLabel()
+        self.server_status.setObjectName("server_status")
+        self.statusBar().addPermanentWidget(self.server_status)
+        self._show_server(ctx.core.connection.info)
+        self._on_connection = ctx.tasks.main_thread_callback(self._show_server)
+        ctx.core.connection.changed.connect(self._on_connection)
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
         self._default_dock_sizes()
+
+    def _show_server(self, info) -> None:
+        """The permanent status-bar line: which ComfyUI the app talks to."""
+        if info is None:
+            self.server_status.setText("ComfyUI: not connected")
+        else:
+            how = "started by the app" if info.source == "launched" else "attached"
+            self.server_status.setText(f"ComfyUI: {info.url} ({how})")
 
     def _default_dock_sizes(self) -> None:
         # Without this the launcher dock opens as narrow as its smallest widget.
@@ -120,6 +133,7 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def shutdown_panels(self) -> None:
+        self.ctx.core.connection.changed.disconnect(self._on_connection)
         for name, panel in reversed(list(self.panels.items())):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):
