@@ -159,3 +159,18 @@ def test_waiting_jobs_can_be_reordered_edited_and_removed(qtbot, panel, picture)
     panel.queue.list.setCurrentRow(1)
     qtbot.mouseClick(panel.queue.buttons["remove"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: frames_order() == [65, 33], timeout=5000)
+
+
+def test_queue_rows_say_when_a_job_interpolates_after_generation(qtbot, panel, picture):
+    panel.jobs.set_paused(True)
+    fill_form(qtbot, panel, picture)
+    after = panel.form.clip.after
+    for title in ("RIFE ×2", "none", "FILM ×3"):
+        after.setCurrentIndex(after.findText(title))
+        qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.queue_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.queue.list.count() == 3, timeout=5000)
+    rows = [panel.queue.list.item(i).text() for i in range(3)]
+    assert "LoRA 4 steps + RIFE ×2 ·" in rows[0]
+    assert "RIFE" not in rows[1] and "FILM" not in rows[1]
+    assert "LoRA 4 steps + FILM ×3 ·" in rows[2]

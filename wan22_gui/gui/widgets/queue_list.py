@@ -17,19 +17,24 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.history import JobRecord
+from wan22_gui.core.interpolation.comfy_vfi import TITLES as VFI_TITLES
 
 ROLE_ID = Qt.ItemDataRole.UserRole
 ROLE_RUNNING = Qt.ItemDataRole.UserRole + 1
 
 
 def job_summary(record: JobRecord) -> str:
-    """One line about a job: image, size, length, mode, seed."""
+    """One line about a job: image, size, length, mode (+ what runs after generation), seed."""
     p: dict[str, Any] = record.params or {}
     name = Path(str(p.get("image") or record.source_image or "?")).name
     fps = float(p.get("fps") or 16)
     frames = int(p.get("frames") or 0)
     mode = f"LoRA {p.get('steps') or 4} steps" if p.get("use_lora", True) else \
         f"{p.get('steps') or 20} steps"
+    method = p.get("interpolation")
+    if method:  # RIFE/FILM in the same job: the user should see it before it runs
+        title = VFI_TITLES.get(str(method), str(method).upper())
+        mode += f" + {title} ×{p.get('interpolation_multiplier') or 2}"
     seed = "random seed" if p.get("seed") is None else f"seed {p['seed']}"
     text = (f"{name} · {p.get('width')}×{p.get('height')} · {frames} frames "
             f"({max(frames - 1, 0) / fps:.1f} s) · {mode} · {seed}")
