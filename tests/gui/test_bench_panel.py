@@ -98,6 +98,34 @@ def test_configuration_table_edits_reach_the_spec(panel, tmp_path):
     assert 'images = ["a.png", "b.png"]' in (tmp_path / "saved.toml").read_text("utf-8")
 
 
+def shown_images(panel) -> list[str]:
+    return [panel.editor.form.images.item(i).text()
+            for i in range(panel.editor.form.images.count())]
+
+
+def test_images_next_to_the_spec_are_shown_by_name_however_the_spec_was_opened(
+        panel, tmp_path, monkeypatch):
+    assert shown_images(panel) == ["a.png", "b.png"]
+    monkeypatch.chdir(tmp_path)
+    panel.editor.load(Path("spec.toml"))  # a relative name: its folder is "."
+    assert shown_images(panel) == ["a.png", "b.png"]
+    link = tmp_path.parent / f"{tmp_path.name}-link"
+    try:
+        link.symlink_to(tmp_path, target_is_directory=True)
+    except OSError:
+        pytest.skip("no symbolic links here")
+    try:
+        panel.editor.load(link / "spec.toml")
+        assert shown_images(panel) == ["a.png", "b.png"]
+        outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
+        panel.editor.form.images.addItem(str(outside))  # elsewhere: the full path stays
+        assert panel.editor.save_to(link / "saved.toml")
+        assert f'images = ["a.png", "b.png", "{outside.as_posix()}"]' in (
+            link / "saved.toml").read_text("utf-8")
+    finally:
+        link.unlink()
+
+
 def test_new_spec_starts_from_the_example_and_asks_for_images(panel):
     panel.editor.new_spec()
     assert panel.editor.form.images.count() == 0

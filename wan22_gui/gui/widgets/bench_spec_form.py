@@ -273,10 +273,21 @@ def _number(text: str) -> Any:
 
 
 def _shown_path(path: Path, base_dir: Path) -> str:
-    try:
-        return Path(path).relative_to(base_dir).as_posix()
-    except ValueError:
-        return str(path)
+    """`path` as the spec file would name it: relative when it lies in the spec's folder,
+    else in full.
+
+    The spec's images come back absolute while the folder may be relative ("." for a spec
+    opened by a relative name) or reached through a link, so both are compared as absolute
+    and as resolved paths.
+    """
+    path, base_dir = Path(path), Path(base_dir)
+    for inside, folder in ((path, base_dir), (path.absolute(), base_dir.absolute()),
+                           (path.resolve(), base_dir.resolve())):
+        try:
+            return inside.relative_to(folder).as_posix()
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _spin(low: int, high: int) -> QSpinBox:
