@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QScrollArea
 
 from wan22_gui.core.appcore import AppCore
 from wan22_gui.core.connection import ServerInfo
@@ -174,3 +175,22 @@ def test_queue_rows_say_when_a_job_interpolates_after_generation(qtbot, panel, p
     assert "LoRA 4 steps + RIFE ×2 ·" in rows[0]
     assert "RIFE" not in rows[1] and "FILM" not in rows[1]
     assert "LoRA 4 steps + FILM ×3 ·" in rows[2]
+
+
+@pytest.mark.parametrize("width, side_by_side", [(1090, True), (760, False)])
+def test_the_form_is_never_cut_off_at_the_side(qtbot, panel, width, side_by_side):
+    """1090 px is what the tab gets beside the ComfyUI panel in the first window; narrower,
+    the settings move below the picture and the form scrolls down instead of sideways."""
+    panel.resize(width, 700)
+    scroll = panel.findChild(QScrollArea)
+    form, clip = panel.form, panel.form.clip
+
+    def settled() -> bool:
+        right_of_picture = clip.mapTo(form, QPoint(0, 0)).x() >= form.image.width()
+        return (right_of_picture == side_by_side
+                and scroll.horizontalScrollBar().maximum() == 0)
+
+    qtbot.waitUntil(settled, timeout=3000)
+    assert form.width() <= scroll.viewport().width()
+    info = clip.info  # the clip's facts wrap inside the box instead of running off
+    assert info.mapTo(form, QPoint(info.width(), 0)).x() <= scroll.viewport().width()

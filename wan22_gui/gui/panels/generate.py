@@ -70,7 +70,7 @@ class GeneratePanel(QWidget):
         self._on_connection(ctx.core.connection.info)
 
     def _build(self) -> None:
-        scroll = QScrollArea()
+        scroll = _FormScroll()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         left = QWidget()
@@ -92,7 +92,7 @@ class GeneratePanel(QWidget):
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([920, 480])  # the form's two columns need the room
+        splitter.setSizes([960, 440])  # the form's two columns need the room
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -260,3 +260,17 @@ class GeneratePanel(QWidget):
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)
         self.form.clip.set_interpolation_support(None)
+
+
+class _FormScroll(QScrollArea):
+    """The form's scroll area: tells the form its width, so it can fold its two columns into
+    one rather than scroll sideways."""
+
+    def resizeEvent(self, event) -> None:  # Qt override
+        form = self.widget()
+        if isinstance(form, GenerateForm):
+            # the width as if a vertical scroll bar were shown: whether one is shown depends on
+            # the folding, and the choice must not flip back and forth with it
+            bar = self.verticalScrollBar().sizeHint().width()
+            form.fit_to_width(self.contentsRect().width() - bar)
+        super().resizeEvent(event)

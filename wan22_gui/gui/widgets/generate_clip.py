@@ -42,8 +42,10 @@ class ClipBox(QGroupBox):
         for side in MAX_SIDES:
             self.max_side.addItem(f"{side} px", side)
         self.max_side.setCurrentIndex(MAX_SIDES.index(DEFAULT_MAX_SIDE))
-        self.fit = QCheckBox("fit to the image's shape")
+        self.fit = QCheckBox("fit to the image")
         self.fit.setObjectName("fit_to_image")
+        self.fit.setToolTip("Width and height follow the start image's shape, with this "
+                            "longest side (multiples of 16).")
         self.fit.setChecked(True)
         self.width_spin = _size_spin("width")
         self.height_spin = _size_spin("height")

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+    QBoxLayout, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
     QVBoxLayout, QWidget,
 )
 
@@ -116,10 +116,10 @@ class GenerateForm(QWidget):
         right.addWidget(output)
         right.addWidget(self.estimate)
         right.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(left, 1)
-        layout.addLayout(right, 1)
+        self._columns = QHBoxLayout(self)
+        self._columns.setContentsMargins(0, 0, 0, 0)
+        self._columns.addLayout(left, 1)
+        self._columns.addLayout(right, 1)
 
     def _connect(self) -> None:
         self.image.image_loaded.connect(self._on_image)
@@ -141,6 +141,17 @@ class GenerateForm(QWidget):
 
     def set_pattern(self, pattern: str) -> None:
         self.pattern_edit.setText(pattern)
+
+    def fit_to_width(self, width: int) -> None:
+        """Two columns when both fit in `width`, else the settings below the picture and the
+        prompts, so a narrow tab scrolls down instead of cutting the form off at the side."""
+        left, right = (self._columns.itemAt(i).layout() for i in range(2))
+        two_columns = (left.minimumSize().width() + right.minimumSize().width()
+                       + self._columns.spacing())
+        direction = (QBoxLayout.Direction.LeftToRight if width >= two_columns
+                     else QBoxLayout.Direction.TopToBottom)
+        if self._columns.direction() != direction:
+            self._columns.setDirection(direction)
 
     def spec(self) -> JobSpec:
         """The job the form describes now (check `problems()` before queueing it)."""

@@ -74,7 +74,9 @@ class SamplingBox(QGroupBox):
         form.addRow(self.lora)
         form.addRow(hrow("Steps", self.steps, "high-noise steps", self.split))
         form.addRow(hrow("CFG", self.cfg, "shift", self.shift))
-        form.addRow("Seed", hrow(self.random_seed, self.seed, self.dice, stretch=False))
+        # two rows: on one the form is too wide for the Generate tab beside the ComfyUI panel
+        form.addRow("Seed", self.random_seed)
+        form.addRow("", hrow(self.seed, self.dice, stretch=False))
         form.addRow("", self.seed_error)
 
     # -- public -------------------------------------------------------------------------------
