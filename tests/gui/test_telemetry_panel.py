@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -163,6 +164,18 @@ def test_panning_pauses_and_live_resumes(job_panel, qtbot):
     qtbot.mouseClick(panel.live_button, qtbot_left())
     assert graph.live and panel.live_button.text() == "Pause"
     assert graph.visible_range()[1] == pytest.approx(float(graph.buffer.view("x")[-1]), abs=5)
+
+
+def test_curves_follow_a_view_panned_into_the_past(job_panel):
+    panel, _t0 = job_panel
+    graph = panel.graph
+    panel.window_box.setCurrentIndex(0)  # 1 min: only the newest rows are handed to the curve
+    graph.plots["memory"].getViewBox().translateBy(x=-90)  # as a mouse drag does
+    x0, x1 = graph.visible_range()
+    xs, ys = graph.curves["vram_used"].getData()
+    assert xs[0] <= x0 and xs[-1] >= x1, "the line runs from edge to edge of the panned view"
+    shown = (graph.buffer.view("x") >= x0) & (graph.buffer.view("x") <= x1)
+    assert np.nanmax(ys) == pytest.approx(np.nanmax(graph.buffer.view("vram_used")[shown]) / GIB)
 
 
 def qtbot_left():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from wan22_gui.core.jobs.phases import PhaseEvent
-from wan22_gui.gui.widgets.telemetry_buffer import SeriesBuffer
+from wan22_gui.gui.widgets.telemetry_buffer import SeriesBuffer, peak_decimate
 from wan22_gui.gui.widgets.telemetry_phases import PhaseTrack
 from wan22_gui.gui.widgets.telemetry_readout import format_readout
 
@@ -41,6 +41,39 @@ def test_nearest_sample_and_rows_between():
     assert list(picked["v"]) == [2.0, 3.0, 4.0]
     buffer.clear()
     assert buffer.nearest(1.0) is None and buffer.last_t is None
+
+
+def test_an_hour_on_screen_is_drawn_as_two_points_per_pixel_keeping_every_peak():
+    buffer = SeriesBuffer(("t", "v"), capacity=40_000)
+    data = rows(0, 36_000)
+    data["v"] = np.zeros(36_000)
+    data["v"][12_345] = 22.0  # a one-sample VRAM spike: must not vanish
+    data["v"][30_000:30_050] = np.nan  # the sampler lost the GPU for 5 s
+    data["v"][-1] = 7.0  # the newest sample: must reach the live edge
+    buffer.extend(data)
+    first, end, bucket = buffer.visible_span(0.0, 36_000.0, width_px=1200)
+    assert bucket == 30
+    x, y = peak_decimate(buffer.view("x")[first:end], buffer.view("v")[first:end], bucket)
+    assert x.size <= 2 * 1200 + 2, "about two points per pixel column"
+    assert np.nanmax(y) == 22.0 and y[-1] == 7.0 and x[-1] == 35_970.0
+    assert np.isnan(y).any(), "a whole pixel column without data stays a gap"
+    # Scrolling by one sample keeps the same rows in each column (no shimmering peaks).
+    buffer.extend(rows(36_000, 1))
+    first2, end2, bucket2 = buffer.visible_span(1.0, 36_001.0, width_px=1200)
+    assert bucket2 == bucket
+    assert (buffer.view("x")[first2] - buffer.view("x")[first]) % bucket == 0
+    x, y = peak_decimate(buffer.view("x")[first2:end2], buffer.view("v")[first2:end2], bucket)
+    assert x[-1] == 36_000.0 and y[-1] == 36_000.0, "a lone newest row still shows"
+
+
+def test_few_rows_are_drawn_as_they_are_and_steps_stay_vertical():
+    x = np.arange(10.0)
+    y = np.arange(10.0)
+    assert peak_decimate(x, y, 1)[1] is y, "nothing to reduce: no copy"
+    step = np.array([8.0, 8.0, 98.0, 98.0, 98.0, 98.0])
+    xs, ys = peak_decimate(np.arange(6.0), step, 3)
+    assert list(ys) == [8.0, 98.0, 98.0, 98.0], "rising bucket: minimum first"
+    assert list(xs) == [0.0, 0.0, 3.0, 3.0]
 
 
 def test_phase_track_closes_phases_when_the_job_fails():

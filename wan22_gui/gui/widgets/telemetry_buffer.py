@@ -4,6 +4,9 @@ The buffer holds `2 x capacity` rows per column and appends at the end; when the
 reached, the newest `capacity` rows move to the front (amortized O(1) per row). Every column is
 therefore one contiguous slice, handed to `PlotDataItem.setData` without copying, and the graph
 fetches only the rows that are new since its last refresh.
+
+`peak_decimate` reduces what is on screen to a maximum and a minimum per pixel column before it
+is drawn, so a repaint strokes about two points per pixel however long the window.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class SeriesBuffer:
         self._data = np.full((len(self.columns), 2 * self.capacity), np.nan, dtype=np.float64)
         self._start = 0
         self._end = 0
+        self._appended = 0  # rows ever appended: gives each row a serial number
         self.origin: float | None = None  # wall-clock time of x == 0
 
     def __len__(self) -> int:
@@ -62,6 +66,7 @@ class SeriesBuffer:
                 self._data[row, self._end:end] = values
         self._end = end
         self._start = max(self._start, self._end - self.capacity)
+        self._appended += n
         return n
 
     def x_of(self, t: float) -> float:
@@ -90,7 +95,52 @@ class SeriesBuffer:
         i0, i1 = np.searchsorted(xs, x0, side="left"), np.searchsorted(xs, x1, side="right")
         return {name: self.view(name)[i0:i1].copy() for name in self.columns}
 
+    def visible_span(self, x0: float, x1: float, width_px: int) -> tuple[int, int, int]:
+        """Rows to draw for the view x0..x1 that is `width_px` wide: (first, end, bucket).
+
+        One row beyond each edge is included, so lines run to the edges. `bucket` is how many
+        rows share one pixel column (1 when there are fewer rows than pixels); `first` is aligned
+        to the rows' serial numbers, so the buckets stay the same rows while the view scrolls
+        and the drawn peaks do not shimmer.
+        """
+        xs = self.view("x")
+        i0 = max(0, int(np.searchsorted(xs, x0, side="left")) - 1)
+        i1 = min(xs.size, int(np.searchsorted(xs, x1, side="right")) + 1)
+        bucket = max(1, (i1 - i0) // max(1, int(width_px)))
+        if bucket > 1:
+            serial0 = self._appended - len(self)  # serial number of row 0
+            i0 -= (serial0 + i0) % bucket
+            i0 = max(0, i0)
+        return i0, i1, bucket
+
     def _compact(self, keep: int) -> None:
         keep = max(0, min(keep, len(self)))
         self._data[:, :keep] = self._data[:, self._end - keep:self._end]
         self._start, self._end = 0, keep
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows as a minimum and a maximum per `bucket` rows, both at the bucket's first x.
+
+    The pair is in the bucket's direction (minimum first where it rises), so a step draws as a
+    clean vertical edge rather than a slanted one. The newest rows that do not fill a bucket
+    form one more (they must show at the live edge). NaN rows inside a bucket are skipped; a
+    bucket of only NaN stays NaN (a gap in the line).
+    """
+    if bucket <= 1 or y.size <= 2:
+        return x, y
+    full = (y.size // bucket) * bucket
+    parts = [(x[:full:bucket], y[:full].reshape(-1, bucket))]
+    if full < y.size:
+        parts.append((x[full:full + 1], y[full:].reshape(1, -1)))
+    xs, ys = [], []
+    for start, group in parts:
+        high = np.fmax.reduce(group, axis=1)  # fmax/fmin skip NaN without a warning
+        low = np.fmin.reduce(group, axis=1)
+        rising = group[:, -1] >= group[:, 0]
+        pair = np.empty((group.shape[0], 2))
+        pair[:, 0] = np.where(rising, low, high)
+        pair[:, 1] = np.where(rising, high, low)
+        ys.append(pair.reshape(-1))
+        xs.append(np.repeat(start, 2))
+    return np.concatenate(xs), np.concatenate(ys)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPen
 
 from wan22_gui.core.jobs.phases import phase_title
 
@@ -137,9 +137,12 @@ class BandsItem(pg.GraphicsObject):
         self.labels = labels
         self.bands: list[tuple[float, float, QColor]] = []
         self.marks: list[tuple[float, QColor, str, bool]] = []  # x, colour, text, emphasised
+        self._pens: list[QPen] = []  # one per mark, made once rather than on every paint
         self.setZValue(-100)
 
     def set_content(self, bands: list, marks: list) -> None:
+        if marks != self.marks:
+            self._pens = [_mark_pen(color, strong) for _x, color, _text, strong in marks]
         self.bands, self.marks = bands, marks
         self.update()
 
@@ -161,10 +164,8 @@ class BandsItem(pg.GraphicsObject):
         for x0, x1, color in self.bands:
             if x1 >= left and x0 <= right:
                 painter.fillRect(QRectF(x0, view.top(), x1 - x0, view.height()), color)
-        for x, color, _text, strong in self.marks:
+        for (x, _color, _text, _strong), pen in zip(self.marks, self._pens):
             if left <= x <= right:
-                pen = pg.mkPen(color, width=2 if strong else 1, style=Qt.PenStyle.DashLine)
-                pen.setCosmetic(True)
                 painter.setPen(pen)
                 painter.drawLine(QPointF(x, view.top()), QPointF(x, view.bottom()))
         if self.labels:
@@ -219,8 +220,20 @@ class PhaseOverlay:
             self.lane.removeItem(self._titles.pop(0)[1])
 
     def refresh(self, track: PhaseTrack, now: float, units_per_px: float,
-                view: tuple[float, float]) -> None:
-        """Redraw the bands (running ones reach `now`) and show the titles that fit."""
+                view: tuple[float, float], *, bands: bool = True) -> None:
+        """Show the titles that fit the view and, with `bands`, redraw the bands (running ones
+        reach `now`); a mere scroll passes False, as the bands themselves did not change."""
+        if bands:
+            self._set_bands(track, now)
+        for span, label in self._titles:
+            x0, x1 = self._extent(span, now)
+            on_screen = x1 >= view[0] and x0 <= view[1]
+            fits = on_screen and units_per_px > 0 and (
+                (x1 - x0) / units_per_px >= len(span.title) * CHAR_PX)
+            if label.isVisible() != fits:
+                label.setVisible(fits)
+
+    def _set_bands(self, track: PhaseTrack, now: float) -> None:
         marks = [
             (self.x_of(m.t), QColor(MARK_STYLES.get(m.kind, ("#424242", ""))[0]),
              MARK_STYLES.get(m.kind, ("", m.kind))[1], m.kind in ("error", "oom"))
@@ -237,17 +250,16 @@ class PhaseOverlay:
                         PHASE_COLORS.get(span.phase, "#bdbdbd"), item.alpha)
                 bands.append((x0, x1, color))
             item.set_content(bands, marks)
-        for span, label in self._titles:
-            x0, x1 = self._extent(span, now)
-            on_screen = x1 >= view[0] and x0 <= view[1]
-            fits = on_screen and units_per_px > 0 and (
-                (x1 - x0) / units_per_px >= len(span.title) * CHAR_PX)
-            if label.isVisible() != fits:
-                label.setVisible(fits)
 
     def _extent(self, span: Span, now: float) -> tuple[float, float]:
         end = span.end if span.end is not None else max(now, span.start)
         return self.x_of(span.start), self.x_of(end)
+
+
+def _mark_pen(color: QColor, strong: bool) -> QPen:
+    pen = pg.mkPen(color, width=2 if strong else 1, style=Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    return pen
 
 
 def _tint(color: str, alpha: int) -> QColor:
