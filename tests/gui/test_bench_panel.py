@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QScrollArea, QSplitter
 
 from tests.fakes.comfy_standin import StandinServer, install_wan_models
 from wan22_gui.core.appcore import AppCore
@@ -96,6 +96,18 @@ def test_configuration_table_edits_reach_the_spec(panel, tmp_path):
     assert [c.name for c in saved.configs] == ["lora", "base", "config 3"]
     assert saved.configs[1].attention == "sage" and not saved.configs[1].lora
     assert 'images = ["a.png", "b.png"]' in (tmp_path / "saved.toml").read_text("utf-8")
+
+
+def test_the_results_can_be_given_the_room_of_the_spec_form(panel, qtbot):
+    """Dragging the divider up shows more result rows; the spec form then scrolls."""
+    panel.resize(1090, 700)  # the tab in the first window
+    splitter = panel.findChild(QSplitter)
+    qtbot.waitUntil(lambda: sum(splitter.sizes()) < 700)  # laid out at the new size
+    before = panel.table.height()
+    splitter.setSizes([200, sum(splitter.sizes()) - 200])  # what a drag does
+    qtbot.waitUntil(lambda: panel.table.height() >= before + 250, timeout=3000)
+    form_scroll = panel.editor.form.findChild(QScrollArea)
+    assert form_scroll.verticalScrollBar().maximum() > 0  # the rest of the form is reachable
 
 
 def shown_images(panel) -> list[str]:

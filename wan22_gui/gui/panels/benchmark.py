@@ -93,7 +93,8 @@ class BenchmarkPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
         splitter.addWidget(run_box)
-        splitter.setSizes([430, 400])
+        splitter.setStretchFactor(0, 0)  # the spec at its natural height, the results get the rest
+        splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-    QLineEdit, QListWidget, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-    QWidget,
+    QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+    QHeaderView, QLineEdit, QListWidget, QPushButton, QScrollArea, QSpinBox, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.bench.spec import ATTENTION_CHOICES, INTERPOLATION_CHOICES, BenchSpec
@@ -112,11 +112,23 @@ class BenchSpecForm(QWidget):
         row.addWidget(make_button("Remove", self._remove_config))
         row.addStretch(1)
         config_layout.addLayout(row)
-        layout = QVBoxLayout(self)
+        self._content = content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(common)
         layout.addWidget(images)
         layout.addWidget(configs, 1)
+        # scrolls when the results below are given the room (the tab's splitter)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def sizeHint(self) -> QSize:  # Qt override: the whole form, not a scroll area's guess
+        return self._content.sizeHint()
 
     # ---- spec <-> form -----------------------------------------------------------------------
 
