@@ -5,15 +5,20 @@
 
 It opens the real main window against the stand-in ComfyUI from the test suite (so it needs a
 source checkout: tests/fakes/) and a fake RTX 4090 whose memory follows the job phases, runs
-two real jobs through the app's queue, interpolates the first clip with the built-in engine,
-and takes a picture of each area along the way: main_window.png (the README's) and
-guide_*.png (the user guide's). Other pictures in docs/images come from the panels' own tests. Nothing touches your real settings or history:
-the app's folders live in a temporary directory for the run.
+two real jobs through the app's queue (the second followed by RIFE ×2), interpolates the first
+clip with the built-in engine, runs a small benchmark, and takes a picture of each area along
+the way: main_window.png (the README's) and guide_*.png (the user guide's). Other pictures in
+docs/images come from the panels' own tests and from bench/show_recorded_run.py.
+
+Nothing touches your real settings or history: the run works in a temporary folder. The paths
+the pictures show are relative to it ("Videos/Wan22Studio/…", "Pictures/lighthouse.jpg"), so no
+temporary folder's name appears in them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -48,6 +53,9 @@ name = "20 steps, no LoRA"
 lora = false
 """
 PROMPT = "The lighthouse keeper's lamp sweeps across the bay as waves roll in, clouds drift by"
+# relative to the run's working folder, so the pictures show these instead of a temporary path
+PICTURE = Path("Pictures", "lighthouse.jpg")
+VIDEOS = Path("Videos", "Wan22Studio")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop("WAN22_CONFIG", None)
         out = args.out.resolve()
         previous = Path.cwd()
-        os.chdir(home)  # relative paths in the pictures, see Shooter.benchmark
+        os.chdir(home)  # relative paths in the pictures (PICTURE, VIDEOS, the benchmark's)
         try:
             written = Shooter(Path(home), out).run()
         finally:
@@ -76,6 +84,7 @@ def start_image(path: Path) -> Path:
     """A painted seaside scene (a start image that reads as a photo at thumbnail size)."""
     from PIL import Image, ImageDraw, ImageFilter
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     width, height = 832, 1216
     image = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(image)
@@ -115,6 +124,7 @@ class Shooter:
         from tests.fakes.fake_nvml import make_nvml
         from wan22_gui import APP_NAME
         from wan22_gui.core.appcore import AppCore
+        from wan22_gui.core.paths import AppPaths
         from wan22_gui.core.telemetry.nvml import Nvml
         from wan22_gui.gui.app import app_icon
         from wan22_gui.gui.context import AppContext
@@ -128,10 +138,11 @@ class Shooter:
         comfy_root = self.home / "comfyui"
         install_wan_models(comfy_root)
         server = StandinServer(comfy_root)
+        server.extra_nodes.add_app_nodes()  # RIFE/FILM after generation
         server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES)
         url = server.start()
         gpu = PhaseDrivenGpu()
-        core = AppCore.create()
+        core = AppCore.create(dataclasses.replace(AppPaths.default(), output_dir=VIDEOS))
         core.__dict__["nvml"] = Nvml(make_nvml(gpu.gpu()), register_atexit=False)
         core.jobs.phase.connect(gpu.on_phase)
         ctx = AppContext(core=core, tasks=TaskRunner())
@@ -140,7 +151,7 @@ class Shooter:
             window.resize(1600, 1000)
             window.show()
             self.wait(1.0)
-            self.session(window, server, self.home / "lighthouse.jpg")
+            self.session(window, server, PICTURE)
         finally:
             window.close()
             window.shutdown_panels()
@@ -167,7 +178,8 @@ class Shooter:
         first = core.jobs.add(JobSpec(image=str(picture), prompt=PROMPT, width=336, height=480,
                                       frames=17), label="lighthouse, first take")
         second = core.jobs.add(JobSpec(image=str(picture), prompt=PROMPT, width=336, height=480,
-                                       frames=25, seed=7), label="lighthouse, longer")
+                                       frames=25, seed=7, interpolation="rife"),
+                               label="lighthouse, longer")
         core.jobs.start()
         self.wait_for(lambda: self.status(core, first.job_id) not in ("pending", "queued",
                                                                         "running"), "first job")
@@ -197,6 +209,8 @@ class Shooter:
         self.shot("guide_launcher.png", launcher.parentWidget() if launcher is not None else None)
         self.gallery(window, first.job_id)
         if "benchmark" in window.panels:
+            if isinstance(dock, QDockWidget):
+                dock.hide()  # as View → Live GPU does: the results table gets the height
             self.show_tab(window, "Benchmark")
             server.faults.update(step_seconds=0.1, node_seconds_by_class={})
             self.benchmark(window.panels["benchmark"], picture)
@@ -208,9 +222,10 @@ class Shooter:
         Paths are relative to the temporary home (the working folder of this run), so the picture
         shows "benchmarks/lighthouse" rather than a temporary folder's name.
         """
-        Path("lighthouse.toml").write_text(BENCH_SPEC.format(image=picture.name), encoding="utf-8")
+        Path("lighthouse.toml").write_text(BENCH_SPEC.format(image=picture.as_posix()),
+                                           encoding="utf-8")
         try:
-            panel.load(Path("lighthouse.toml"))
+            panel.editor.load(Path("lighthouse.toml"))
             panel.out_dir.setText("benchmarks/lighthouse")
             self.wait(0.5)
             panel.start()
