@@ -86,6 +86,9 @@ def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, stand
     assert form.name_preview.text() == (
         "lighthouse_480x336_1.0s_4step_lora.mp4\n"
         "+ interpolated/lighthouse_480x336_1.0s_4step_lora_rife_x2.mp4")
+    preview = form.name_preview  # every line of both names is shown, however they wrap
+    qtbot.waitUntil(lambda: preview.visibleRegion().boundingRect().height()
+                    >= preview.heightForWidth(preview.width()), timeout=3000)
     shot = tmp_path / "generate_interpolation.png"
     assert form.grab().save(str(shot))
     if os.environ.get("WAN22_SAVE_SCREENSHOTS"):
