@@ -5,6 +5,7 @@ Clips are tiny (64×48, 9–17 frames) and written per test with OpenCV.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import cv2
@@ -14,6 +15,7 @@ import pytest
 from wan22_gui.core.errors import InputError
 from wan22_gui.core.video import compose
 from wan22_gui.core.video.export import ExportClip, export_compare
+from wan22_gui.core.video import frame_cache
 from wan22_gui.core.video.frame_cache import FrameCache, cache_size
 from wan22_gui.core.video.reader import probe, read_frames
 from wan22_gui.core.video.testclip import write_test_clip
@@ -135,6 +137,41 @@ def test_frame_cache_serves_a_requested_frame_out_of_order(clip32):
         assert all(np.array_equal(cache.frame(i), reference[i]) for i in range(17))
     finally:
         cache.close()
+
+
+def test_while_the_user_steps_only_the_asked_frame_and_the_next_few_are_decoded(
+        clip32, monkeypatch):
+    """Stepping pauses the sequential pass: the requested frame and the next steps' frames get
+    the CPU, the requested one is announced, and the pass resumes when the pause ends."""
+    reference = list(read_frames(clip32, bgra=True))
+    gate = threading.Event()  # holds the decoder back until the test has paused it
+    real_open = frame_cache.open_capture
+    monkeypatch.setattr(frame_cache, "open_capture", lambda path: gate.wait(10) and real_open(path))
+    cache = FrameCache(clip32)
+    announced = []
+    cache.frame_ready.connect(announced.append)
+    try:
+        cache.pause_background(30.0, near=10)
+        cache.request(10)
+        gate.set()
+        deadline = time.monotonic() + 10
+        while cache.ready_count < 1 + frame_cache.PREFETCH_FRAMES and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # had the pass gone on, more frames would be in by now
+        decoded = [i for i in range(17) if cache.frame(i) is not None]
+        assert decoded == [10, 11, 12, 13]
+        assert announced == [10], "the asked-for frame is announced once"
+        assert np.array_equal(cache.frame(10), reference[10])
+        assert np.array_equal(cache.frame(13), reference[13])
+    finally:
+        gate.set()
+        cache.close()
+    resumed = FrameCache(clip32)
+    try:
+        resumed.pause_background(0.2, near=0)
+        assert resumed.wait(10) and resumed.ready_count == 17, "decoding resumes after a pause"
+    finally:
+        resumed.close()
 
 
 def test_frame_cache_scales_to_the_panel_when_over_budget(clip32):

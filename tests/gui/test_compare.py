@@ -3,6 +3,7 @@ panels, wipe and difference as painted, export, and bad clips."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolButton
 
 from wan22_gui.core.appcore import AppCore
+from wan22_gui.core.video import frame_cache
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.testclip import write_test_clip
 from wan22_gui.core.video.writer import ClipWriter
@@ -91,6 +93,34 @@ def test_16_and_32_fps_clips_step_together_frame_exactly(qtbot, open_view, tmp_p
     assert view.player.clock.tick == 0
     label = view.player.canvas.panels[1].label
     assert "×2" in label and "32 fps" in label and "17 frames" in label and "1.5 s" in label
+
+
+def test_a_step_to_a_frame_still_decoding_keeps_the_picture_then_shows_the_exact_one(
+        qtbot, open_view, tmp_path, monkeypatch):
+    gate = threading.Event()  # frames after the first wait for it in the decoder
+    real_convert = frame_cache.convert
+
+    def gated_convert(frame, *, size=None, bgra=False, out=None):
+        owner = out.base if out is not None and out.base is not None else out
+        if out is not None and (out.ctypes.data - owner.ctypes.data) // out.nbytes >= 1:
+            gate.wait(10)
+        return real_convert(frame, size=size, bgra=bgra, out=out)
+
+    monkeypatch.setattr(frame_cache, "convert", gated_convert)
+    view = open_view([ClipSource(_numbered_clip(tmp_path / "a.mp4", 9, 16), "Source")])
+    try:
+        _ready(qtbot, view)
+        view.player._poll.stop()  # only the cache's frame_ready may bring the frame in
+        qtbot.keyClick(view.player, Qt.Key.Key_Right)
+        panel = view.player.canvas.panels[0]
+        assert view.player.waiting_for_frames() and not panel.exact
+        assert _shown_index(view, 0) == 0, "the picture before stays up, not a black panel"
+        assert "frame 2" in panel.label, "the label already names the frame being decoded"
+        gate.set()
+        qtbot.waitUntil(lambda: not view.player.waiting_for_frames(), timeout=5000)
+        assert _shown_index(view, 0) == 1 and view.player.canvas.panels[0].exact
+    finally:
+        gate.set()
 
 
 def test_space_plays_and_pauses_and_playback_advances(qtbot, open_view, tmp_path):

@@ -7,7 +7,11 @@ cheapest format to paint) and, when the full-size frames would not fit the memor
 smaller size (the panel's).
 
 A frame the user asks for before the sequential pass reaches it (frame stepping, scrubbing) is
-decoded next: `request(i)` makes the worker seek there, so stepping never waits for the clip.
+decoded next: `request(i)` makes the worker go there (reading on when it is just ahead, seeking
+otherwise), so stepping never waits for the clip, and `frame_ready` says when it is in. While
+the user steps, the player calls `pause_background(s, near=i)`: for a moment only requested
+frames and the few after frame i (the next steps) are decoded, so those and the repaint get the
+CPU instead of three decoders on two cores.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wan22_gui.core.errors import InputError
+from wan22_gui.core.signals import Signal
+from wan22_gui.core.video.frame_store import frame_store
 from wan22_gui.core.video.reader import VideoInfo, convert, open_capture, probe, seek
 
 if TYPE_CHECKING:
@@ -27,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("wan22.video")
 
 BYTES_PER_PIXEL = 4  # BGRA
+# A requested frame at most this far ahead is reached by reading on: a seek decodes from the
+# previous keyframe anyway, and what is read on the way is kept.
+READ_AHEAD_FRAMES = 4
+PREFETCH_FRAMES = 3  # decoded after the user's frame while background decoding is paused
 
 
 def cache_size(info: VideoInfo, budget_bytes: int, fit: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -50,6 +61,9 @@ class FrameCache:
         size: (width, height) of the cached frames.
         frame_count: frames actually available (shrinks if the file ends early).
         error: an InputError when decoding failed part-way (frames so far stay usable).
+
+    Signals:
+        frame_ready(int): a frame passed to `request` is decoded (on the decoder thread).
     """
 
     def __init__(
@@ -63,12 +77,16 @@ class FrameCache:
         self.frame_count = self.info.frame_count
         self.error: InputError | None = None
         width, height = self.size
-        self._frames = np.empty((self.frame_count, height, width, BYTES_PER_PIXEL), np.uint8)
+        self._frames = frame_store((self.frame_count, height, width, BYTES_PER_PIXEL))
         self._ready = np.zeros(self.frame_count, dtype=bool)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._wanted: int | None = None
+        self._announce: set[int] = set()  # requested frames whose arrival frame_ready tells
+        self._background_after = 0.0  # monotonic time before which only requests are decoded
+        self._near = 0  # ... and the PREFETCH_FRAMES frames after this one
         self._stop = False
+        self.frame_ready = Signal("frame_ready")
         self._thread = threading.Thread(target=self._run, name=f"decode-{Path(path).name}", daemon=True)
         self._thread.start()
 
@@ -102,12 +120,22 @@ class FrameCache:
         return view
 
     def request(self, index: int) -> None:
-        """Decode `index` as soon as possible (the worker seeks to it if it has to)."""
+        """Decode `index` as soon as possible (the worker seeks to it if it has to);
+        `frame_ready(index)` follows when it is in."""
         with self._wake:
             index = min(max(index, 0), self.frame_count - 1)
             if not self._ready[index]:
                 self._wanted = index
+                self._announce.add(index)
                 self._wake.notify()
+
+    def pause_background(self, seconds: float, *, near: int = 0) -> None:
+        """For the next `seconds` decode only requested frames and the few after `near` (the
+        user is stepping at `near`: those are the next steps)."""
+        with self._wake:
+            self._background_after = max(self._background_after, time.monotonic() + seconds)
+            self._near = near
+            self._wake.notify()
 
     def wait_for(self, index: int, timeout: float = 5.0) -> "np.ndarray | None":
         """Request frame `index` and block until it is decoded (for the exporter and tests)."""
@@ -147,13 +175,10 @@ class FrameCache:
     def _decode_all(self, cap) -> None:
         position = 0  # index of the frame the next cap.read() returns
         while True:
-            with self._lock:
-                if self._stop:
-                    return
-                target = self._next_target(position)
+            target = self._wait_for_target(position)
             if target is None:
                 return
-            if target != position:
+            if not position <= target <= position + READ_AHEAD_FRAMES:
                 seek(cap, target)
                 position = target
             ok, bgr = cap.read()
@@ -161,21 +186,45 @@ class FrameCache:
                 if self._end_of_file(position):
                     return
                 continue
-            convert(bgr, size=self.size, bgra=True, out=self._frames[position])
+            if not self._ready[position]:  # read on to a request: keep what it passes
+                convert(bgr, size=self.size, bgra=True, out=self._frames[position])
             with self._wake:
                 self._ready[position] = True
+                announce = position in self._announce
+                self._announce.discard(position)
                 self._wake.notify_all()
+            if announce:
+                self.frame_ready.emit(position)
             position += 1
 
-    def _next_target(self, position: int) -> int | None:
-        """Where to decode next: a requested frame first, else the next missing one."""
-        wanted, self._wanted = self._wanted, None
+    def _wait_for_target(self, position: int) -> int | None:
+        """The next frame to decode (None: stop); waits while background decoding is paused."""
+        with self._wake:
+            while not self._stop:
+                target, requested = self._next_target(position)
+                if target is None or requested:
+                    return target
+                hold = self._background_after - time.monotonic()
+                if hold <= 0:
+                    return target
+                first = self._near + 1
+                ahead = self._ready[first:min(first + PREFETCH_FRAMES, self.frame_count)]
+                if not ahead.all():  # the next steps' frames first
+                    return first + int((~ahead).nonzero()[0][0])
+                self._wake.wait(hold)  # a request or close() wakes it early
+            return None
+
+    def _next_target(self, position: int) -> tuple[int | None, bool]:
+        """Where to decode next and whether it was requested: a requested frame first, else
+        the next missing one. A request stays pending until its frame is read."""
+        wanted = self._wanted
         if wanted is not None and wanted < self.frame_count and not self._ready[wanted]:
-            return wanted
+            return wanted, True
+        self._wanted = None
         if position < self.frame_count and not self._ready[position]:
-            return position
+            return position, False
         missing = (~self._ready[: self.frame_count]).nonzero()[0]
-        return int(missing[0]) if len(missing) else None
+        return (int(missing[0]) if len(missing) else None), False
 
     def _end_of_file(self, position: int) -> bool:
         """A read failed at `position`: the file holds fewer frames than its header said

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (QColor, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen,
+                           QWheelEvent)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from wan22_gui.core.video import compose
@@ -28,11 +29,16 @@ _BACKGROUND = QColor(24, 24, 26)
 
 @dataclass
 class PanelFrame:
-    """What one clip shows now: its BGRA frame (None while decoding), original size, label."""
+    """What one clip shows now: its BGRA frame (None while decoding), original size, label.
+
+    `exact` is False while the frame shown is a stand-in (the one before) for a frame that is
+    still being decoded; the panel then says so.
+    """
 
     frame: np.ndarray | None
     original_size: tuple[int, int]
     label: str = ""
+    exact: bool = True
 
 
 def to_qimage(frame: np.ndarray) -> QImage:
@@ -146,6 +152,9 @@ class ClipCanvas(QWidget):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Decoding…")
         else:
             painter.drawImage(self._target(rect, panel.original_size), to_qimage(frame))
+            if not panel.exact:  # bottom left: free in every layout (wipe labels B bottom right)
+                self._paint_label(painter, self._picture_area(rect, panel),
+                                  "Decoding this frame…", bottom=True)
         painter.restore()
 
     def _paint_wipe(self, painter: QPainter, rect: QRect) -> None:
@@ -167,7 +176,7 @@ class ClipCanvas(QWidget):
 
     def _paint_difference(self, painter: QPainter, rect: QRect) -> None:
         a, b = self.panels[0], self.panels[1]
-        if a.frame is None or b.frame is None:
+        if a.frame is None or b.frame is None or not (a.exact and b.exact):
             self._paint_frame(painter, rect, PanelFrame(None, a.original_size))
             return
         self._diff_keep = compose.difference(a.frame, b.frame, self.diff_gain)  # alive while painted
@@ -184,7 +193,10 @@ class ClipCanvas(QWidget):
             return
         lines = text.split("\n")
         metrics = painter.fontMetrics()
-        widest = max(metrics.horizontalAdvance(line) for line in lines) + 16
+        bold = painter.font()
+        bold.setBold(True)
+        widest = max([QFontMetrics(bold).horizontalAdvance(lines[0])]  # the title is bold
+                     + [metrics.horizontalAdvance(line) for line in lines[1:]]) + 16
         width = min(rect.width() - 8, widest)
         height = metrics.height() * len(lines) + 6
         top = rect.bottom() - height - 3 if bottom else rect.top() + 4

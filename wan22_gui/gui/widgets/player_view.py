@@ -1,9 +1,12 @@
 """The player: 1–4 clips on one clock, decoded off the GUI thread, painted by a timer.
 
 Each clip is decoded once into memory by a FrameCache (a background thread); when all clips at
-full size would exceed the memory budget they are cached at panel size instead. The view shows
-"Decoding…" for a frame that is not there yet and asks its cache for it, so stepping or
-scrubbing never waits for the whole clip. Keys: Space play/pause, ←/→ frame step, Home/End.
+full size would exceed the memory budget they are cached at panel size instead. For a frame
+that is not there yet the view keeps the picture it shows (with a "decoding" hint; "Decoding…"
+when there is none), asks its cache for the frame and swaps it in as soon as the cache says it
+is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
+caches' sequential decoding pauses (`STEP_HOLD_S`), which leaves the CPU to the requested frames
+and the repaint. Keys: Space play/pause, ←/→ frame step, Home/End.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ log = logging.getLogger("wan22.gui")
 BUDGET_KEY = "player.memory_budget_mb"
 declare(BUDGET_KEY, 0)  # 0 = a quarter of the RAM, at most 4 GiB
 _LOADING_POLL_MS = 40
+STEP_HOLD_S = 0.25  # sequential decoding waits this long after a step, seek or jump
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,10 @@ class PlayerView(QWidget):
         self.controls.zoom_requested.connect(self.canvas.set_zoom)
         self.canvas.view_changed.connect(self._on_view_changed)
         self._layout.insertWidget(1, self.controls)
-        self.clock.tick_changed.connect(self.show_tick)
+        self.clock.tick_changed.connect(self._on_tick)
+        on_ready = self.ctx.tasks.main_thread_callback(self._on_frame_ready)
+        for cache in caches:
+            cache.frame_ready.connect(on_ready)
         self.show_tick(0)
         self._poll.start(_LOADING_POLL_MS)
         self._update_status()
@@ -154,20 +161,35 @@ class PlayerView(QWidget):
         return " · ".join(parts)
 
     def show_tick(self, tick: int) -> None:
-        """Put every clip's frame for `tick` on the canvas (asking caches for missing ones)."""
+        """Put every clip's frame for `tick` on the canvas. A frame not decoded yet is asked
+        for; meanwhile the panel keeps its picture, marked as not the exact frame."""
+        shown = self.canvas.panels
         panels = []
         for i, cache in enumerate(self.caches):
             index = self.clock.timeline.frame_at(i, tick)
             frame = cache.frame(index)
-            if frame is None:
+            exact = frame is not None
+            if not exact:
                 cache.request(index)
+                frame = shown[i].frame if i < len(shown) else None
             panels.append(PanelFrame(frame, (cache.info.width, cache.info.height),
-                                     self.panel_label(i, index)))
+                                     self.panel_label(i, index), exact=exact))
         self.canvas.set_panels(panels)
 
     def waiting_for_frames(self) -> bool:
-        """True while a frame on screen is still being decoded."""
-        return any(p.frame is None for p in self.canvas.panels)
+        """True while a panel does not show its exact frame yet (it is being decoded)."""
+        return any(not p.exact for p in self.canvas.panels)
+
+    def _on_tick(self, tick: int) -> None:
+        if not self.clock.playing:  # stepping or seeking: the user waits for these frames
+            for i, cache in enumerate(self.caches):
+                cache.pause_background(STEP_HOLD_S, near=self.clock.timeline.frame_at(i, tick))
+        self.show_tick(tick)
+
+    def _on_frame_ready(self, _index: int) -> None:
+        """A requested frame is in (called on the GUI thread): show it now, not at the next poll."""
+        if not self._closed and self.clock is not None and self.waiting_for_frames():
+            self.show_tick(self.clock.tick)
 
     def _poll_loading(self) -> None:
         if self.waiting_for_frames():
