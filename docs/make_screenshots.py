@@ -172,7 +172,7 @@ class Shooter:
         url = server.url
         start_image(picture)
         self.attach(window, url)
-        core.connection.set(ServerInfo(url, "launched", os.getpid(), 4.0))
+        core.connection.set(ServerInfo(url, "attached", os.getpid(), 4.0))
         self.fill_form(window, picture)
         self.wait(2.0)  # an idle stretch at the start of the GPU graph
         first = core.jobs.add(JobSpec(image=str(picture), prompt=PROMPT, width=336, height=480,
