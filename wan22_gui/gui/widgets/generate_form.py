@@ -50,6 +50,9 @@ def local_name_preview(pattern: str, spec: JobSpec) -> str:
     return name + ".mp4"
 
 
+_UNLIMITED = 16777215  # QWIDGETSIZE_MAX
+
+
 class GenerateForm(QWidget):
     """Signals: changed() after any edit (the spec may be different)."""
 
@@ -206,6 +209,9 @@ class GenerateForm(QWidget):
         self.models.status.setVisible(unfolded)
         self.models.setTitle("Models" if unfolded else "Models (template files; tick to change)")
         self.models.setFlat(not unfolded)
+        # Folded, the box is only its title line: hidden rows would still leave their spacing.
+        self.models.setMaximumHeight(
+            _UNLIMITED if unfolded else self.models.fontMetrics().height() + 6)
         layout = self.models.layout()
         for i in range(layout.rowCount()):  # type: ignore[attr-defined]
             label = layout.itemAt(i, QFormLayout.ItemRole.LabelRole)  # type: ignore[attr-defined]
