@@ -10,13 +10,6 @@ import pytest
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = HistoryStore(tmp_path / "history.sqlite3")
-    yield s
-    s.close()
-
-
 def _record(**kw) -> JobRecord:
     kw.setdefault("job_id", new_job_id())
     return JobRecord(**kw)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from wan22_gui.core.errors import WorkflowError
-from wan22_gui.core.interpolation import comfy_vfi
 from wan22_gui.core.interpolation.comfy_run import ComfySession, explain_failure
 from wan22_gui.core.interpolation.comfy_vfi import (
     append_vfi, build_interpolation_graph, plan_vfi,
@@ -271,12 +270,8 @@ def _runner(tmp_path, app_history, clip, status="success"):
 
 
 @pytest.fixture
-def history(tmp_path):
-    from wan22_gui.core.history import HistoryStore
-
-    store = HistoryStore(tmp_path / "h.sqlite3")
-    yield store
-    store.close()
+def history(store):
+    return store
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from wan22_gui.core.video.library import collect
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.workflow.builder import build_wan_i2v
 from wan22_gui.core.workflow.spec import JobSpec
-from tests.core.test_jobs_standin import FAST, picture, session, store  # noqa: F401 (fixtures)
+from tests.core.test_jobs_standin import FAST, picture, session  # noqa: F401 (fixtures)
 
 
 def run_job(session, store, tmp_path, picture, **kw):

@@ -18,7 +18,6 @@ from wan22_gui.core.comfy.types import (
 )
 from wan22_gui.core.comfy.watcher import JobHandle, PromptOutcome
 from wan22_gui.core.errors import ServerUnavailable
-from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.jobs.follow import FollowTimes
 from wan22_gui.core.jobs.runner import JobRunner
 from wan22_gui.core.workflow.spec import JobSpec
@@ -176,13 +175,6 @@ def image(tmp_path):
     path = tmp_path / "Dragon warrior.jpg"
     Image.new("RGB", (832, 1216), (10, 80, 160)).save(path)
     return path
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = HistoryStore(tmp_path / "h.sqlite3")
-    yield s
-    s.close()
 
 
 def make_runner(fake, store, tmp_path, **kw):

@@ -10,20 +10,12 @@ import cv2
 import pytest
 from PIL import Image
 
-from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.jobs.follow import FollowTimes
 from wan22_gui.core.jobs.runner import JobRunner
 from wan22_gui.core.jobs.session import ServerSession
 from wan22_gui.core.workflow.spec import JobSpec
 
 FAST = FollowTimes(poll=0.05, cancel_retry=0.2)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = HistoryStore(tmp_path / "history.sqlite3")
-    yield s
-    s.close()
 
 
 @pytest.fixture
