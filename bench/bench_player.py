@@ -25,12 +25,12 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from wan22_gui.core.appcore import AppCore  # noqa: E402
-from wan22_gui.core.paths import AppPaths  # noqa: E402
+from wan22_gui.core.base.paths import AppPaths  # noqa: E402
 from wan22_gui.core.video.testclip import write_test_clip  # noqa: E402
 from wan22_gui.gui.context import AppContext  # noqa: E402
 from wan22_gui.gui.tasks import TaskRunner  # noqa: E402
-from wan22_gui.gui.widgets.compare_view import CompareView  # noqa: E402
-from wan22_gui.gui.widgets.player_view import ClipSource  # noqa: E402
+from wan22_gui.gui.player.compare import CompareView  # noqa: E402
+from wan22_gui.gui.player.view import ClipSource  # noqa: E402
 
 
 def spin(ms: int) -> None:

@@ -153,7 +153,7 @@ def bench_graph(redraws: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from wan22_gui.core.jobs.phases import PhaseEvent
-    from wan22_gui.gui.widgets.telemetry_graph import TelemetryGraph
+    from wan22_gui.gui.telemetry.graph import TelemetryGraph
 
     app = QApplication.instance() or QApplication([])
     source = _HourOfSamples()

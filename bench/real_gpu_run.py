@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     from wan22_gui.core.appcore import AppCore
-    from wan22_gui.core.paths import AppPaths
+    from wan22_gui.core.base.paths import AppPaths
 
     args.out.mkdir(parents=True, exist_ok=True)
     core = AppCore.create(AppPaths.under(args.out / "home"))
@@ -103,7 +103,7 @@ def _run(core, args: argparse.Namespace, record: dict) -> int:
 
 def _run_job(core, args: argparse.Namespace, url: str, record: dict) -> int:
     from wan22_gui.core.jobs.runner import JobRunner
-    from wan22_gui.core.jobs.session import ServerSession
+    from wan22_gui.core.comfy.session import ServerSession
     from wan22_gui.core.jobs.wiring import metrics_fn
     from wan22_gui.core.workflow.spec import JobSpec
 

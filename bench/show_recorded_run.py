@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from wan22_gui.gui.widgets.telemetry_graph import TelemetryGraph
+    from wan22_gui.gui.telemetry.graph import TelemetryGraph
 
     app = QApplication.instance() or QApplication([])
     graph = TelemetryGraph(RecordedSource(record["samples"]))

@@ -124,7 +124,7 @@ class Shooter:
         from tests.fakes.fake_nvml import make_nvml
         from wan22_gui import APP_NAME
         from wan22_gui.core.appcore import AppCore
-        from wan22_gui.core.paths import AppPaths
+        from wan22_gui.core.base.paths import AppPaths
         from wan22_gui.core.telemetry.nvml import Nvml
         from wan22_gui.gui.app import app_icon
         from wan22_gui.gui.context import AppContext
@@ -165,7 +165,7 @@ class Shooter:
     def session(self, window, server, picture: Path) -> None:
         from PySide6.QtWidgets import QDockWidget
 
-        from wan22_gui.core.connection import ServerInfo
+        from wan22_gui.core.comfy.connection import ServerInfo
         from wan22_gui.core.workflow.spec import JobSpec
 
         core = window.ctx.core
@@ -259,7 +259,7 @@ class Shooter:
         self.wait(1.5)
 
     def gallery(self, window, job_id: str) -> None:
-        from wan22_gui.gui.widgets.gallery_grid import CLIP_ROLE
+        from wan22_gui.gui.gallery.grid import CLIP_ROLE
 
         panel = window.panels.get("gallery")
         if panel is None:

@@ -36,7 +36,7 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def app_paths(_isolated_home):
-    from wan22_gui.core.paths import AppPaths
+    from wan22_gui.core.base.paths import AppPaths
 
     return AppPaths.under(_isolated_home).ensure()
 

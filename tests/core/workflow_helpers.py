@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from wan22_gui.core.resources import read_json
+from wan22_gui.core.base.resources import read_json
 
 DATA = Path(__file__).parent / "workflow_data"
 API_LORA = "video_wan2_2_14B_i2v.api.from-0.1.95.json"

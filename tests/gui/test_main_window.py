@@ -66,7 +66,7 @@ def test_background_result_arrives_on_gui_thread(qtbot):
 def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
     from PySide6.QtWidgets import QLabel
 
-    from wan22_gui.core.connection import ServerInfo
+    from wan22_gui.core.comfy.connection import ServerInfo
 
     core = AppCore.create(app_paths)
     ctx = AppContext(core=core, tasks=TaskRunner())

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from wan22_gui.core.errors import InputError, ServerUnavailable
+from wan22_gui.core.base.errors import InputError, ServerUnavailable
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _generate(core: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, JobRunner
-    from wan22_gui.core.jobs.session import ServerSession
+    from wan22_gui.core.comfy.session import ServerSession
 
     try:
         spec = build_spec(args)

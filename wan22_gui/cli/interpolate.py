@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 
 HELP = "interpolate a clip ×2/×3/×4 (built-in optical flow, or RIFE/FILM in ComfyUI)"
 

@@ -16,7 +16,7 @@ import sys
 from types import ModuleType
 
 from wan22_gui import __version__
-from wan22_gui.core.errors import Wan22Error
+from wan22_gui.core.base.errors import Wan22Error
 
 # command name -> module name in this package, in the order `--help` lists them.
 COMMANDS = {

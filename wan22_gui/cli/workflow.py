@@ -74,7 +74,7 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
 
 def _check(args: argparse.Namespace, out: Any) -> int:
     from wan22_gui.core.comfy.client import ComfyClient
-    from wan22_gui.core.errors import ServerUnavailable
+    from wan22_gui.core.base.errors import ServerUnavailable
     from wan22_gui.core.workflow.importer import load_workflow_file
     from wan22_gui.core.workflow.validate import validate
 
@@ -129,7 +129,7 @@ def _calc(args: argparse.Namespace, out: Any) -> int:
 
 
 def _settings_url() -> str:
-    from wan22_gui.core.paths import AppPaths
-    from wan22_gui.core.settings import Settings
+    from wan22_gui.core.base.paths import AppPaths
+    from wan22_gui.core.base.settings import Settings
 
     return str(Settings.load(AppPaths.default().settings_file).get("server.url"))

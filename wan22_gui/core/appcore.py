@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from wan22_gui.core.connection import ServerConnection
-from wan22_gui.core.paths import AppPaths
-from wan22_gui.core.settings import Settings
+from wan22_gui.core.comfy.connection import ServerConnection
+from wan22_gui.core.base.paths import AppPaths
+from wan22_gui.core.base.settings import Settings
 
 
 @dataclass

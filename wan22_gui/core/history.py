@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.history")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 
 SUPPORTED_HINT = "Use a JPEG, PNG, WebP, BMP or TIFF picture."
 MIN_SIDE = 16  # smaller than one latent block: nothing sensible comes out

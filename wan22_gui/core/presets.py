@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wan22_gui.core.errors import PresetError
+from wan22_gui.core.base.errors import PresetError
 from wan22_gui.core.gpu import GIB, GpuInfo
-from wan22_gui.core.resources import read_text
+from wan22_gui.core.base.resources import read_text
 
 log = logging.getLogger("wan22.presets")
 

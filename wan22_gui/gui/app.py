@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from wan22_gui.core.appcore import AppCore
-    from wan22_gui.core.logsetup import setup_logging
-    from wan22_gui.core.paths import AppPaths
+    from wan22_gui.core.base.logsetup import setup_logging
+    from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.gui.context import AppContext
     from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
     from wan22_gui.gui.mainwindow import MainWindow
@@ -109,7 +109,7 @@ def app_icon():
     """The app icon in every size shipped under resources/icons/."""
     from PySide6.QtGui import QIcon
 
-    from wan22_gui.core.resources import resource_path
+    from wan22_gui.core.base.resources import resource_path
     from wan22_gui.core.shortcuts import ICON_SIZES
 
     icon = QIcon()
@@ -135,7 +135,7 @@ def _set_windows_app_id() -> None:
 
 def _install_shortcut() -> int:
     from wan22_gui.core import shortcuts
-    from wan22_gui.core.resources import resource_path
+    from wan22_gui.core.base.resources import resource_path
 
     if not getattr(sys, "frozen", False):
         print("--install-shortcut is for the built app (dist/wan22-studio); from a source "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wan22_gui.core.appcore import AppCore
-from wan22_gui.core.logsetup import RingHandler
+from wan22_gui.core.base.logsetup import RingHandler
 from wan22_gui.gui.tasks import TaskRunner
 
 

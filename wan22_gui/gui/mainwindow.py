@@ -1,5 +1,5 @@
 """The main window: launcher on the left, generate/gallery tabs in the middle, the live GPU
-graph along the bottom. Every area is a panel module from `wan22_gui.gui.panels`."""
+graph along the bottom. Every area is a panel module from `wan22_gui.gui`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from wan22_gui.gui.window_menu import build_menus
 
 log = logging.getLogger("wan22.gui")
 
-# (panel module, title, where): "left"/"bottom" are docks, "tab" goes into the central tabs.
+# (panel name, title, where): "left"/"bottom" are docks, "tab" goes into the central tabs.
 AREAS = [
     ("launcher", "ComfyUI", "left"),
     ("generate", "Generate", "tab"),
@@ -24,6 +24,8 @@ AREAS = [
     ("benchmark", "Benchmark", "tab"),
     ("telemetry", "Live GPU", "bottom"),
 ]
+# panel name -> the feature folder whose `panel` module builds it
+FEATURE_FOLDERS = {"benchmark": "bench"}
 REQUIRED_AREAS = ("launcher", "generate", "gallery", "telemetry")
 
 
@@ -106,12 +108,16 @@ class MainWindow(QMainWindow):
 
     def _create_panel(self, name: str) -> QWidget | None:
         try:
-            module = importlib.import_module(f"wan22_gui.gui.panels.{name}")
+            module = importlib.import_module(self._panel_module(name))
         except ModuleNotFoundError as exc:
-            if name in REQUIRED_AREAS or exc.name != f"wan22_gui.gui.panels.{name}":
+            if name in REQUIRED_AREAS or exc.name != self._panel_module(name):
                 raise
             return None  # an optional area that this build does not have
         return module.create_panel(self.ctx)
+
+    @staticmethod
+    def _panel_module(name: str) -> str:
+        return f"wan22_gui.gui.{FEATURE_FOLDERS.get(name, name)}.panel"
 
     def restore_geometry(self, store: QSettings) -> None:
         """Size, position, docks and the open tab as the user left them."""

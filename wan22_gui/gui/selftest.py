@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from wan22_gui.core.resources import resource_path
+from wan22_gui.core.base.resources import resource_path
 from wan22_gui.gui.mainwindow import AREAS, REQUIRED_AREAS
 
 Check = Callable[[object], list[str]]

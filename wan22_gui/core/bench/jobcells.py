@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wan22_gui.core.bench.runner import RunOutcome, RunRequest
-from wan22_gui.core.errors import Wan22Error
+from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.jobs.follow import FollowTimes
 
 log = logging.getLogger("wan22.bench")
@@ -186,7 +186,7 @@ class JobCellRunner:
             sampler = self._sampler
             if sampler is None or not getattr(sampler, "running", False):
                 return {}
-            from wan22_gui.core.telemetry.metrics import job_metrics
+            from wan22_gui.core.jobs.metrics import job_metrics
 
             samples = sampler.snapshot(since_t=t0)
             into.update(derived_metrics(job_metrics(samples, t0, t1, events), samples, t0, t1))
@@ -246,6 +246,6 @@ def _error_text(result: Any, timed_out: bool, timeout_s: float) -> str:
 
 
 def _open_session(url: str) -> Any:
-    from wan22_gui.core.jobs.session import ServerSession
+    from wan22_gui.core.comfy.session import ServerSession
 
     return ServerSession(url).open()

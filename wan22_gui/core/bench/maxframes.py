@@ -19,7 +19,7 @@ from typing import Any, Callable
 from wan22_gui.core.bench.matrix import make_cell_id, image_digest, Cell
 from wan22_gui.core.bench.runner import CellRunner, RunOutcome, RunRequest, ServerManager
 from wan22_gui.core.bench.spec import BenchConfig, BenchSpec, check_frames
-from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.base.errors import InputError, Wan22Error
 
 log = logging.getLogger("wan22.bench")
 

@@ -23,7 +23,7 @@ from wan22_gui.core.bench.runner import ENV_FILE
 from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import CellSummary, summarize, summarize_warmups
 from wan22_gui.core.bench.thumbs import write_poster
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 
 log = logging.getLogger("wan22.bench")
 

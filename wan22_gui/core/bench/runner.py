@@ -21,8 +21,8 @@ from wan22_gui.core.bench.matrix import Cell, PlannedRun, expand, group_by_launc
 from wan22_gui.core.bench.results import ResultStore, RunRecord
 from wan22_gui.core.bench.spec import BenchSpec, LaunchConfig, spec_to_toml
 from wan22_gui.core.bench.stats import EtaEstimator
-from wan22_gui.core.errors import Wan22Error
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.bench")
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from wan22_gui import __version__
 from wan22_gui.core.bench.runner import ServerMismatch
 from wan22_gui.core.bench.spec import LaunchConfig
-from wan22_gui.core.errors import LaunchError, ServerUnavailable
+from wan22_gui.core.base.errors import LaunchError, ServerUnavailable
 
 log = logging.getLogger("wan22.bench")
 
@@ -43,7 +43,7 @@ def snapshot(gpus: Any, *, url: str | None, stats: dict[str, Any] | None, plan: 
         return {"app": {"version": __version__, "python": sys.version.split()[0],
                         "platform": platform.platform()},
                 "server": {"url": url, "system_stats": stats or {}}}
-    from wan22_gui.core.connection import ServerInfo
+    from wan22_gui.core.comfy.connection import ServerInfo
     from wan22_gui.core.server.snapshot import build_snapshot
 
     server = ServerInfo(url, source, pid) if url else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.workflow.calculator import MAX_FRAMES, frames_for_seconds, snap_frames
 from wan22_gui.core.workflow.spec import sampling_defaults
 

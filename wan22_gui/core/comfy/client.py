@@ -23,7 +23,7 @@ from wan22_gui.core.comfy.transport import HttpTransport, normalize_base_url
 from wan22_gui.core.comfy.types import (
     HistoryEntry, OutputFile, QueuedPrompt, QueueItem, QueueState, UploadedFile,
 )
-from wan22_gui.core.errors import ComfyApiError, InputError, WorkflowError
+from wan22_gui.core.base.errors import ComfyApiError, InputError, WorkflowError
 
 log = logging.getLogger("wan22.comfy")
 

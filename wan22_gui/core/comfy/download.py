@@ -18,7 +18,7 @@ import requests
 
 from wan22_gui.core.comfy.transport import HttpTransport
 from wan22_gui.core.comfy.types import OutputFile
-from wan22_gui.core.errors import (
+from wan22_gui.core.base.errors import (
     ComfyApiError, InputError, ServerUnavailable, UnsafePath, Wan22Error,
 )
 

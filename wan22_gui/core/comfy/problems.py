@@ -11,7 +11,7 @@ from typing import Any
 
 from wan22_gui.core.comfy.events import ExecutionError
 from wan22_gui.core.comfy.types import ValidationProblem
-from wan22_gui.core.errors import PromptRejected
+from wan22_gui.core.base.errors import PromptRejected
 
 # Where ComfyUI looks for the files of a model combo, by (class, input) and then by input.
 _MODEL_FOLDER_BY_CLASS_INPUT = {

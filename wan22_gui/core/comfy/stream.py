@@ -18,7 +18,7 @@ import websocket
 
 from wan22_gui.core.comfy.events import ConnectionLost, Reconnected, parse_binary, parse_text
 from wan22_gui.core.comfy.transport import websocket_url
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.comfy")
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from wan22_gui.core.errors import ComfyApiError, ServerUnavailable
+from wan22_gui.core.base.errors import ComfyApiError, ServerUnavailable
 
 log = logging.getLogger("wan22.comfy")
 

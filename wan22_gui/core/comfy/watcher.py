@@ -22,8 +22,8 @@ from wan22_gui.core.comfy.events import (
 )
 from wan22_gui.core.comfy.problems import describe_execution_error
 from wan22_gui.core.comfy.types import HistoryEntry, OutputFile, output_files_of
-from wan22_gui.core.errors import Wan22Error
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.comfy")
 

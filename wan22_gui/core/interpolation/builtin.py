@@ -22,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.video.reader import VideoInfo, probe, read_frames
 from wan22_gui.core.video.writer import ClipWriter
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from wan22_gui.core.errors import Wan22Error, WorkflowError
+from wan22_gui.core.base.errors import Wan22Error, WorkflowError
 from wan22_gui.core.interpolation.comfy_vfi import VfiPlan, build_interpolation_graph, plan_vfi
 from wan22_gui.core.video.reader import VideoInfo
 
@@ -50,7 +50,7 @@ def open_session(url: str) -> ComfySession:
     Raises:
         ServerUnavailable: nothing (or not ComfyUI) answers at the URL.
     """
-    from wan22_gui.core.jobs.session import ServerSession
+    from wan22_gui.core.comfy.session import ServerSession
 
     session = ServerSession(url).open()
     return ComfySession(session.client, session.watcher, session.close)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wan22_gui.core.comfy.problems import provider_of
-from wan22_gui.core.errors import WorkflowError
+from wan22_gui.core.base.errors import WorkflowError
 
 METHODS = ("rife", "film")
 PACK_NODES = {"rife": "RIFE VFI", "film": "FILM VFI"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
 from wan22_gui.core.interpolation.comfy_run import ComfySession, run_comfy_vfi
 from wan22_gui.core.video.reader import probe

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from wan22_gui.core.errors import ServerUnavailable, Wan22Error
+from wan22_gui.core.base.errors import ServerUnavailable, Wan22Error
 
 log = logging.getLogger("wan22.jobs")
 

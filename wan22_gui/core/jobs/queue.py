@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from wan22_gui.core.connection import ServerConnection
-from wan22_gui.core.errors import InputError, Wan22Error
+from wan22_gui.core.comfy.connection import ServerConnection
+from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.history import ACTIVE_STATUSES, HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs.follow import FollowTimes
 from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
-from wan22_gui.core.jobs.session import ServerSession
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.comfy.session import ServerSession
+from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
 from wan22_gui.core.workflow.spec import JobSpec
 

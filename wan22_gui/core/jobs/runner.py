@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from wan22_gui.core.comfy import events as ev
-from wan22_gui.core.errors import (
+from wan22_gui.core.base.errors import (
     InputError, PromptRejected, ServerUnavailable, Wan22Error, WorkflowError,
 )
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
@@ -34,8 +34,8 @@ from wan22_gui.core.jobs.follow import (
 )
 from wan22_gui.core.jobs.phases import PhaseEvent
 from wan22_gui.core.jobs.timings import PhaseTracker
-from wan22_gui.core.settings import declare
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.settings import declare
+from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow import naming
 from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
 from wan22_gui.core.workflow.spec import JobSpec

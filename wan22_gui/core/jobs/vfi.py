@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from wan22_gui.core.comfy.types import output_files_of
-from wan22_gui.core.errors import WorkflowError
+from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.interpolation.comfy_vfi import (
     CORE_LOADER, PACK_NODES, VFI_CLASSES, VfiPlan, append_vfi, plan_vfi,
 )

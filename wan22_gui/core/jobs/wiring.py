@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, LogTailFn, MetricsFn
-from wan22_gui.core.jobs.session import ServerSession, stable_client_id
+from wan22_gui.core.comfy.session import ServerSession, stable_client_id
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
 
 LOG_TAIL_LINES = 40
@@ -36,7 +36,7 @@ def metrics_fn(core: Any) -> MetricsFn:
         sampler = core.__dict__.get("sampler")  # never create one just for this
         if sampler is None or not getattr(sampler, "running", False):
             return {}
-        from wan22_gui.core.telemetry.metrics import job_metrics
+        from wan22_gui.core.jobs.metrics import job_metrics
 
         return job_metrics(sampler.snapshot(since_t=t0), t0, t1, events)
 

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from wan22_gui.core.errors import LaunchError
+from wan22_gui.core.base.errors import LaunchError
 from wan22_gui.core.gpu import GpuInfo, GpuReport, gpu_for_comfy
 from wan22_gui.core.presets import Preset, PresetBook
 from wan22_gui.core.server.command import DEFAULT_PORT, LaunchPlan, build_plan

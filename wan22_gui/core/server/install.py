@@ -17,8 +17,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wan22_gui.core.errors import LaunchError
-from wan22_gui.core.settings import declare
+from wan22_gui.core.base.errors import LaunchError
+from wan22_gui.core.base.settings import declare
 
 declare("launcher.comfyui_path", "")
 

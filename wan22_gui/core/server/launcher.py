@@ -21,16 +21,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from wan22_gui.core.connection import ServerConnection, ServerInfo
-from wan22_gui.core.errors import LaunchError, ServerUnavailable
+from wan22_gui.core.comfy.connection import ServerConnection, ServerInfo
+from wan22_gui.core.base.errors import LaunchError, ServerUnavailable
 from wan22_gui.core.presets import Preset
 from wan22_gui.core.server import ports
 from wan22_gui.core.server.command import DEFAULT_PORT, LaunchPlan, build_plan
 from wan22_gui.core.server.crash import CrashReport, classify, start_timeout
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.process import ComfyProcess
-from wan22_gui.core.settings import declare
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.settings import declare
+from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.server")
 

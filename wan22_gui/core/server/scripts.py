@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from wan22_gui import __version__
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.server.command import LaunchPlan
 
 FORMATS = ("sh", "bat")

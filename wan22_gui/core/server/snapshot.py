@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from wan22_gui import __version__
-from wan22_gui.core.connection import ServerInfo
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.comfy.connection import ServerInfo
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.gpu import GpuReport
 from wan22_gui.core.server.command import LaunchPlan
 from wan22_gui.core.server.install import ComfyInstall
@@ -76,7 +76,7 @@ def write_snapshot(snapshot: dict[str, Any], path: Path) -> Path:
 
 def collect_snapshot(core: Any, *, comfyui: str | None = None) -> dict[str, Any]:
     """Gather a snapshot from an AppCore (blocking: NVML, a probe subprocess, one HTTP call)."""
-    from wan22_gui.core.errors import Wan22Error
+    from wan22_gui.core.base.errors import Wan22Error
     from wan22_gui.core.server.cache import launcher_cache
     from wan22_gui.core.server.choice import plan_from_settings, resolve_install
     from wan22_gui.core.server.ports import probe_comfy

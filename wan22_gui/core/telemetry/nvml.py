@@ -21,7 +21,7 @@ import time
 from types import ModuleType
 from typing import Any, Callable, Protocol
 
-from wan22_gui.core.errors import NvmlUnavailable
+from wan22_gui.core.base.errors import NvmlUnavailable
 
 log = logging.getLogger("wan22.telemetry")
 

@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from wan22_gui.core.errors import NvmlUnavailable
-from wan22_gui.core.settings import declare
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.errors import NvmlUnavailable
+from wan22_gui.core.base.settings import declare
+from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.telemetry.nvml import NvmlReader, is_na
 from wan22_gui.core.telemetry.ring import RingBuffer
 from wan22_gui.core.telemetry.system import RamReading, read_ram

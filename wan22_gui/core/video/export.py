@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.video.compose import LAYOUTS, compose, grid_shape
 from wan22_gui.core.video.reader import VideoInfo, probe, read_frames
 from wan22_gui.core.video.timeline import Timeline

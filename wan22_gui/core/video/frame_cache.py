@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wan22_gui.core.errors import InputError
-from wan22_gui.core.signals import Signal
+from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.video.frame_store import frame_store
 from wan22_gui.core.video.reader import VideoInfo, convert, open_capture, probe, seek
 

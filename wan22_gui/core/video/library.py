@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from wan22_gui.core.settings import declare
+from wan22_gui.core.base.settings import declare
 from wan22_gui.core.video.reader import VideoInfo
 
 ADDED_CLIPS_KEY = "gallery.added_clips"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 
 if TYPE_CHECKING:
     import cv2

@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.video.reader import VideoInfo, open_capture, probe, seek
 
 log = logging.getLogger("wan22.video")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wan22_gui.core.errors import Wan22Error
+from wan22_gui.core.base.errors import Wan22Error
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from wan22_gui.core.errors import WorkflowError
+from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.workflow.spec import JobSpec
 
 # KSamplerAdvanced.noise_seed accepts 0..2**64-1 (its `max` in /object_info).

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wan22_gui.core.errors import WorkflowError
-from wan22_gui.core.resources import read_json
+from wan22_gui.core.base.errors import WorkflowError
+from wan22_gui.core.base.resources import read_json
 from wan22_gui.core.workflow.graph import Graph
 from wan22_gui.core.workflow.roles import FPS_INPUTS, SEED_INPUTS, describe_missing, find_roles
 from wan22_gui.core.workflow.spec import JobSpec

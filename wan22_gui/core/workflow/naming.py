@@ -13,7 +13,7 @@ import unicodedata
 from datetime import datetime
 from pathlib import PureWindowsPath, PurePosixPath
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.workflow.calculator import seconds_for_frames
 from wan22_gui.core.workflow.spec import JobSpec
 

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from wan22_gui.core.errors import InputError
+from wan22_gui.core.base.errors import InputError
 
 # The template's negative prompt (the Wan authors' recommended one, in Chinese).
 DEFAULT_NEGATIVE_PROMPT = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wan22_gui.core.errors import WorkflowError
+from wan22_gui.core.base.errors import WorkflowError
 
 MODE_MUTED, MODE_BYPASSED = 2, 4
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20

@@ -12,7 +12,7 @@ from typing import Any
 
 from wan22_gui.core.comfy.problems import model_folder, provider_of
 from wan22_gui.core.comfy.types import ValidationProblem
-from wan22_gui.core.resources import read_json
+from wan22_gui.core.base.resources import read_json
 from wan22_gui.core.workflow.calculator import snap_frames, snap_size
 from wan22_gui.core.workflow.graph import Graph, is_link, title_of
 from wan22_gui.core.workflow.roles import LATENT_CLASSES

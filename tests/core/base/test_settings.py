@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+
+from wan22_gui.core.base.settings import Settings, declare
+
+
+def test_values_survive_a_restart(tmp_path):
+    path = tmp_path / "settings.json"
+    settings = Settings.load(path)
+    settings.set("launcher.comfyui_path", "/opt/ComfyUI")
+    assert Settings.load(path).get("launcher.comfyui_path") == "/opt/ComfyUI"
+    assert json.loads(path.read_text())["schema_version"] == 1
+
+
+def test_declared_default_is_used_until_set(tmp_path):
+    declare("test.some_key", 42)
+    settings = Settings.load(tmp_path / "s.json")
+    assert settings.get("test.some_key") == 42
+    seen = []
+    settings.changed.connect(lambda k, v: seen.append((k, v)))
+    settings.set("test.some_key", 7)
+    assert settings.get("test.some_key") == 7 and seen == [("test.some_key", 7)]
+
+
+def test_corrupt_file_gives_defaults_and_is_kept_aside(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text("{not json", encoding="utf-8")
+    settings = Settings.load(path)
+    assert settings.get("server.url") == "http://127.0.0.1:8188"
+    assert (tmp_path / "settings.json.corrupt").read_text() == "{not json"
+
+
+def test_unversioned_file_is_migrated(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"server.url": "http://10.0.0.5:8188"}), encoding="utf-8")
+    assert Settings.load(path).get("server.url") == "http://10.0.0.5:8188"

@@ -1,0 +1,107 @@
+"""The Generate form's "After generation" choice, offscreen: RIFE/FILM entries follow what the
+connected server (the stand-in ComfyUI) can run, and a chosen RIFE ×2 runs in the same job.
+
+Set WAN22_SAVE_SCREENSHOTS=1 to refresh docs/images/generate_interpolation.png.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from wan22_gui.core.comfy.connection import ServerInfo
+from wan22_gui.core.workflow.spec import JobSpec
+from tests.gui.generate.test_generate_standin import panel  # noqa: F401 (fixture: the real queue)
+
+DOCS_IMAGE = Path(__file__).resolve().parents[3] / "docs" / "images" / "generate_interpolation.png"
+
+
+@pytest.fixture
+def picture(tmp_path):
+    path = tmp_path / "lighthouse.png"
+    Image.new("RGB", (640, 448), (30, 80, 150)).save(path)
+    return path
+
+
+def entries(combo):
+    """(text, enabled, tooltip) of each "After generation" entry."""
+    model = combo.model()
+    return [(combo.itemText(i), model.item(i).isEnabled(),
+             combo.itemData(i, Qt.ItemDataRole.ToolTipRole) or "") for i in range(combo.count())]
+
+
+def connect(qtbot, panel, url):
+    clip = panel.form.clip
+    panel.ctx.core.connection.set(ServerInfo(url, "attached"))
+    qtbot.waitUntil(lambda: clip._unavailable is not None, timeout=10000)
+
+
+def test_rife_and_film_are_greyed_out_without_their_nodes_and_offered_with_them(
+        qtbot, panel, standin_with_models):
+    combo = panel.form.clip.after
+    assert [e[0] for e in entries(combo)] == [
+        "none", "RIFE ×2", "RIFE ×3", "RIFE ×4", "FILM ×2", "FILM ×3", "FILM ×4"]
+    assert all(enabled for _, enabled, _ in entries(combo))  # not connected: checked at run time
+
+    connect(qtbot, panel, standin_with_models.url)
+    rows = entries(combo)
+    assert rows[0][1] and not any(enabled for _, enabled, _ in rows[1:])
+    assert all("ComfyUI-Frame-Interpolation" in tip for _, _, tip in rows[1:])
+    assert "not available on this server" in combo.toolTip()
+
+    standin_with_models.extra_nodes.add("RIFE VFI")  # the user installs the pack (RIFE only)
+    panel.ctx.core.connection.set(None)
+    connect(qtbot, panel, standin_with_models.url)
+    enabled = {text: on for text, on, _ in entries(combo)}
+    assert enabled["RIFE ×2"] and enabled["RIFE ×4"] and not enabled["FILM ×2"]
+
+
+def test_a_waiting_job_with_rife_on_a_server_without_it_cannot_be_queued(
+        qtbot, panel, standin_with_models, picture):
+    form = panel.form
+    connect(qtbot, panel, standin_with_models.url)
+    form.set_spec(JobSpec(image=str(picture), prompt="x", width=320, height=224, frames=17,
+                          interpolation="film", interpolation_multiplier=3))
+    assert form.clip.after.currentText() == "FILM ×3"  # the job's choice is shown, not dropped
+    assert any("FILM ×3 cannot run on this server" in p for p in form.problems())
+    assert "cannot run on this server" in form.clip.info.text()
+
+
+def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, standin_with_models,
+                                                            picture, tmp_path):
+    standin_with_models.extra_nodes.add("RIFE VFI")
+    form = panel.form
+    with qtbot.waitSignal(form.image.image_loaded, timeout=10000):
+        form.image.load(picture)
+    form.clip.max_side.setCurrentIndex(0)  # 480 px: a quick job
+    form.clip.frames.setValue(17)
+    connect(qtbot, panel, standin_with_models.url)
+    form.clip.after.setCurrentIndex(form.clip.after.findText("RIFE ×2"))
+    assert "Then RIFE ×2 in the same job: a second clip of 33 frames at 32 fps" in \
+        form.clip.info.text()
+    assert form.name_preview.text() == (
+        "lighthouse_480x336_1.0s_4step_lora.mp4\n"
+        "+ interpolated/lighthouse_480x336_1.0s_4step_lora_rife_x2.mp4")
+    preview = form.name_preview  # every line of both names is shown, however they wrap
+    qtbot.waitUntil(lambda: preview.visibleRegion().boundingRect().height()
+                    >= preview.heightForWidth(preview.width()), timeout=3000)
+    shot = tmp_path / "generate_interpolation.png"
+    assert form.grab().save(str(shot))
+    if os.environ.get("WAN22_SAVE_SCREENSHOTS"):
+        form.grab().scaled(form.width() * 3 // 4, form.height() * 3 // 4,
+                           Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation).save(str(DOCS_IMAGE))
+
+    qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.form_message.text().startswith("Done."), timeout=30000)
+    assert "interpolated clip is in the Gallery" in panel.form_message.text()
+    history = panel.ctx.core.history
+    [parent] = history.list(kind="generate")
+    [child] = history.children(parent.job_id)
+    assert parent.status == "succeeded" and parent.params["interpolation"] == "rife"
+    assert child.label == "RIFE ×2 (ComfyUI, rife49)" and Path(child.outputs[0]).is_file()
+    assert "interpolate" in parent.timings

@@ -1,0 +1,105 @@
+"""User settings: a versioned JSON file in the config dir, with migrations.
+
+Settings are a flat namespace of dotted keys ("launcher.comfyui_path") with declared defaults,
+so any module can own its keys without a central class growing without end. Unknown keys in the
+file are kept (a newer version of the app may have written them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from wan22_gui.core.base.signals import Signal
+
+log = logging.getLogger("wan22.settings")
+
+SCHEMA_VERSION = 1
+
+# key -> default. Modules add their keys with `declare()` at import time.
+_DEFAULTS: dict[str, Any] = {
+    "server.url": "http://127.0.0.1:8188",
+    "server.mode": "launch",  # "launch" (we start ComfyUI) or "attach" (one already runs)
+}
+
+# from_version -> function(dict) -> dict, applied in order up to SCHEMA_VERSION.
+_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def declare(key: str, default: Any) -> None:
+    """Declare a setting and its default (idempotent)."""
+    _DEFAULTS.setdefault(key, default)
+
+
+class Settings:
+    """Loaded settings. Thread-safe; `changed` emits (key, value) after each `set`.
+
+    Signals:
+        changed(key, value): a value was set.
+    """
+
+    def __init__(self, path: Path | None, values: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self._values: dict[str, Any] = dict(values or {})
+        self._lock = threading.Lock()
+        self.changed = Signal("settings.changed")
+
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        """Read settings; a missing or corrupt file gives defaults (a corrupt one is kept aside)."""
+        override = os.environ.get("WAN22_CONFIG")
+        path = Path(override) if override else Path(path)
+        if not path.exists():
+            return cls(path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("top level is not an object")
+        except (OSError, ValueError) as exc:
+            backup = path.with_suffix(path.suffix + ".corrupt")
+            log.warning("settings file %s unreadable (%s); kept as %s", path, exc, backup)
+            try:
+                path.replace(backup)
+            except OSError:
+                pass
+            return cls(path)
+        return cls(path, _migrate(raw).get("values", {}))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+        return _DEFAULTS.get(key, default)
+
+    def set(self, key: str, value: Any, *, save: bool = True) -> None:
+        with self._lock:
+            self._values[key] = value
+        if save:
+            self.save()
+        self.changed.emit(key, value)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self._lock:
+            payload = {"schema_version": SCHEMA_VERSION, "values": dict(self._values)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.path)  # atomic: a crash never leaves half a file
+
+
+def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    version = int(raw.get("schema_version", 0))
+    if version == 0 and "values" not in raw:
+        raw = {"schema_version": 1, "values": dict(raw)}
+        version = 1
+    while version < SCHEMA_VERSION:
+        raw = _MIGRATIONS[version](raw)
+        version += 1
+        raw["schema_version"] = version
+    return raw

@@ -1,0 +1,80 @@
+"""One conversation with a ComfyUI server: HTTP client, event stream and prompt watcher.
+
+The GUI queue and `wan22 generate` both open a session the same way, so a job behaves the
+same in both. A fixed client id (kept in the settings) means that after an app restart the
+events of a job that is still running on the server come to us again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from wan22_gui.core.base.errors import ServerUnavailable
+from wan22_gui.core.base.settings import Settings, declare
+
+log = logging.getLogger("wan22.jobs")
+
+CLIENT_ID_KEY = "jobs.client_id"
+declare(CLIENT_ID_KEY, "")
+
+
+def stable_client_id(settings: Settings | None) -> str:
+    """The app's WebSocket client id, created once and kept in the settings."""
+    if settings is None:
+        return uuid.uuid4().hex
+    client_id = str(settings.get(CLIENT_ID_KEY) or "")
+    if not client_id:
+        client_id = uuid.uuid4().hex
+        settings.set(CLIENT_ID_KEY, client_id)
+    return client_id
+
+
+class ServerSession:
+    """Client, stream and watcher for one server URL. Close it when done (threads stop)."""
+
+    def __init__(self, url: str, *, client_id: str | None = None, connect_timeout: float = 10.0,
+                 unreachable_timeout: float = 20.0, poll_interval: float = 3.0) -> None:
+        from wan22_gui.core.comfy.client import ComfyClient
+        from wan22_gui.core.comfy.stream import EventStream
+        from wan22_gui.core.comfy.watcher import PromptWatcher
+
+        self.url = url
+        self.client: Any = ComfyClient(url, client_id=client_id)
+        self.stream: Any = EventStream(self.client.base_url, self.client.client_id)
+        self.watcher: Any = PromptWatcher(self.client, self.stream, poll_interval=poll_interval,
+                                          unreachable_timeout=unreachable_timeout)
+        self._connect_timeout = connect_timeout
+
+    def open(self) -> "ServerSession":
+        """Check the server answers and connect the event stream.
+
+        Raises:
+            ServerUnavailable: nothing (or not ComfyUI) answers at the URL.
+        """
+        try:
+            self.client.system_stats()
+            self.stream.start()
+            if not self.stream.wait_connected(self._connect_timeout):
+                raise ServerUnavailable(
+                    f"ComfyUI at {self.client.base_url} answers HTTP but its event socket "
+                    f"(/ws) did not open within {self._connect_timeout:g} s.",
+                    "Check that nothing between the app and ComfyUI blocks WebSockets.")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        for stop in (self.watcher.close, self.stream.stop, self.client.close):
+            try:
+                stop()
+            except Exception:  # closing must go on even if one part is already broken
+                log.exception("closing the server session failed")
+
+    def __enter__(self) -> "ServerSession":
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

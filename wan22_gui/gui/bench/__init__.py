@@ -1,0 +1,1 @@
+"""The Benchmark tab: the spec editor and form, and the results table."""

@@ -1,0 +1,1 @@
+"""The Gallery tab: the grid of clips, filters, details and interpolation of a chosen clip."""

@@ -1,0 +1,245 @@
+"""Size and length of the clip: resolution fitted to the image, frames ↔ seconds, and what
+runs after generation (RIFE/FILM ×m in the same ComfyUI job).
+
+All arithmetic is the workflow calculator's; this widget only keeps the two views of the same
+number (frames and seconds, or width and height from a longest side) in step.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QPushButton, QSpinBox, QWidget,
+)
+
+from wan22_gui.core.workflow import calculator as calc
+from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
+from wan22_gui.gui.generate.rows import hrow
+
+MAX_SIDES = (480, 640, 720, 832, 960, 1024, 1216, 1280)
+DEFAULT_MAX_SIDE = 832
+METHOD_TITLES = {"rife": "RIFE", "film": "FILM"}
+UNCHECKED_TIP = ("Runs in ComfyUI right after the clip is decoded; both clips are saved. "
+                 "Connect a server to check that it has the RIFE/FILM nodes.")
+AVAILABLE_TIP = ("Runs in ComfyUI right after the clip is decoded; both clips are saved "
+                 "(the interpolated one under interpolated/, grouped with the clip in the "
+                 "Gallery).")
+
+
+class ClipBox(QGroupBox):
+    """Resolution and length. Signals: changed() after any edit."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Clip", parent)
+        self._image_size: tuple[int, int] | None = None
+        self._syncing = False
+        self.fps = float(calc.FPS_14B)
+        self.max_side = QComboBox()
+        self.max_side.setObjectName("max_side")
+        for side in MAX_SIDES:
+            self.max_side.addItem(f"{side} px", side)
+        self.max_side.setCurrentIndex(MAX_SIDES.index(DEFAULT_MAX_SIDE))
+        self.fit = QCheckBox("fit to the image")
+        self.fit.setObjectName("fit_to_image")
+        self.fit.setToolTip("Width and height follow the start image's shape, with this "
+                            "longest side (multiples of 16).")
+        self.fit.setChecked(True)
+        self.width_spin = _size_spin("width")
+        self.height_spin = _size_spin("height")
+        self.width_spin.setValue(640)
+        self.height_spin.setValue(640)
+        self.frames = QSpinBox()
+        self.frames.setObjectName("frames")
+        self.frames.setRange(1, calc.MAX_FRAMES)
+        self.frames.setSingleStep(4)
+        self.frames.setValue(81)
+        self.frames.setToolTip("Wan makes 4n+1 frames (17, 33, 49, 65, 81, …); other values are "
+                               "moved to the nearest one.")
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setObjectName("seconds")
+        self.seconds.setRange(0.0, calc.MAX_FRAMES / self.fps)
+        self.seconds.setDecimals(2)
+        self.seconds.setSingleStep(0.25)
+        self.seconds.setSuffix(" s")
+        self.after = QComboBox()
+        self.after.setObjectName("after_generation")
+        self.after.addItem("none", (None, 2))
+        for method in INTERPOLATION_METHODS:
+            for m in calc.INTERPOLATION_MULTIPLIERS:
+                self.after.addItem(f"{METHOD_TITLES[method]} ×{m}", (method, m))
+        self._unavailable: dict[str, str | None] | None = None  # None: not checked
+        self._mark_choices()
+        self.info = QLabel()
+        self.info.setObjectName("clip_info")
+        self.info.setWordWrap(True)
+        self._build()
+        self._connect()
+        self._frames_changed()
+
+    def _build(self) -> None:
+        form = QFormLayout(self)
+        form.addRow("Longest side", hrow(self.max_side, self.fit))
+        form.addRow("Width × height", hrow(self.width_spin, "×", self.height_spin))
+        form.addRow("Length", hrow(self.frames, "frames =", self.seconds))
+        picks = QHBoxLayout()
+        for seconds, frames in calc.quick_picks(self.fps):
+            button = QPushButton(f"{seconds:g} s")
+            button.setObjectName(f"quick_{seconds:g}s")
+            button.setToolTip(f"{frames} frames")
+            button.setMaximumWidth(52)
+            button.clicked.connect(lambda _=False, n=frames: self.frames.setValue(n))
+            picks.addWidget(button)
+        picks.addStretch(1)
+        form.addRow("Quick picks", picks)
+        form.addRow("After generation", hrow(self.after))
+        form.addRow("", self.info)
+
+    def _connect(self) -> None:
+        self.max_side.currentIndexChanged.connect(self._refit)
+        self.fit.toggled.connect(self._refit)
+        self.width_spin.valueChanged.connect(self._size_edited)
+        self.height_spin.valueChanged.connect(self._size_edited)
+        self.frames.valueChanged.connect(self._frames_changed)
+        self.frames.editingFinished.connect(self._snap_frames)
+        for spin in (self.width_spin, self.height_spin):
+            spin.editingFinished.connect(lambda s=spin: s.setValue(calc.snap_size(s.value())))
+        self.seconds.valueChanged.connect(self._seconds_changed)
+        self.after.currentIndexChanged.connect(self._update_info)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def set_image_size(self, width: int, height: int) -> None:
+        """The start image's upright size: the resolution follows its shape when fitting."""
+        self._image_size = (width, height)
+        self._refit()
+
+    def values(self) -> dict:
+        """width, height (snapped to ×16), frames (snapped to 4n+1), fps, interpolation,
+        interpolation_multiplier."""
+        method, m = self.after.currentData()
+        return {"width": calc.snap_size(self.width_spin.value()),
+                "height": calc.snap_size(self.height_spin.value()),
+                "frames": calc.snap_frames(self.frames.value()), "fps": self.fps,
+                "interpolation": method, "interpolation_multiplier": m}
+
+    def set_values(self, width: int, height: int, frames: int, interpolation: str | None = None,
+                   multiplier: int = 2) -> None:
+        """Show a job's size, length and interpolation (fitting is switched off so they stay
+        as given)."""
+        self.fit.setChecked(False)
+        self.width_spin.setValue(width)
+        self.height_spin.setValue(height)
+        self.frames.setValue(frames)
+        wanted = (interpolation, multiplier) if interpolation else (None, 2)
+        choices = [tuple(self.after.itemData(i)) for i in range(self.after.count())]
+        self.after.setCurrentIndex(choices.index(wanted) if wanted in choices else 0)
+
+    def set_interpolation_support(self, unavailable: dict[str, str | None] | None) -> None:
+        """What the connected server can run after generation: method -> None (can) or why
+        not; None when no server was checked (every choice stays open, checked at run time).
+
+        Entries it cannot run are greyed out with the reason as their tooltip; a job that
+        already chose one keeps it, and `problem()` says why it cannot be queued.
+        """
+        self._unavailable = dict(unavailable) if unavailable is not None else None
+        self._mark_choices()
+        self._update_info()
+
+    def problem(self) -> str | None:
+        """Why the chosen interpolation cannot run on the connected server (None if it can)."""
+        method, m = self.after.currentData()
+        reason = (self._unavailable or {}).get(method) if method else None
+        if reason is None:
+            return None
+        return f"{METHOD_TITLES[method]} ×{m} cannot run on this server: {reason.splitlines()[0]}"
+
+    def _mark_choices(self) -> None:
+        model = self.after.model()
+        for i in range(1, self.after.count()):
+            reason = (self._unavailable or {}).get(self.after.itemData(i)[0])
+            model.item(i).setEnabled(reason is None)  # type: ignore[attr-defined]
+            tip = reason or (AVAILABLE_TIP if self._unavailable is not None else UNCHECKED_TIP)
+            self.after.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.after.setToolTip(self._combo_tip())
+
+    def _combo_tip(self) -> str:
+        missing = [METHOD_TITLES[k] for k, v in (self._unavailable or {}).items() if v]
+        if not missing:
+            return AVAILABLE_TIP if self._unavailable is not None else UNCHECKED_TIP
+        reasons = {v for v in (self._unavailable or {}).values() if v}
+        return f"{' and '.join(missing)} not available on this server.\n" + "\n".join(
+            sorted(reasons))
+
+    # -- keeping the views in step --------------------------------------------------------------
+
+    def _refit(self) -> None:
+        if not self.fit.isChecked() or self._image_size is None:
+            self._update_info()
+            return
+        width, height = calc.fit_to_aspect(*self._image_size, int(self.max_side.currentData()))
+        self._syncing = True
+        self.width_spin.setValue(width)
+        self.height_spin.setValue(height)
+        self._syncing = False
+        self._update_info()
+
+    def _size_edited(self) -> None:
+        if not self._syncing and self.fit.isChecked() and self.focusWidget() in (
+                self.width_spin, self.height_spin):
+            self.fit.setChecked(False)  # the user typed a size: stop overriding it
+        self._update_info()
+
+    def _frames_changed(self) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        self.seconds.setValue(calc.seconds_for_frames(self.frames.value(), self.fps))
+        self._syncing = False
+        self._update_info()
+
+    def _seconds_changed(self, seconds: float) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        self.frames.setValue(calc.frames_for_seconds(seconds, self.fps))
+        self._syncing = False
+        self._update_info()
+
+    def _snap_frames(self) -> None:
+        snapped = calc.snap_frames(self.frames.value())
+        if snapped != self.frames.value():
+            self.frames.setValue(snapped)
+
+    def _update_info(self) -> None:
+        v = self.values()
+        method, m = v["interpolation"], v["interpolation_multiplier"]
+        math = calc.clip_math(v["width"], v["height"], v["frames"], self.fps, m)
+        latent = math.latent
+        note = "" if v["frames"] == self.frames.value() else f" (will use {v['frames']})"
+        if method:
+            after = (f"Then {METHOD_TITLES[method]} ×{m} in the same job: a second clip of "
+                     f"{math.interpolated_frames} frames at {math.interpolated_fps:g} fps, "
+                     "same length")
+        else:
+            after = (f"×{m} interpolation would give {math.interpolated_frames} frames at "
+                     f"{math.interpolated_fps:g} fps (choose it above, or later in the Gallery)")
+        problem = self.problem()
+        self.info.setText(
+            f"{v['frames']} frames at {self.fps:g} fps = {math.seconds:.2f} s{note} · latent "
+            f"{latent.frames}×{latent.height}×{latent.width} ({latent.tokens:,} tokens)\n"
+            + (problem or after))
+        self.info.setStyleSheet("color: #b00020;" if problem else "")
+        self.changed.emit()
+
+
+def _size_spin(name: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setObjectName(name)
+    spin.setRange(16, 4096)
+    spin.setSingleStep(16)
+    spin.setSuffix(" px")
+    spin.setToolTip("A multiple of 16 (Wan's requirement); other values are rounded.")
+    return spin

@@ -1,0 +1,276 @@
+"""The Generate area: the form on the left, the running job and the queue on the right.
+
+A thin layer over `core.jobs` (the persistent JobQueue): every action is one call to it in the
+background, and the views refresh from the queue's signals, marshalled onto the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+)
+
+from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.history import JobRecord
+from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
+from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
+from wan22_gui.core.workflow.spec import JobSpec
+from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.generate.form import GenerateForm
+from wan22_gui.gui.generate.queue_list import QueueList, job_summary
+from wan22_gui.gui.generate.queue_progress import JobProgress
+
+log = logging.getLogger("wan22.gui")
+ESTIMATE_ROWS = 200  # finished jobs the estimate learns from
+
+
+def create_panel(ctx: AppContext) -> QWidget:
+    return GeneratePanel(ctx)
+
+
+class GeneratePanel(QWidget):
+    """Form, queue button, progress and queue list, wired to `ctx.core.jobs`."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.setObjectName("generate_panel")
+        self.ctx = ctx
+        self.jobs = ctx.core.jobs
+        self.editing: str | None = None
+        self.form = GenerateForm(ctx.tasks)
+        self.form.set_pattern(str(ctx.core.settings.get(NAME_PATTERN_KEY)))
+        self.queue_button = QPushButton("Queue")
+        self.queue_button.setObjectName("queue_button")
+        self.queue_button.setDefault(True)
+        self.stop_edit = QPushButton("Stop editing")
+        self.stop_edit.hide()
+        self.form_message = QLabel("")
+        self.form_message.setObjectName("form_message")
+        self.form_message.setWordWrap(True)
+        self.server_message = QLabel("")
+        self.server_message.setObjectName("server_message")
+        self.server_message.setWordWrap(True)
+        self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
+        self.server_message.hide()
+        self.progress = JobProgress()
+        self.queue = QueueList()
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(100)  # many row updates per second become one refresh
+        self._refresh_timer.timeout.connect(self._refresh_queue)
+        self._build()
+        self._connect()
+        self.jobs.start()
+        self._refresh_queue()
+        self._load_history_rows()
+        self._on_connection(ctx.core.connection.info)
+
+    def _build(self) -> None:
+        scroll = _FormScroll()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        buttons = QHBoxLayout()  # outside the scroll area: always in view
+        buttons.addWidget(self.form_message, 1)
+        buttons.addWidget(self.stop_edit)
+        buttons.addWidget(self.queue_button)
+        left_layout.addLayout(buttons)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.server_message)
+        side_layout.addWidget(self.progress)
+        side_layout.addWidget(self.queue, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([960, 440])  # the form's two columns need the room
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _connect(self) -> None:
+        on_main = self.ctx.tasks.main_thread_callback
+        self._subscriptions = [
+            (self.jobs.phase, on_main(self.progress.on_phase)),
+            (self.jobs.progress, on_main(self.progress.on_progress)),
+            (self.jobs.queue_changed, on_main(self._schedule_refresh)),
+            (self.jobs.job_changed, on_main(self._on_job_changed)),
+            (self.jobs.message, on_main(self._on_server_message)),
+            (self.jobs.finished, on_main(self._on_finished)),
+            (self.ctx.core.connection.changed, on_main(self._on_connection)),
+        ]
+        for signal, slot in self._subscriptions:
+            signal.connect(slot)
+        self.form.changed.connect(lambda: self.form_message.setText(""))
+        self.queue_button.clicked.connect(self._queue_clicked)
+        self.stop_edit.clicked.connect(lambda: self._set_editing(None))
+        self.queue.move_requested.connect(lambda j, d: self._do(lambda: self.jobs.move(j, d)))
+        self.queue.reorder_requested.connect(lambda ids: self._do(lambda: self.jobs.reorder(ids)))
+        self.queue.remove_requested.connect(lambda j: self._do(lambda: self.jobs.remove(j)))
+        self.queue.cancel_requested.connect(lambda j: self._do(lambda: self.jobs.cancel(j)))
+        self.queue.pause_toggled.connect(lambda on: self._do(lambda: self.jobs.set_paused(on)))
+        self.queue.edit_requested.connect(self._edit)
+        self.progress.requeue_requested.connect(self._requeue)
+
+    def shutdown(self) -> None:
+        """Stop listening to the core (the queue itself is closed by AppCore.close)."""
+        for signal, slot in self._subscriptions:
+            signal.disconnect(slot)
+        self._refresh_timer.stop()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _queue_clicked(self) -> None:
+        problems = self.form.problems()
+        if problems:
+            self._say(" ".join(problems), error=True)
+            return
+        spec, pattern, editing = self.form.spec(), self.form.pattern, self.editing
+        settings = self.ctx.core.settings
+
+        def work() -> JobRecord:
+            if settings.get(NAME_PATTERN_KEY) != pattern:
+                settings.set(NAME_PATTERN_KEY, pattern)
+            return self.jobs.edit(editing, spec) if editing else self.jobs.add(spec)
+
+        self.queue_button.setEnabled(False)
+        self.ctx.tasks.run_in_background(work, self._queued, self._queue_failed)
+
+    def _queue_failed(self, exc: BaseException) -> None:
+        if self.editing:
+            self._set_editing(None)  # e.g. the job started meanwhile: nothing left to edit
+        self._action_failed(exc)
+
+    def _queued(self, record: JobRecord) -> None:
+        self.queue_button.setEnabled(True)
+        verb = "Saved changes to the waiting job" if self.editing else "Queued"
+        self._set_editing(None)
+        self._say(f"{verb}: {job_summary(record)}")
+
+    def _edit(self, job_id: str) -> None:
+        def load() -> JobSpec:
+            record = self.ctx.core.history.get(job_id)
+            if record is None or record.status != "pending":
+                raise Wan22Error("This job has already started; it can no longer be edited.")
+            return JobSpec.from_dict(record.params)
+
+        def show(spec: JobSpec) -> None:
+            self.form.set_spec(spec)
+            self._set_editing(job_id)
+
+        self.ctx.tasks.run_in_background(load, show, self._action_failed)
+
+    def _set_editing(self, job_id: str | None) -> None:
+        self.editing = job_id
+        self.queue_button.setText("Save changes" if job_id else "Queue")
+        self.stop_edit.setVisible(job_id is not None)
+        if job_id:
+            self._say(f"Editing waiting job {job_id}: change the settings, then Save changes.")
+
+    def _requeue(self, job_id: str) -> None:
+        self.ctx.tasks.run_in_background(
+            lambda: self.jobs.requeue_with_fix(job_id),
+            lambda r: self._say(f"Queued again: {r.label}."), self._action_failed)
+
+    def _do(self, fn: Any) -> None:
+        self.ctx.tasks.run_in_background(fn, None, self._action_failed)
+
+    def _action_failed(self, exc: BaseException) -> None:
+        self.queue_button.setEnabled(True)
+        text = exc.user_text() if isinstance(exc, Wan22Error) else f"Unexpected error: {exc}"
+        if not isinstance(exc, Wan22Error):
+            log.error("generate panel action failed", exc_info=exc)
+        self._say(text, error=True)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.form_message.setText(text)
+        self.form_message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+
+    # -- core notifications (on the GUI thread) -----------------------------------------------
+
+    def _schedule_refresh(self) -> None:
+        self._refresh_timer.start()
+
+    def _refresh_queue(self) -> None:
+        jobs, history = self.jobs, self.ctx.core.history
+
+        def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
+            current = jobs.current_job_id
+            return (history.get(current) if current else None), jobs.pending(), jobs.paused
+
+        self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
+
+    def _on_job_changed(self, record: JobRecord) -> None:
+        if record.status in ("queued", "running"):
+            if record.job_id != self.progress.job_id:
+                self.progress.job_started(record)
+            else:
+                self.progress.job_updated(record)  # e.g. the seed drawn for this run
+        self._schedule_refresh()
+
+    def _on_finished(self, result: Any) -> None:
+        history = self.ctx.core.history
+        self.ctx.tasks.run_in_background(lambda: history.get(result.job_id),
+                                         lambda record: self._show_finished(record, result))
+        self._load_history_rows()
+
+    def _show_finished(self, record: JobRecord | None, result: Any = None) -> None:
+        if record is not None:
+            self.progress.show_result(record)
+            seed = (record.params or {}).get("seed")
+            if record.status == "succeeded" and seed is not None:
+                also = (" The interpolated clip is in the Gallery under it."
+                        if getattr(result, "interpolation_job_id", None) else "")
+                self._say(f"Done. Seed used: {seed} (fix it in Sampling to redo this clip).{also}")
+
+    def _on_server_message(self, text: str) -> None:
+        self.server_message.setText(text)
+        self.server_message.setVisible(bool(text))
+
+    def _load_history_rows(self) -> None:
+        history = self.ctx.core.history
+        self.ctx.tasks.run_in_background(
+            lambda: history.list(status="succeeded", limit=ESTIMATE_ROWS),
+            self.form.set_history_rows)
+
+    def _on_connection(self, info: Any) -> None:
+        url = getattr(info, "url", None)
+        if not url:
+            self._show_disconnected()
+            return
+        self.ctx.tasks.run_in_background(
+            lambda: server_choices_at(url), lambda choices: self._show_choices(choices, url),
+            lambda exc: self._show_disconnected(
+                f"Could not read the model lists from {url}: {exc}"))
+
+    def _show_choices(self, choices: ServerChoices, url: str) -> None:
+        if url != getattr(self.ctx.core.connection.info, "url", None):
+            return  # an older read that finished after the server changed
+        self.form.models.show_lists(choices.models, url)
+        self.form.clip.set_interpolation_support(choices.interpolation)
+
+    def _show_disconnected(self, why: str = "") -> None:
+        self.form.models.show_disconnected(why)
+        self.form.clip.set_interpolation_support(None)
+
+
+class _FormScroll(QScrollArea):
+    """The form's scroll area: tells the form its width, so it can fold its two columns into
+    one rather than scroll sideways."""
+
+    def resizeEvent(self, event) -> None:  # Qt override
+        form = self.widget()
+        if isinstance(form, GenerateForm):
+            # the width as if a vertical scroll bar were shown: whether one is shown depends on
+            # the folding, and the choice must not flip back and forth with it
+            bar = self.verticalScrollBar().sizeHint().width()
+            form.fit_to_width(self.contentsRect().width() - bar)
+        super().resizeEvent(event)

@@ -1,0 +1,431 @@
+"""The launcher panel (left dock): ComfyUI folder, GPUs, preset with reasons, doctor, network,
+Start/Stop/Restart/Attach, start-up progress, crash banner, console, script export and snapshot.
+
+A thin view over `core.server` (ServerController): every blocking step (finding the install,
+probing its Python, `--help`, port checks, start, stop, attach, snapshot) runs in the background;
+controller signals are marshalled onto the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+    QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+)
+
+from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.gpu import GpuReport, comfy_gpu_index
+from wan22_gui.core.server import launcher as L
+from wan22_gui.core.server.cache import launcher_cache
+from wan22_gui.core.server.choice import parse_extra_args, resolve_install, resolve_preset
+from wan22_gui.core.server.command import LaunchPlan, build_plan
+from wan22_gui.core.server.crash import CrashReport
+from wan22_gui.core.server.doctor import check, load_flag_table
+from wan22_gui.core.server.install import ComfyInstall
+from wan22_gui.core.server.ports import LOOPBACK, is_loopback
+from wan22_gui.core.server.probe import probe_python
+from wan22_gui.core.server.scripts import default_name, write_script
+from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
+from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.launcher.crash import CrashBanner
+from wan22_gui.gui.launcher.doctor import DoctorList
+from wan22_gui.gui.launcher.gpus import GpuList
+from wan22_gui.gui.launcher.install import InstallBox
+from wan22_gui.gui.launcher.log import LauncherLog
+from wan22_gui.gui.launcher.preset import PresetBox
+
+log = logging.getLogger("wan22.gui")
+LISTEN_CHOICES = [("This computer only (127.0.0.1)", LOOPBACK),
+                  ("All networks (0.0.0.0) - no authentication!", "0.0.0.0")]
+NO_AUTH_WARNING = (
+    "ComfyUI has no login and no password. Listening on all networks lets anyone who can reach "
+    "this computer run workflows, upload files and read your outputs.\n\n"
+    "Only do this on a network you trust. Listen on all networks?")
+
+
+def create_panel(ctx: AppContext) -> QWidget:
+    return LauncherPanel(ctx)
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    return box
+
+
+class LauncherPanel(QWidget):
+    """See the module docstring. `plan` is the launch the current choices describe."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("launcher_panel")
+        self.setMinimumWidth(340)
+        self.ctx, self.core = ctx, ctx.core
+        self.settings = ctx.core.settings
+        self.controller = ctx.core.server
+        self.report: GpuReport | None = None
+        self.install: ComfyInstall | None = None
+        self.probe = None
+        self.table = None
+        self.help_problem: str | None = None
+        self.plan: LaunchPlan | None = None
+        self._install_request = 0
+        self._build()
+        self._subscriptions: list[tuple[Any, Callable]] = []
+        self._subscribe(self.controller.state_changed, self._on_state)
+        self._subscribe(self.controller.crashed, self._on_crash)
+        self.elapsed_timer = QTimer(self)
+        self.elapsed_timer.setInterval(500)
+        self.elapsed_timer.timeout.connect(self._show_state)
+        self._on_state(self.controller.state)
+        self._background(lambda: self.core.gpus, self._on_gpus, "detecting GPUs")
+        self._load_install(None)
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.install_box = InstallBox()
+        self.gpu_list = GpuList()
+        self.preset_box = PresetBox()
+        self.doctor = DoctorList()
+        config = QWidget()
+        column = QVBoxLayout(config)
+        column.setContentsMargins(0, 0, 4, 0)
+        for title, widget in (("ComfyUI folder", self.install_box), ("GPU", self.gpu_list),
+                              ("Launch preset", self.preset_box), ("Doctor", self.doctor),
+                              ("Network", self._network())):
+            column.addWidget(_group(title, widget))
+        column.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(config)
+        self.log_view = LauncherLog(self.controller)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.scroll)
+        splitter.addWidget(self._run_area())
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self.install_box.path_chosen.connect(self._load_install)
+        self.preset_box.changed.connect(self._on_choice_changed)
+
+    def _network(self) -> QWidget:
+        self.port = QSpinBox()
+        self.port.setObjectName("port")
+        self.port.setRange(1024, 65535)
+        self.port.setValue(int(self.settings.get("launcher.port", 8188)))
+        self.port.valueChanged.connect(self._on_choice_changed)
+        self.listen = QComboBox()
+        self.listen.setObjectName("listen")
+        for title, address in LISTEN_CHOICES:
+            self.listen.addItem(title, address)
+        saved = self.settings.get("launcher.listen", LOOPBACK)
+        self.listen.setCurrentIndex(max(0, self.listen.findData(saved)))
+        self.listen.activated.connect(self._on_listen_chosen)
+        self.attach_url = QLineEdit(self.settings.get("server.url", "http://127.0.0.1:8188"))
+        self.attach_url.setObjectName("attach_url")
+        self.attach_button = QPushButton("Attach")
+        self.attach_button.setObjectName("attach_button")
+        self.attach_button.setToolTip("Use a ComfyUI that is already running (here or remote)")
+        self.attach_button.clicked.connect(self._attach)
+        attach_row = QHBoxLayout()
+        attach_row.addWidget(self.attach_url, 1)
+        attach_row.addWidget(self.attach_button)
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Port", self.port)
+        form.addRow("Listen on", self.listen)
+        form.addRow("Or attach", attach_row)
+        return box
+
+    def _run_area(self) -> QWidget:
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("start_button")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop_button")
+        self.restart_button = QPushButton("Restart")
+        self.restart_button.setObjectName("restart_button")
+        self.start_button.clicked.connect(self._start)
+        self.stop_button.clicked.connect(self._stop)
+        self.restart_button.clicked.connect(self._restart)
+        self.state_label = QLabel(wordWrap=True)
+        self.state_label.setObjectName("server_state")
+        self.message = QLabel(wordWrap=True)
+        self.message.setObjectName("launcher_message")
+        self.message.hide()
+        self.crash_banner = CrashBanner()
+        self.crash_banner.restart_requested.connect(self._restart)
+        export = QPushButton("Export script...")
+        export.setObjectName("export_button")
+        export.clicked.connect(self._export_script)
+        snapshot = QPushButton("Env snapshot...")
+        snapshot.setObjectName("snapshot_button")
+        snapshot.clicked.connect(self._snapshot)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.restart_button):
+            buttons.addWidget(button)
+        tools = QHBoxLayout()
+        tools.addWidget(export)
+        tools.addWidget(snapshot)
+        area = QWidget()
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.message)
+        layout.addWidget(self.crash_banner)
+        layout.addWidget(self.log_view, 1)
+        layout.addLayout(tools)
+        return area
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _subscribe(self, signal: Any, slot: Callable) -> None:
+        wrapped = self.ctx.tasks.main_thread_callback(slot)
+        signal.connect(wrapped)
+        self._subscriptions.append((signal, wrapped))
+
+    def _background(self, fn: Callable[[], Any], done: Callable[[Any], None], what: str,
+                    failed: Callable[[BaseException], None] | None = None) -> None:
+        def _failed(exc: BaseException) -> None:
+            if failed is not None:
+                failed(exc)
+            else:
+                self._say(exc.user_text() if isinstance(exc, Wan22Error) else
+                          f"{what} failed: {exc}", error=True)
+            if not isinstance(exc, Wan22Error):
+                log.error("%s failed", what, exc_info=exc)
+        self.ctx.tasks.run_in_background(fn, done, _failed)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        color = "#b00020" if error else "#333"
+        self.message.setStyleSheet(f"color: {color}")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # -- install, probe, help --------------------------------------------------------------
+    def _load_install(self, path: str | None) -> None:
+        self._install_request += 1
+        request = self._install_request  # a slower, older lookup must not win over this one
+        self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
+        self._background(lambda: resolve_install(path, self.settings),
+                         lambda install: self._on_install(install, request), "finding ComfyUI",
+                         lambda exc: self._on_install_failed(exc, request))
+
+    def _on_install_failed(self, exc: BaseException, request: int) -> None:
+        if request != self._install_request:
+            return
+        self.install = None
+        self.install_box.show_problem(exc.user_text() if isinstance(exc, Wan22Error) else str(exc))
+        self._refresh()
+
+    def _on_install(self, install: ComfyInstall, request: int) -> None:
+        if request != self._install_request:
+            return
+        self.install, self.probe, self.table, self.help_problem = install, None, None, None
+        self.settings.set("launcher.comfyui_path", str(install.home))
+        self.install_box.show_install(install, None)
+        cache = launcher_cache(self.core.paths)
+        self._background(lambda: probe_python(install, cache),
+                         lambda probe: self._on_probe(probe, install), "probing Python")
+        self._background(lambda: load_flag_table(install, cache),
+                         lambda result: self._on_table(result, install), "reading ComfyUI's flags")
+        self._refresh()
+
+    def _on_probe(self, probe, install: ComfyInstall) -> None:
+        if install is not self.install:
+            return  # the user picked another folder meanwhile
+        self.probe = probe
+        if self.install is not None:
+            self.install_box.show_install(self.install, probe)
+        note = probe.error or "SageAttention / FlashAttention appear once installed there."
+        self.preset_box.set_attention_choices(probe.attention_backends(), note,
+                                              self.settings.get("launcher.attention", ""))
+
+    def _on_table(self, result, install: ComfyInstall) -> None:
+        if install is not self.install:
+            return
+        self.table, self.help_problem = result
+        self._refresh()
+
+    # -- GPUs and presets ------------------------------------------------------------------
+    def _on_gpus(self, report: GpuReport) -> None:
+        self.report = report
+        extra = self._extra_args(quiet=True)
+        recommended, gpu = resolve_preset(self.core.presets, "auto", report, extra)
+        self.preset_box.set_book(self.core.presets, recommended, gpu.name if gpu else None,
+                                 self.settings.get("launcher.preset", "auto"))
+        self.preset_box.extra.setText(self.settings.get("launcher.extra_args", ""))
+        if self.core.presets.problems:
+            self._say("\n".join(self.core.presets.problems), error=True)
+
+    def _extra_args(self, *, quiet: bool = False) -> list[str]:
+        try:
+            return parse_extra_args(self.preset_box.extra.text())
+        except Wan22Error as exc:
+            if not quiet:
+                self._say(exc.user_text(), error=True)
+            return []
+
+    def _on_choice_changed(self) -> None:
+        if self.preset_box.book is not None:
+            self.settings.set("launcher.preset", self.preset_box.preset_setting(), save=False)
+            self.settings.set("launcher.attention", self.preset_box.attention_choice() or "",
+                              save=False)
+            self.settings.set("launcher.extra_args", self.preset_box.extra.text(), save=False)
+        self.settings.set("launcher.port", self.port.value())  # saves all four at once
+        self._refresh()
+
+    def _on_listen_chosen(self, index: int) -> None:
+        address = self.listen.itemData(index)
+        if not is_loopback(address):
+            answer = QMessageBox.warning(self, "ComfyUI has no authentication", NO_AUTH_WARNING,
+                                         QMessageBox.StandardButton.Yes
+                                         | QMessageBox.StandardButton.No,
+                                         QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.listen.setCurrentIndex(self.listen.findData(LOOPBACK))
+                address = LOOPBACK
+        self.settings.set("launcher.listen", address)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Rebuild the plan from the current choices and run the doctor on it (pure, fast)."""
+        preset = self.preset_box.preset()
+        self.plan = None
+        if self.install is not None and preset is not None:
+            self.plan = build_plan(self.install, preset, port=self.port.value(),
+                                   listen=self.listen.currentData(),
+                                   attention=self.preset_box.attention_choice(),
+                                   extra_args=self._extra_args(quiet=True))
+            findings = check(self.plan.flags, self.plan.env, table=self.table,
+                             version=self.install.version, probe=self.probe)
+            pending = "" if self.table is not None or self.help_problem else "Checking flags..."
+            self.doctor.set_findings(findings, pending=pending, problem=self.help_problem)
+        if self.report is not None:
+            flags = self.plan.flags if self.plan else []
+            self.gpu_list.show_report(self.report, comfy_gpu_index(flags, os.environ))
+        self._show_state()
+
+    # -- running ---------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._refresh()
+        if self.plan is None:
+            self._say("Choose a ComfyUI folder first (Browse...).", error=True)
+            return
+        plan, controller = self.plan, self.controller
+        self._say("")
+        self.crash_banner.hide()
+        self._background(lambda: controller.start_plan(controller.check_port(plan)),
+                         lambda started: self._refresh(), "starting ComfyUI", self._start_failed)
+
+    def _start_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, L.ComfyAlreadyRunning):
+            answer = QMessageBox.question(self, "ComfyUI is already running",
+                                          f"{exc}\n\nAttach to it instead of starting another?")
+            if answer == QMessageBox.StandardButton.Yes:
+                self.attach_url.setText(exc.url)
+                self._attach()
+            return
+        self._say(exc.user_text() if isinstance(exc, Wan22Error) else str(exc), error=True)
+
+    def _stop(self) -> None:
+        self._background(self.controller.stop, lambda _: None, "stopping ComfyUI")
+
+    def _restart(self) -> None:
+        """Stop and start again with the current choices (a fixed flag takes effect)."""
+        self.crash_banner.hide()
+        self._refresh()
+        if self.plan is None or self.controller.state == L.STATE_ATTACHED:
+            self._start()
+            return
+        plan, controller = self.plan, self.controller
+        self._background(lambda: controller.restart(plan), lambda _: None, "restarting ComfyUI",
+                         self._start_failed)
+
+    def _attach(self) -> None:
+        url = self.attach_url.text()
+        self._say("")
+        self._background(lambda: self.controller.attach(url),
+                         lambda info: self.settings.set("server.url", info.url), "attaching")
+
+    def _on_crash(self, report: CrashReport) -> None:
+        self.crash_banner.show_report(report)
+
+    def _on_state(self, state: str) -> None:
+        if state == L.STATE_STARTING:
+            self.elapsed_timer.start()
+        else:
+            self.elapsed_timer.stop()
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = self.controller.state
+        info = self.core.connection.info
+        elapsed = self.controller.elapsed() or 0.0
+        plan = self.controller.plan
+        texts = {
+            L.STATE_STOPPED: "ComfyUI is not running.",
+            L.STATE_STARTING: f"Starting... {elapsed:.0f} s (waiting for "
+                              f"{plan.url if plan else 'ComfyUI'} to answer)",
+            L.STATE_READY: f"Running at {info.url if info else '?'} "
+                           f"(pid {info.pid if info else '?'}).",
+            L.STATE_STOPPING: "Stopping ComfyUI...",
+            L.STATE_CRASHED: "ComfyUI stopped unexpectedly (see below).",
+            L.STATE_ATTACHED: f"Attached to {info.url if info else '?'}.",
+        }
+        self.state_label.setText(f"<b>{texts.get(state, state)}</b>")
+        idle = state in (L.STATE_STOPPED, L.STATE_CRASHED)
+        self.start_button.setEnabled(idle and self.plan is not None)
+        self.stop_button.setEnabled(state in (L.STATE_STARTING, L.STATE_READY, L.STATE_ATTACHED))
+        self.stop_button.setText("Detach" if state == L.STATE_ATTACHED else "Stop")
+        self.restart_button.setEnabled(state in (L.STATE_READY, L.STATE_CRASHED, L.STATE_STARTING))
+        self.attach_button.setEnabled(idle)
+
+    # -- export ----------------------------------------------------------------------------
+    def _export_script(self) -> None:
+        if self.plan is None:
+            self._say("Choose a ComfyUI folder and a preset first.", error=True)
+            return
+        fmt = "bat" if os.name == "nt" else "sh"
+        start = str(Path.home() / default_name(self.plan, fmt))
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export launch script", start, "Windows batch (*.bat);;Shell script (*.sh)",
+            "Windows batch (*.bat)" if fmt == "bat" else "Shell script (*.sh)")
+        if not path:
+            return
+        fmt = "bat" if path.endswith(".bat") or (".bat" in chosen and not path.endswith(".sh")) \
+            else "sh"
+        plan = self.plan
+        self._background(lambda: write_script(plan, fmt, Path(path)),
+                         lambda written: self._say(f"Saved {written}"), "exporting the script")
+
+    def _snapshot(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path, _ = QFileDialog.getSaveFileName(self, "Save environment snapshot",
+                                              str(Path.home() / f"wan22-env-{stamp}.json"),
+                                              "JSON (*.json)")
+        if not path:
+            return
+        core = self.core
+        self._background(lambda: write_snapshot(collect_snapshot(core), Path(path)),
+                         lambda written: self._say(f"Saved {written}"), "taking the snapshot")
+
+    def shutdown(self) -> None:
+        """Stop timers and unsubscribe (the server itself is stopped by AppCore.close)."""
+        self.elapsed_timer.stop()
+        self.log_view.shutdown()
+        for signal, wrapped in self._subscriptions:
+            signal.disconnect(wrapped)
+        self._subscriptions.clear()

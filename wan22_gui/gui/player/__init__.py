@@ -1,0 +1,1 @@
+"""The frame-synchronised player: canvas, clock, controls and the compare view."""

@@ -1,0 +1,378 @@
+"""The live GPU graph: memory, utilisation and (on demand) power/temperature on one time axis,
+with the job's phases as bands.
+
+Plots: VRAM in GiB (with the card's total and the preset's reserve as lines); utilisation in %
+on a 0-100 axis that also carries system RAM (% of the machine's RAM) and, on demand, the
+temperature in °C; power in W on demand. Each plot has one ViewBox and one y axis (no
+secondary right-hand axes), which keeps repaints and the hover mapping simple.
+
+It reads the sampler; it never gets a call per sample. `refresh()` (driven by the panel's
+timer) fetches only the rows that are new and appends them to fixed numpy buffers; each curve
+gets only the rows on screen, reduced to a minimum and a maximum per pixel column
+(`peak_decimate`), so an hour at 10 Hz redraws in a few milliseconds. Panning or zooming by
+hand pauses following; `set_live(True)` resumes it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from wan22_gui.gui.telemetry.buffer import SeriesBuffer, peak_decimate
+from wan22_gui.gui.telemetry.phases import PhaseOverlay, PhaseTrack, Span
+from wan22_gui.gui.telemetry.readout import GIB, SERIES, clock_text, format_readout
+
+# (label, seconds); "job" = the newest job from start to end, None = everything kept.
+WINDOWS: tuple[tuple[str, Any], ...] = (
+    ("1 min", 60.0), ("5 min", 300.0), ("30 min", 1800.0), ("Whole job", "job"), ("All", None),
+)
+AXIS_PEN = "#455a64"
+
+
+class ClockAxis(pg.AxisItem):
+    """Bottom axis: x is seconds since the buffer's origin; ticks show the wall-clock time."""
+
+    def __init__(self, buffer: SeriesBuffer) -> None:
+        super().__init__("bottom", pen=AXIS_PEN, textPen=AXIS_PEN)
+        self._buffer = buffer
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        origin = self._buffer.origin
+        if origin is None:
+            return ["" for _ in values]
+        return [clock_text(origin + v, tenths=spacing < 1) for v in values]
+
+
+class TelemetryGraph(QWidget):
+    """Plots of one sampler.
+
+    Args:
+        source: a `GpuSampler` (anything with `snapshot(since_t)` and `ring.columns/capacity`).
+
+    Signals:
+        live_changed(bool): following the newest data was switched on or off (also when the
+            user pans or zooms by hand).
+    """
+
+    live_changed = Signal(bool)
+
+    def __init__(self, source: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.buffer = SeriesBuffer(source.ring.columns, source.ring.capacity)
+        self.phases = PhaseTrack()
+        self.window: Any = 300.0
+        self.live = True
+        self.reserve_gb: float | None = None
+        self._hover_index: int | None = None
+        self._drawn: dict[str, tuple] = {}  # curve -> the rows and view it was last given
+        self._limits_shown: tuple | None = None  # (total, reserve, power limit) on the lines
+        self._phases_changed = False
+        self._overlay_view: tuple[float, float] | None = None
+        self._setting_range = False
+        self._build()
+
+    # --- construction ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.readout = QLabel("No samples yet")
+        self.readout.setObjectName("telemetry_readout")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setWordWrap(True)  # two lines in a narrow window rather than a wide dock
+        layout.addWidget(self.readout)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground("w")
+        self.canvas.ci.layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        self.lane = self._add_plot(0, "", height=22)
+        self.lane.setYRange(0, 1, padding=0)
+        self.lane.getAxis("left").setTicks([[]])
+        self.plots = {
+            "memory": self._add_plot(1, "GiB"),
+            "util": self._add_plot(2, "% · °C"),
+            "power": self._add_plot(3, "W"),
+        }
+        self.plots["util"].setYRange(0, 105, padding=0)
+        for row, stretch in ((1, 3), (2, 2), (3, 2)):
+            self.canvas.ci.layout.setRowStretchFactor(row, stretch)
+        self.curves = {s.key: self._add_curve(s) for s in SERIES}
+        self.curves["temp_c"].setVisible(False)
+        # Labels sit just below their lines (the view's top is only 6% above the total).
+        self.total_line = self._hline("memory", "#0d47a1", at=0.01)
+        self.reserve_line = self._hline("memory", "#c62828", at=0.99)
+        self.limit_line = self._hline("power", "#bf360c", at=0.99)
+        self.cursors = [self._cursor(p) for p in (self.lane, *self.plots.values())]
+        self.overlay = PhaseOverlay(self.lane, list(self.plots.values()), self.buffer.x_of)
+        self._bottom_axis_on("util")
+        self.canvas.ci.removeItem(self.plots["power"])  # shown on demand: set_show_power
+        self.lane.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
+        self._hover_proxy = pg.SignalProxy(
+            self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
+        )
+
+    def _add_plot(self, row: int, units: str, height: int | None = None) -> pg.PlotItem:
+        plot = self.canvas.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis(self.buffer)})
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=True, y=False)
+        for side in ("left", "bottom", "top", "right"):
+            # No SI prefixes on our units: otherwise every scroll re-renders the axis label.
+            plot.getAxis(side).enableAutoSIPrefix(False)
+        plot.getAxis("left").setWidth(48)
+        plot.getAxis("left").setPen(AXIS_PEN)
+        plot.getAxis("left").setTextPen(AXIS_PEN)
+        if units:
+            plot.setLabel("left", units)
+        if height is not None:
+            plot.setMaximumHeight(height)
+            plot.setMinimumHeight(height)
+        if row:
+            plot.setXLink(self.lane)
+        plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        return plot
+
+    def _add_curve(self, style) -> pg.PlotDataItem:
+        pen = pg.mkPen(style.color, width=1)
+        # Clipping and peak reduction are done by _set_curve_data, once per change: pyqtgraph's
+        # own (setDownsampling/setClipToView) ran twice per refresh, on setData and on the scroll.
+        curve = pg.PlotDataItem(pen=pen, connect="finite", name=style.name)
+        self.plots[style.plot].addItem(curve)
+        return curve
+
+    def _hline(self, plot: str, color: str, *, at: float) -> pg.InfiniteLine:
+        """A dashed level line labelled just below it, `at` (0..1) along its length."""
+        anchor = (round(at), 0)
+        line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
+            label="", labelOpts={"position": at, "color": color, "anchors": [anchor, anchor],
+                                "fill": (255, 255, 255, 200)},
+        )
+        line.setVisible(False)
+        self.plots[plot].addItem(line, ignoreBounds=True)
+        return line
+
+    def _cursor(self, plot: pg.PlotItem) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9e9e9e", width=1))
+        line.setVisible(False)
+        plot.addItem(line, ignoreBounds=True)
+        return line
+
+    def _bottom_axis_on(self, name: str) -> None:
+        for key, plot in [("lane", self.lane), *self.plots.items()]:
+            plot.showAxis("bottom", key == name)
+
+    # --- options -------------------------------------------------------------------------------
+
+    def set_window(self, window: Any) -> None:
+        """Seconds to show (60, 300, 1800), "job" for the newest job, or None for all."""
+        self.window = window
+        self.set_live(True)
+
+    def set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            self.live_changed.emit(live)
+        if live:
+            self._follow()
+
+    def set_show_power(self, show: bool) -> None:
+        power = self.plots["power"]
+        if show and power.scene() is None:
+            self.canvas.ci.addItem(power, row=3, col=0)
+        elif not show and power.scene() is not None:
+            self.canvas.ci.removeItem(power)
+        self.curves["temp_c"].setVisible(show)
+        self._bottom_axis_on("power" if show else "util")
+        self._set_curve_data()
+
+    def set_show_ram(self, show: bool) -> None:
+        self.curves["ram_used"].setVisible(show)
+        self._set_curve_data()
+
+    def set_reserve(self, reserve_gb: float | None) -> None:
+        """The launch preset's --reserve-vram, drawn below the VRAM total."""
+        self.reserve_gb = reserve_gb
+        self._update_limit_lines()
+
+    def reset(self) -> None:
+        """Forget the samples (the watched GPU changed); phases stay."""
+        self.buffer.clear()
+        self.refresh()
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def add_phase_event(self, event: Any) -> None:
+        """Draw a `PhaseEvent` from the job runner (call on the GUI thread)."""
+        added = self.phases.add(event)
+        now = self.buffer.last_t or event.t
+        if isinstance(added, Span):
+            self.overlay.add_span(added, now)
+        self._phases_changed = True
+
+    def refresh(self) -> bool:
+        """Fetch new samples and redraw what changed; True when there were new samples."""
+        new = self.buffer.extend(self.source.snapshot(since_t=self.buffer.last_t))
+        if new:
+            self._update_limit_lines()
+        if self.live:
+            self._follow()
+        self._set_curve_data()
+        self._fit_memory_axis()
+        view = self.visible_range()
+        running = any(span.end is None for span in self.phases.spans[-4:])
+        if self._phases_changed or running or view != self._overlay_view:
+            self.overlay.refresh(self.phases, self.buffer.last_t or 0.0, self._units_per_px(), view,
+                                 bands=self._phases_changed or running)
+            self._phases_changed, self._overlay_view = False, view
+        if self._hover_index is None:
+            self._show_readout(len(self.buffer) - 1 if len(self.buffer) else None)
+        return bool(new)
+
+    def _set_curve_data(self) -> None:
+        """Give the shown curves the rows on screen, a peak pair per pixel column, when the
+        rows or the view changed since they were last given."""
+        width = self.plots["memory"].getViewBox().width() or self.canvas.width()
+        first, end, bucket = self.buffer.visible_span(*self.visible_range(), int(width))
+        key = (self.buffer.last_t, len(self.buffer), first, end, bucket)
+        x = self.buffer.view("x")[first:end]
+        for style in SERIES:
+            curve = self.curves[style.key]
+            if self._drawn.get(style.key) == key or not self._is_shown(curve):
+                continue
+            values = self.buffer.view(style.key)[first:end]
+            if style.percent_of:
+                values = 100.0 * values / self.buffer.view(style.percent_of)[first:end]
+            xs, ys = peak_decimate(x, values, bucket)
+            if style.scale != 1.0:  # after the reduction: fewer values, same peaks
+                ys = ys * style.scale
+            curve.setData(xs, ys)
+            self._drawn[style.key] = key
+
+    def _is_shown(self, curve: pg.PlotDataItem) -> bool:
+        return curve.isVisible() and curve.scene() is not None
+
+    def visible_range(self) -> tuple[float, float]:
+        """The x range on screen (seconds since the buffer's origin)."""
+        x0, x1 = self.lane.getViewBox().viewRange()[0]
+        return float(x0), float(x1)
+
+    def visible_rows(self) -> dict[str, np.ndarray]:
+        """All series of the samples on screen (for export)."""
+        return self.buffer.rows_between(*self.visible_range())
+
+    def hover_at(self, x: float | None) -> str:
+        """Show the cursor and readout at plot position `x` (None: back to the newest sample)."""
+        index = None if x is None else self.buffer.nearest(x)
+        self._hover_index = index
+        for cursor in self.cursors:
+            cursor.setVisible(index is not None)
+            if index is not None:
+                cursor.setPos(float(self.buffer.view("x")[index]))
+        self._show_readout(index if index is not None else len(self.buffer) - 1)
+        return self.readout.text()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _follow(self) -> None:
+        xs = self.buffer.view("x")
+        if xs.size == 0:
+            return
+        last = float(xs[-1])
+        if self.window is None:
+            x0, x1 = float(xs[0]), last
+        elif self.window == "job":
+            job = self.phases.last_job_range(self.buffer.last_t or 0.0)
+            if job is None:
+                x0, x1 = float(xs[0]), last
+            else:
+                x0, x1 = self.buffer.x_of(job[0]), self.buffer.x_of(job[1])
+                pad = max(2.0, 0.03 * (x1 - x0))
+                x0, x1 = x0 - pad, x1 + pad
+        else:
+            x0, x1 = last - float(self.window), last + 0.01 * float(self.window)
+        self._setting_range = True
+        try:
+            self.lane.setXRange(x0, max(x1, x0 + 1.0), padding=0)
+        finally:
+            self._setting_range = False
+
+    def _on_range_changed(self, *_args: Any) -> None:
+        """Scrolled, zoomed or panned: the curves get the rows now on screen."""
+        self._set_curve_data()
+
+    def _on_manual_range(self, *_args: Any) -> None:
+        if not self._setting_range:
+            self.set_live(False)
+
+    def _fit_memory_axis(self) -> None:
+        latest = self._latest("vram_total")
+        top = latest / GIB if math.isfinite(latest) else 0.0
+        if top <= 0:
+            vram = self.buffer.view("vram_used")
+            top = float(np.nanmax(vram)) / GIB if np.isfinite(vram).any() else 1.0
+        wanted = (0.0, top * 1.06)
+        current = tuple(self.plots["memory"].getViewBox().viewRange()[1])
+        if abs(current[1] - wanted[1]) > 1e-6 or abs(current[0]) > 1e-6:
+            self.plots["memory"].setYRange(*wanted, padding=0)
+
+    def _update_limit_lines(self) -> None:
+        total = self._latest("vram_total")
+        has_total = math.isfinite(total)
+        reserve = total / GIB - self.reserve_gb if has_total and self.reserve_gb else None
+        limit = self._latest("power_limit_w")
+        has_limit = math.isfinite(limit)
+        wanted = (total if has_total else None, reserve, limit if has_limit else None)
+        if wanted == self._limits_shown:  # unchanged: re-rendering the labels costs a redraw
+            return
+        self._limits_shown = wanted
+        self.total_line.setVisible(has_total)
+        if has_total:
+            self.total_line.setPos(total / GIB)
+            self.total_line.label.setFormat(f"VRAM total {total / GIB:.1f} GiB")
+        self.reserve_line.setVisible(reserve is not None)
+        if reserve is not None:
+            self.reserve_line.setPos(reserve)
+            self.reserve_line.label.setFormat(f"reserve {self.reserve_gb:g} GiB (ComfyUI keeps free)")
+        self.limit_line.setVisible(has_limit)
+        if has_limit:
+            self.limit_line.setPos(limit)
+            self.limit_line.label.setFormat(f"power limit {limit:.0f} W")
+            self.plots["power"].setYRange(0, limit * 1.1, padding=0)
+
+    def _latest(self, key: str) -> float:
+        """The newest finite value of a column (NaN when there is none)."""
+        values = self.buffer.view(key)
+        if values.size and math.isfinite(values[-1]):  # nearly always: no scan needed
+            return float(values[-1])
+        finite = np.flatnonzero(np.isfinite(values))
+        return float(values[finite[-1]]) if finite.size else math.nan
+
+    def _units_per_px(self) -> float:
+        width = self.lane.getViewBox().width()
+        x0, x1 = self.visible_range()
+        return (x1 - x0) / width if width > 0 else 0.0
+
+    def _show_readout(self, index: int | None) -> None:
+        if index is None or index < 0:
+            self.readout.setText("No samples yet")
+            return
+        row = {name: float(self.buffer.view(name)[index]) for name in self.buffer.columns}
+        span = self.phases.span_at(row["t"])
+        self.readout.setText(format_readout(row, span.title if span else None))
+
+    def _on_mouse_moved(self, event: tuple) -> None:
+        pos = event[0]
+        for plot in (self.lane, *self.plots.values()):
+            if plot.scene() is not None and plot.sceneBoundingRect().contains(pos):
+                self.hover_at(plot.getViewBox().mapSceneToView(pos).x())
+                return
+        if self._hover_index is not None:
+            self.hover_at(None)

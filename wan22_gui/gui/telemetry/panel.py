@@ -1,0 +1,225 @@
+"""The "Live GPU" panel: the telemetry graph with its controls.
+
+It starts the core's sampler, follows the server connection for ComfyUI's PID (its GPU and its
+own memory) and the preset's VRAM reserve, and draws the job runner's phase events. When there
+is no GPU data it says why (no driver, NVML missing, no permission) and the app goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
+    QWidget,
+)
+
+from wan22_gui.core.telemetry.sampler import MAX_RATE_HZ, MIN_RATE_HZ, list_devices
+from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.telemetry.export import write_csv, write_png
+from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
+
+log = logging.getLogger("wan22.gui")
+REDRAW_MS = 200  # the graph redraws at 5 Hz whatever the sampling rate
+AUTO = "auto"
+
+
+def create_panel(ctx: AppContext) -> QWidget:
+    return TelemetryPanel(ctx)
+
+
+class TelemetryPanel(QWidget):
+    """Controls above the graph; owns the redraw timer and starts/stops the sampler."""
+
+    def __init__(
+        self, ctx: AppContext, parent: QWidget | None = None, *, autostart: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("telemetry_panel")
+        self.setMinimumHeight(250)
+        self.ctx = ctx
+        self.sampler = ctx.core.sampler
+        self.graph = TelemetryGraph(self.sampler)
+        self._connections: list[tuple[Any, Any]] = []
+        self._build()
+        self._apply_settings()
+        self._connect_core()
+        if autostart:  # tests that drive the sampler by hand pass False
+            self.sampler.start()
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        ctx.tasks.run_in_background(lambda: list_devices(self.sampler.reader), self._fill_devices,
+                                    lambda exc: log.warning("listing GPUs failed: %s", exc))
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.device_box = QComboBox()
+        self.device_box.setObjectName("telemetry_device")
+        self.device_box.addItem("Auto (ComfyUI's GPU)", AUTO)
+        self.device_box.setToolTip("GPU to watch; Auto follows the GPU ComfyUI runs on")
+        self.device_box.currentIndexChanged.connect(self._on_device_chosen)
+        self.rate_box = QSpinBox()
+        self.rate_box.setRange(int(MIN_RATE_HZ), int(MAX_RATE_HZ))
+        self.rate_box.setSuffix(" Hz")
+        self.rate_box.setToolTip("Samples per second")
+        self.rate_box.valueChanged.connect(self._on_rate_chosen)
+        self.window_box = QComboBox()
+        for label, _value in WINDOWS:
+            self.window_box.addItem(label)  # no Python objects as item data (None crashed PySide)
+        self.window_box.setCurrentIndex(1)
+        self.window_box.setToolTip("Time span shown")
+        self.window_box.currentIndexChanged.connect(lambda i: self.graph.set_window(WINDOWS[i][1]))
+        self.live_button = QPushButton("Pause")
+        self.live_button.setObjectName("telemetry_live")
+        self.live_button.setToolTip("Pause to scroll back (drag or wheel on the graph); Live to follow")
+        self.live_button.clicked.connect(lambda: self.graph.set_live(not self.graph.live))
+        self.graph.live_changed.connect(self._on_live_changed)
+        self.ram_box = QCheckBox("RAM")
+        self.ram_box.setChecked(True)
+        self.ram_box.setToolTip("System RAM (ComfyUI moves models through it)")
+        self.ram_box.toggled.connect(self.graph.set_show_ram)
+        self.power_box = QCheckBox("Power && temp")
+        self.power_box.toggled.connect(self.graph.set_show_power)
+        csv_button = QPushButton("Export CSV…")
+        csv_button.clicked.connect(lambda: self.export("csv"))
+        png_button = QPushButton("Export PNG…")
+        png_button.clicked.connect(lambda: self.export("png"))
+        bar = QHBoxLayout()
+        for widget in (self.device_box, self.rate_box, self.window_box, self.live_button,
+                       self.ram_box, self.power_box):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(csv_button)
+        bar.addWidget(png_button)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("telemetry_problem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(
+            "QLabel { background: #fff3e0; color: #4e342e; border: 1px solid #ffb74d;"
+            " border-radius: 3px; padding: 4px; }"
+        )
+        self.problem_label.setVisible(False)
+        self.message = QLabel()  # result of the last export
+        self.message.setObjectName("telemetry_message")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.graph, 1)
+        layout.addWidget(self.message)
+
+    def _apply_settings(self) -> None:
+        settings = self.ctx.core.settings
+        try:
+            rate = int(round(float(settings.get("telemetry.rate_hz"))))
+        except (TypeError, ValueError):
+            rate = 10
+        self.rate_box.setValue(min(max(rate, int(MIN_RATE_HZ)), int(MAX_RATE_HZ)))
+        self._on_rate_chosen(self.rate_box.value(), save=False)
+
+    def _connect_core(self) -> None:
+        core, tasks = self.ctx.core, self.ctx.tasks
+        self._subscribe(core.connection.changed, tasks.main_thread_callback(self.set_server))
+        self._subscribe(self.sampler.device_changed, tasks.main_thread_callback(self._on_device_changed))
+        if hasattr(type(core), "jobs"):  # the job queue (issue 4) publishes phase events
+            self._subscribe(core.jobs.phase, tasks.main_thread_callback(self.graph.add_phase_event))
+        self.set_server(core.connection.info)
+
+    def _subscribe(self, signal: Any, slot: Any) -> None:
+        signal.connect(slot)
+        self._connections.append((signal, slot))
+
+    # --- reactions -----------------------------------------------------------------------------
+
+    def set_server(self, info: Any) -> None:
+        """A server was launched, attached or lost: watch its PID and draw its reserve."""
+        self.sampler.set_pid(getattr(info, "pid", None))
+        self.graph.set_reserve(getattr(info, "reserve_vram_gb", None))
+
+    def add_phase_event(self, event: Any) -> None:
+        """For callers without a job queue in the core (tests, the benchmark runner)."""
+        self.graph.add_phase_event(event)
+
+    def refresh(self) -> None:
+        self.graph.refresh()
+        problem = self.sampler.problem
+        text = f"No GPU data. {problem.user_text()}".replace("\n", " ") if problem else ""
+        if text != self.problem_label.text():
+            self.problem_label.setText(text)
+            self.problem_label.setVisible(bool(text))
+
+    def _fill_devices(self, devices: list[tuple[int, str]]) -> None:
+        wanted = str(self.ctx.core.settings.get("telemetry.device"))
+        self.device_box.blockSignals(True)
+        for index, name in devices:
+            self.device_box.addItem(f"GPU {index}: {name}", index)
+            if wanted == str(index):
+                self.device_box.setCurrentIndex(self.device_box.count() - 1)
+        self.device_box.blockSignals(False)
+        if wanted != AUTO and self.device_box.currentData() != AUTO:
+            self.sampler.set_device(self.device_box.currentData())
+
+    def _on_device_chosen(self, position: int) -> None:
+        value = self.device_box.itemData(position)
+        self.sampler.set_device(None if value == AUTO else int(value))
+        self.ctx.core.settings.set("telemetry.device", value if value == AUTO else int(value))
+
+    def _on_device_changed(self, _index: int) -> None:
+        self.graph.reset()
+
+    def _on_rate_chosen(self, rate: int, save: bool = True) -> None:
+        self.sampler.set_rate(rate)
+        if save:
+            self.ctx.core.settings.set("telemetry.rate_hz", rate)
+
+    def _on_live_changed(self, live: bool) -> None:
+        self.live_button.setText("Pause" if live else "Live")
+
+    # --- export --------------------------------------------------------------------------------
+
+    def export(self, kind: str, path: Path | None = None) -> None:
+        """Save the visible range as CSV (all series) or PNG (the plots); asks where if no path."""
+        if path is None:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            suggested = str(Path.home() / f"gpu-telemetry-{stamp}.{kind}")
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, f"Export the visible range as {kind.upper()}", suggested,
+                "CSV files (*.csv)" if kind == "csv" else "PNG images (*.png)",
+            )
+            if not chosen:
+                return
+            path = Path(chosen)
+        if kind == "png":
+            try:
+                self._report_export(path, write_png(self.graph.canvas, path))
+            except OSError as exc:
+                self._report_export(path, exc)
+            return
+        rows = self.graph.visible_rows()
+        phases = self.graph.phases
+        self.ctx.tasks.run_in_background(
+            lambda: write_csv(path, rows, phases),
+            lambda count: self._report_export(path, count),
+            lambda exc: self._report_export(path, exc),
+        )
+
+    def _report_export(self, path: Path, result: Any) -> None:
+        if isinstance(result, BaseException):
+            self.message.setText(f"Could not export to {path}: {result}. Choose another folder.")
+        else:
+            self.message.setText(f"Exported {result} to {path}")
+
+    def shutdown(self) -> None:
+        """Stop redrawing and sampling (the main window calls this on quit)."""
+        self.timer.stop()
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+        self._connections.clear()
+        self.sampler.stop()
