@@ -1,7 +1,7 @@
 """Running work off the GUI thread and bringing results back to it.
 
 Rule: never touch a widget inside a background function; hand the result to `on_success`, which
-runs on the GUI thread. Core callbacks that fire on other threads go through `on_main`.
+runs on the GUI thread. Core signals reach views through `wan22_gui.gui.bridge.subscribe`.
 """
 
 from __future__ import annotations
@@ -10,25 +10,25 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from wan22_gui.gui import bridge
 
 log = logging.getLogger("wan22.gui")
 
 
 class TaskRunner(QObject):
-    """Two executors (one serialized for the history database) and a closure queue."""
-
-    _closure_ready = Signal(object)
+    """Two executors (one serialized for the history database); results come back through the
+    bridge, so a failing `on_success` reaches the crash dialog like any other GUI slot."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wan22-bg")
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan22-db")
-        self._closure_ready.connect(self._run_closure)
 
     def on_main(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call `fn(*args)` on the GUI thread (safe from any thread)."""
-        self._closure_ready.emit(lambda: fn(*args))
+        bridge.post(fn, *args)
 
     def main_thread_callback(self, fn: Callable[..., Any]) -> Callable[..., None]:
         """Wrap `fn` so that calling it from any thread runs it on the GUI thread."""
@@ -64,9 +64,3 @@ class TaskRunner(QObject):
         """Drop queued work, wait for running work (history writes always finish)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._serial.shutdown(wait=True, cancel_futures=False)
-
-    def _run_closure(self, closure: Callable[[], Any]) -> None:
-        try:
-            closure()
-        except Exception:
-            log.exception("GUI callback failed")
