@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wan22_gui.cli.main import main
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.testclip import write_test_clip
@@ -11,7 +11,7 @@ from wan22_gui.core.video.testclip import write_test_clip
 
 def test_interpolates_a_job_output_and_links_it_to_the_job(app_paths, capsys, tmp_path):
     clip = write_test_clip(app_paths.output_dir / "gen.mp4", frames=9, fps=16, size=(64, 48))
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True)
     core.history.add(JobRecord(job_id="gen1", status="succeeded", outputs=[str(clip)]))
     core.close()
     code = main(["interpolate", str(clip), "-m", "3", "--workers", "0",
@@ -20,7 +20,7 @@ def test_interpolates_a_job_output_and_links_it_to_the_job(app_paths, capsys, tm
     assert code == 0, out
     assert "Optical flow ×3 (built-in)" in out and "25 frames at 48 fps" in out
     assert probe(tmp_path / "side.mp4").fps == 48
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True)
     try:
         [row] = core.history.children("gen1")
         assert row.kind == "interpolate" and row.status == "succeeded"

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from wan22_gui.cli.main import main
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.gpu import detect_gpus
 from tests.core.launcher_helpers import free_port, process_gone
 from tests.fakes.fake_comfyui_install import REPO_ROOT, make_install
@@ -23,7 +23,7 @@ from tests.fakes.fake_nvml import make_nvml, rtx_4090, rtx_5090
 @pytest.fixture
 def fake_gpus(monkeypatch):
     report = detect_gpus(make_nvml(rtx_5090(), rtx_4090()))
-    monkeypatch.setattr(AppCore, "gpus", property(lambda self: report))
+    monkeypatch.setattr(GpuInventory, "report", lambda self: report)
     return report
 
 

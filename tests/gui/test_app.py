@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDockWidget
 
 from wan22_gui.core import shortcuts
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.gui import selftest, window_menu
 from wan22_gui.gui.app import app_icon
 from wan22_gui.gui.context import AppContext
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def window(qtbot, app_paths):
-    core = AppCore.create(app_paths)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
     win = MainWindow(ctx)
     qtbot.addWidget(win)
     win.setWindowIcon(app_icon())
@@ -72,8 +72,8 @@ def test_window_state_and_tab_come_back(qtbot, app_paths):
     store_path = app_paths.config_dir / "window.ini"
 
     def session(work):
-        core = AppCore.create(app_paths)
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        core = App.for_gui(app_paths)
+        ctx = AppContext(app=core, tasks=TaskRunner())
         win = MainWindow(ctx)
         qtbot.addWidget(win)
         try:
@@ -109,9 +109,9 @@ def test_reveal_log_opens_the_log_folder(window, monkeypatch):
     monkeypatch.setattr(window_menu, "open_url", lambda url: opened.append(url) or True)
     monkeypatch.setattr(window_menu.sys, "platform", "linux")
     window.actions_by_name["reveal_log"].trigger()
-    log_dir = window.ctx.core.paths.log_dir
+    log_dir = window.ctx.app.paths.log_dir
     assert [Path(url.toLocalFile()) for url in opened] == [log_dir]
-    assert str(window.ctx.core.paths.log_file) in window.statusBar().currentMessage()
+    assert str(window.ctx.app.paths.log_file) in window.statusBar().currentMessage()
 
 
 def test_menus_offer_the_panels_and_the_folders(window):

@@ -5,7 +5,7 @@ import sys
 
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.mainwindow import REQUIRED_AREAS, MainWindow
 from wan22_gui.gui.tasks import TaskRunner
@@ -17,8 +17,8 @@ def tabs_has(window, area):
 
 
 def test_window_shows_the_four_areas(qtbot, app_paths):
-    core = AppCore.create(app_paths)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
@@ -68,8 +68,8 @@ def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
 
     from wan22_gui.core.comfy.connection import ServerInfo
 
-    core = AppCore.create(app_paths)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     label = window.findChild(QLabel, "server_status")

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
 
     if args.report_only:
         return _report_only(args.out, args.spec, sys.stdout)
@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     spec = _load(args.spec)
     if args.plan:
         return _print_plan(spec, args.out, args.retry_failed, sys.stdout)
-    core = AppCore.create()
+    app = App.build(history=True, telemetry=True)
     try:
         from wan22_gui.core.bench.wiring import open_benchmark
 
-        setup = open_benchmark(core, spec, args.out, server_url=args.server,
+        setup = open_benchmark(app.bench_services(), spec, args.out, server_url=args.server,
                                comfyui=args.comfyui, port=args.port)
         try:
             runner = setup.runner(retry_failed=args.retry_failed)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             setup.close()
     finally:
-        core.close()
+        app.close()
 
 
 def _load(path: Path) -> Any:

@@ -16,12 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
 
-    core = AppCore.create()
+    app = App.build()
     try:
-        snapshot = collect_snapshot(core, comfyui=args.comfyui)
+        snapshot = collect_snapshot(settings=app.settings, presets=app.presets, gpus=app.gpus,
+                                    paths=app.paths, connection=app.connection,
+                                    comfyui=args.comfyui)
         if args.out:
             print(f"wrote {write_snapshot(snapshot, Path(args.out))}")
         else:
@@ -30,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {problem}", file=sys.stderr)
         return 0
     finally:
-        core.close()
+        app.close()

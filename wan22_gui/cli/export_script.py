@@ -20,14 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.server.choice import plan_from_settings, resolve_install
     from wan22_gui.core.server.scripts import render_script, write_script
 
-    core = AppCore.create()
+    app = App.build()
     try:
-        install = resolve_install(args.comfyui, core.settings)
-        plan = plan_from_settings(core.settings, core.presets, core.gpus, install=install,
+        install = resolve_install(args.comfyui, app.settings)
+        plan = plan_from_settings(app.settings, app.presets, app.gpus.report(), install=install,
                                   preset=args.preset, port=args.port, listen=args.listen)
         if args.out:
             path = write_script(plan, args.format, Path(args.out))
@@ -36,4 +36,4 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render_script(plan, args.format))
         return 0
     finally:
-        core.close()
+        app.close()

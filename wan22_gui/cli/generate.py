@@ -17,11 +17,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from wan22_gui.core.base.errors import InputError, ServerUnavailable
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
+
+if TYPE_CHECKING:
+    from wan22_gui.app import App
 
 HELP = "generate a video from an image in ComfyUI (Wan 2.2 14B i2v), with progress"
 
@@ -64,16 +67,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
 
-    core = AppCore.create()
+    app = App.build(history=True)
     try:
-        return _generate(core, args, sys.stdout, sys.stderr)
+        return _generate(app, args, sys.stdout, sys.stderr)
     finally:
-        core.close()
+        app.close()
 
 
-def _generate(core: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, JobRunner
     from wan22_gui.core.comfy.session import ServerSession
 
@@ -83,20 +86,20 @@ def _generate(core: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     except InputError as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
-    url = args.server or str(core.settings.get("server.url"))
+    url = args.server or str(app.settings.get("server.url"))
     try:
         session = ServerSession(url).open()
     except ServerUnavailable as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_SERVER
-    pattern = args.name_pattern or str(core.settings.get(NAME_PATTERN_KEY))
+    pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
-        runner = JobRunner(session.client, session.watcher, core.history,
-                           args.output_dir or core.paths.output_dir, name_pattern=pattern)
+        runner = JobRunner(session.client, session.watcher, app.history,
+                           args.output_dir or app.paths.output_dir, name_pattern=pattern)
         printer = ProgressPrinter(out if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
         runner.progress.connect(printer.on_progress)
-        return _run_job(runner, spec, build, core.history, out, err)
+        return _run_job(runner, spec, build, app.history, out, err)
     finally:
         session.close()
 

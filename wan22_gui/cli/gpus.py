@@ -13,13 +13,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.gpu import comfy_gpu_index
     import os
 
-    core = AppCore.create()
+    app = App.build()
     try:
-        report, book = core.gpus, core.presets
+        report, book = app.gpus.report(), app.presets
         if args.json:
             print(json.dumps(report.to_dict(), indent=2))
             return 0
@@ -35,4 +35,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {gpu.summary()}, preset {book.choose(gpu).name}{marker}")
         return 0
     finally:
-        core.close()
+        app.close()

@@ -26,11 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
 
-    core = AppCore.create()
+    app = App.build(history=True)
     try:
-        records = core.history.list(kind=args.kind, status=args.status,
+        records = app.history.list(kind=args.kind, status=args.status,
                                     limit=max(1, args.limit))
         if args.json:
             json.dump([r.to_dict() for r in records], sys.stdout, indent=2, ensure_ascii=False)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             print_table(records, sys.stdout)
         return 0
     finally:
-        core.close()
+        app.close()
 
 
 def print_table(records: list[Any], out: TextIO) -> None:

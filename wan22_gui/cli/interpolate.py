@@ -33,15 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.interpolation.comfy_run import open_session
     from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
 
-    core = AppCore.create()
+    app = App.build(history=True)
     try:
-        source, parent = _source(core.history, args)
-        url = args.server or core.settings.get("server.url")
-        runner = InterpolationRunner(core.history, core.paths.output_dir,
+        source, parent = _source(app.history, args)
+        url = args.server or app.settings.get("server.url")
+        runner = InterpolationRunner(app.history, app.paths.output_dir,
                                      comfy=lambda: open_session(url), workers=args.workers)
         result = runner.run(
             InterpolationRequest(source, args.method, args.multiplier, parent, args.model),
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             _export(source, result, args.compare)
         return 0
     finally:
-        core.close()
+        app.close()
 
 
 def _source(history, args) -> tuple[Path, str | None]:

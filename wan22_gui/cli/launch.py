@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
 
-    core = AppCore.create()
+    core = App.build(server=True)
     try:
         return _launch(core, args)
     finally:
@@ -40,7 +40,7 @@ def _launch(core, args: argparse.Namespace) -> int:
 
     install = resolve_install(args.comfyui, core.settings)
     extra = parse_extra_args(args.extra) if args.extra is not None else None
-    plan = plan_from_settings(core.settings, core.presets, core.gpus, install=install,
+    plan = plan_from_settings(core.settings, core.presets, core.gpus.report(), install=install,
                               preset=args.preset, port=args.port, listen=args.listen,
                               attention=args.attention, extra_args=extra)
     print(f"{install.describe()}\npreset {plan.preset.name}: {plan.preset.title}")

@@ -66,14 +66,14 @@ def _config_name(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.bench.maxframes import MaxFramesSearch
     from wan22_gui.core.bench.wiring import open_benchmark
 
     spec = build_spec(args)
-    core = AppCore.create()
+    app = App.build(history=True, telemetry=True)
     try:
-        setup = open_benchmark(core, spec, args.out, server_url=args.server,
+        setup = open_benchmark(app.bench_services(), spec, args.out, server_url=args.server,
                                comfyui=args.comfyui, port=args.port)
         try:
             search = MaxFramesSearch(spec, spec.configs[0], args.out, setup.cells, setup.server)
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             setup.close()
     finally:
-        core.close()
+        app.close()
 
 
 def _search(search: Any, low: int, high: int, out: TextIO, err: TextIO) -> int:

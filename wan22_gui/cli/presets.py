@@ -13,17 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
 
-    core = AppCore.create()
+    app = App.build()
     try:
-        book = core.presets
+        book = app.presets
         for problem in book.problems:
             print(f"warning: {problem}")
         if args.show:
             _show(book.get(args.show))
             return 0
-        gpu = core.gpus.gpus[0] if core.gpus.gpus else None
+        gpu = app.gpus.report().gpus[0] if app.gpus.report().gpus else None
         recommended = book.choose(gpu).name
         for preset in book.presets:
             mark = "*" if preset.name == recommended else " "
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
               "Details: wan22 presets --show NAME")
         return 0
     finally:
-        core.close()
+        app.close()
 
 
 def _show(preset) -> None:

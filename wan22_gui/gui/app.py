@@ -1,4 +1,4 @@
-"""Start the GUI: QApplication, AppCore, the main window, and an ordered shutdown.
+"""Start the GUI: QApplication, the App (composition root), the main window, and an ordered shutdown.
 
 `wan22-gui --self-test` opens the window offscreen, checks that every panel, module and
 resource loads, and exits 0 (used to check an installed or frozen build without a display).
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.gui.context import AppContext
@@ -79,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{APP_NAME} is already running; its window was brought to the front.")
             return 0
 
-    core = AppCore.create(paths)
-    ring = setup_logging(core.paths.log_file)
+    root = App.for_gui(paths)
+    ring = setup_logging(root.paths.log_file)
     logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,
                                     bool(getattr(sys, "frozen", False)))
-    ctx = AppContext(core=core, tasks=TaskRunner(), log_ring=ring)
+    ctx = AppContext(app=root, tasks=TaskRunner(), log_ring=ring)
     window = MainWindow(ctx)
-    window_state = QSettings(str(core.paths.config_dir / WINDOW_STATE_FILE),
+    window_state = QSettings(str(root.paths.config_dir / WINDOW_STATE_FILE),
                              QSettings.Format.IniFormat)
     if not offscreen:
         window.restore_geometry(window_state)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         guard.close()
     window.shutdown_panels()
     ctx.tasks.shutdown()
-    core.close()
+    root.close()
     collector.stop()
     return code if not offscreen else getattr(app, "_wan22_code", 1)
 

@@ -66,9 +66,9 @@ class MainWindow(QMainWindow):
         self.server_status = QLabel()
         self.server_status.setObjectName("server_status")
         self.statusBar().addPermanentWidget(self.server_status)
-        self._show_server(ctx.core.connection.info)
+        self._show_server(ctx.app.connection.info)
         self._on_connection = ctx.tasks.main_thread_callback(self._show_server)
-        ctx.core.connection.changed.connect(self._on_connection)
+        ctx.app.connection.changed.connect(self._on_connection)
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def shutdown_panels(self) -> None:
-        self.ctx.core.connection.changed.disconnect(self._on_connection)
+        self.ctx.app.connection.changed.disconnect(self._on_connection)
         for name, panel in reversed(list(self.panels.items())):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

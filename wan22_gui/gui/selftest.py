@@ -150,7 +150,7 @@ def _video_round_trip() -> list[str]:
 
 def check_history(window) -> list[str]:
     """The history database opens and answers (the gallery and the queue read it)."""
-    window.ctx.core.history.list(limit=1)
+    window.ctx.app.history.list(limit=1)
     return []
 
 

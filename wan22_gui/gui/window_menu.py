@@ -48,7 +48,7 @@ def reveal_in_file_manager(path: Path) -> bool:
 
 def build_menus(window: "MainWindow") -> dict[str, QAction]:
     """Add the File, View and Help menus to `window`; returns the actions by object name."""
-    paths = window.ctx.core.paths
+    paths = window.ctx.app.paths
     actions: dict[str, QAction] = {}
 
     def add(menu, name: str, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
@@ -87,7 +87,7 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
 
 
 def _reveal_log(window: "MainWindow") -> None:
-    log_file = window.ctx.core.paths.log_file
+    log_file = window.ctx.app.paths.log_file
     for handler in logging.getLogger("wan22").handlers:
         flush = getattr(handler, "flush", None)
         if callable(flush):
@@ -114,7 +114,7 @@ def _no_file_manager(window: "MainWindow", path: Path) -> None:
 
 
 def _about(window: "MainWindow") -> None:
-    paths = window.ctx.core.paths
+    paths = window.ctx.app.paths
     QMessageBox.about(
         window, f"About {APP_NAME}",
         f"<b>{APP_NAME}</b> {__version__}<br>"

@@ -11,7 +11,7 @@ from tests.core.launcher_helpers import free_port
 from tests.core.bench.test_bench_e2e import quick_session
 from tests.fakes.comfy_standin import install_wan_models
 from tests.fakes.fake_comfyui_install import make_install
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.bench.results import ResultStore
 from wan22_gui.core.bench.runner import BenchmarkRunner, RunRequest, ServerMismatch
 from wan22_gui.core.bench.servers import FixedServer
@@ -79,9 +79,9 @@ def install_and_spec(tmp_path, first: str, *, repeats: int):
 
 def test_launched_comfyui_restarts_between_configs_and_after_a_crash(tmp_path, app_paths):
     install, spec = install_and_spec(tmp_path, "plain", repeats=2)
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True, server=True)
     out = tmp_path / "out"
-    setup = open_benchmark(core, spec, out, comfyui=install, port=free_port(), sampler=False,
+    setup = open_benchmark(core.bench_services(), spec, out, comfyui=install, port=free_port(), sampler=False,
                            session_factory=quick_session,
                            times=FollowTimes(poll=0.05, cancel_retry=0.2))
     try:
@@ -106,13 +106,13 @@ def test_the_apps_own_comfyui_is_used_as_it_runs_and_put_back(tmp_path, app_path
     from wan22_gui.core.server.install import find_install
 
     install, spec = install_and_spec(tmp_path, "as it runs", repeats=1)
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True, server=True)
     controller = core.server
     user_plan = controller.start(find_install(install), core.presets.get("rtx-4090"), free_port())
     assert controller.wait_ready(30)
     first_pid = controller.process.pid
     out = tmp_path / "out"
-    setup = open_benchmark(core, spec, out, sampler=False, session_factory=quick_session,
+    setup = open_benchmark(core.bench_services(), spec, out, sampler=False, session_factory=quick_session,
                            times=FollowTimes(poll=0.05, cancel_retry=0.2))
     try:
         summary = setup.runner().run()

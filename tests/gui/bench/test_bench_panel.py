@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QScrollArea, QSplitter
 
 from tests.fakes.comfy_standin import StandinServer, install_wan_models
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.bench.spec import load_spec
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.bench.panel import BenchmarkPanel
@@ -36,8 +36,8 @@ def panel(qtbot, app_paths, tmp_path):
     for name, color in (("a.png", (200, 50, 50)), ("b.png", (50, 50, 200))):
         Image.new("RGB", (128, 96), color).save(tmp_path / name)
     (tmp_path / "spec.toml").write_text(SPEC, encoding="utf-8")
-    core = AppCore.create(app_paths)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
     widget = BenchmarkPanel(ctx)
     qtbot.addWidget(widget)
     widget.resize(1200, 860)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.video.testclip import write_test_clip
 from wan22_gui.gui.context import AppContext
@@ -18,7 +18,7 @@ from wan22_gui.gui.tasks import TaskRunner
 
 @pytest.fixture
 def core(app_paths):
-    app_core = AppCore.create(app_paths)
+    app_core = App.for_gui(app_paths)
     yield app_core
     app_core.close()
 
@@ -49,7 +49,7 @@ def make_panel(qtbot, core):
     made = []
 
     def make():
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        ctx = AppContext(app=core, tasks=TaskRunner())
         panel = GalleryPanel(ctx)
         qtbot.addWidget(panel)
         panel.resize(1200, 700)
@@ -249,7 +249,7 @@ def test_rerun_queues_the_same_settings_when_the_queue_exists(qtbot, core, video
             return JobRecord(job_id="new1")
 
     panel = make_panel()
-    panel.ctx.core.__dict__["jobs"] = FakeQueue()  # the cached_property's slot
+    panel.ctx.app.__dict__["jobs"] = FakeQueue()  # the cached_property's slot
     qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
     _select(panel, "j1")
     assert panel.details.buttons["rerun"].isEnabled()
@@ -259,7 +259,7 @@ def test_rerun_queues_the_same_settings_when_the_queue_exists(qtbot, core, video
     assert (spec.prompt, spec.width, spec.frames, spec.seed) == ("prompt of j1", 64, 9, 7)
     assert "j1" in label
     qtbot.waitUntil(lambda: "Queued new1" in panel.status.text(), timeout=5000)
-    del panel.ctx.core.__dict__["jobs"]
+    del panel.ctx.app.__dict__["jobs"]
 
 
 def test_new_history_rows_appear_without_a_manual_refresh(qtbot, core, videos, make_panel):

@@ -36,7 +36,7 @@ def entries(combo):
 
 def connect(qtbot, panel, url):
     clip = panel.form.clip
-    panel.ctx.core.connection.set(ServerInfo(url, "attached"))
+    panel.ctx.app.connection.set(ServerInfo(url, "attached"))
     qtbot.waitUntil(lambda: clip._unavailable is not None, timeout=10000)
 
 
@@ -54,7 +54,7 @@ def test_rife_and_film_are_greyed_out_without_their_nodes_and_offered_with_them(
     assert "not available on this server" in combo.toolTip()
 
     standin_with_models.extra_nodes.add("RIFE VFI")  # the user installs the pack (RIFE only)
-    panel.ctx.core.connection.set(None)
+    panel.ctx.app.connection.set(None)
     connect(qtbot, panel, standin_with_models.url)
     enabled = {text: on for text, on, _ in entries(combo)}
     assert enabled["RIFE ×2"] and enabled["RIFE ×4"] and not enabled["FILM ×2"]
@@ -99,7 +99,7 @@ def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, stand
     qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.form_message.text().startswith("Done."), timeout=30000)
     assert "interpolated clip is in the Gallery" in panel.form_message.text()
-    history = panel.ctx.core.history
+    history = panel.ctx.app.history
     [parent] = history.list(kind="generate")
     [child] = history.children(parent.job_id)
     assert parent.status == "succeeded" and parent.params["interpolation"] == "rife"

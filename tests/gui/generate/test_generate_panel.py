@@ -8,9 +8,8 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QScrollArea
 
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App, Given
 from wan22_gui.core.comfy.connection import ServerInfo
-from wan22_gui.core.jobs.queue import JobQueue
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.panel import GeneratePanel
 from wan22_gui.gui.tasks import TaskRunner
@@ -31,7 +30,7 @@ def fake():
 
 def show_panel(qtbot, core):
     """The Generate panel over `core`, shown offscreen (close it with `close_panel`)."""
-    widget = GeneratePanel(AppContext(core=core, tasks=TaskRunner()))
+    widget = GeneratePanel(AppContext(app=core, tasks=TaskRunner()))
     qtbot.addWidget(widget)
     widget.resize(1400, 900)
     widget.show()
@@ -40,16 +39,14 @@ def show_panel(qtbot, core):
 
 def close_panel(widget):
     widget.shutdown()
-    widget.ctx.core.close()
+    widget.ctx.app.close()
     widget.ctx.tasks.shutdown()
 
 
 @pytest.fixture
 def panel(qtbot, app_paths, fake):
-    core = AppCore.create(app_paths)
-    core.__dict__["jobs"] = JobQueue(core.history, core.connection, core.paths.output_dir,
-                                     session_factory=lambda url: FakeSession(fake, url),
-                                     times=FAST)
+    core = App.for_gui(app_paths, given=Given(
+        job_session=lambda url: FakeSession(fake, url), job_times=FAST))
     widget = show_panel(qtbot, core)
     yield widget
     close_panel(widget)
@@ -71,7 +68,7 @@ def fill_form(qtbot, panel, picture, frames=17):
 
 
 def connect(panel, fake):
-    panel.ctx.core.connection.set(ServerInfo(fake.base_url, "attached"))
+    panel.ctx.app.connection.set(ServerInfo(fake.base_url, "attached"))
 
 
 def test_queue_runs_the_job_and_shows_timings(qtbot, panel, fake, picture):
@@ -82,7 +79,7 @@ def test_queue_runs_the_job_and_shows_timings(qtbot, panel, fake, picture):
     qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Timings of the last job" in panel.progress.timings_title.text(),
                     timeout=15000)
-    record = panel.ctx.core.history.list()[0]
+    record = panel.ctx.app.history.list()[0]
     assert record.status == "succeeded"
     assert record.params["prompt"] == "the cat yawns" and record.params["frames"] == 17
     assert "High-noise pass" in [panel.progress.timings.itemAtPosition(i, 0).widget().text()
@@ -95,7 +92,7 @@ def test_queue_runs_the_job_and_shows_timings(qtbot, panel, fake, picture):
 def test_invalid_form_is_explained_not_queued(qtbot, panel):
     qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
     assert "Choose a start image" in panel.form_message.text()
-    assert panel.ctx.core.history.list() == []
+    assert panel.ctx.app.history.list() == []
 
 
 def test_without_a_server_the_job_waits_and_the_panel_says_why(qtbot, panel, picture):
@@ -105,7 +102,7 @@ def test_without_a_server_the_job_waits_and_the_panel_says_why(qtbot, panel, pic
                     timeout=10000)
     assert panel.server_message.isVisible()
     qtbot.waitUntil(lambda: panel.queue.list.count() == 1, timeout=5000)
-    assert panel.ctx.core.history.list()[0].status == "pending"
+    assert panel.ctx.app.history.list()[0].status == "pending"
 
 
 def test_oom_shows_the_banner_and_requeue_with_fix_queues_fewer_frames(qtbot, panel, fake,
@@ -122,7 +119,7 @@ def test_oom_shows_the_banner_and_requeue_with_fix_queues_fewer_frames(qtbot, pa
     panel.jobs.set_paused(True)
     qtbot.mouseClick(banner.requeue, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Queued again" in panel.form_message.text(), timeout=5000)
-    history = panel.ctx.core.history
+    history = panel.ctx.app.history
     retry = [r for r in history.list() if r.status == "pending"][0]
     assert retry.params["frames"] == 65 and retry.label == "Retry: 65 frames"
     assert [r.status for r in history.list()].count("failed") == 1  # the original stays

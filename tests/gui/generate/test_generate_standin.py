@@ -15,14 +15,14 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.comfy.connection import ServerInfo
 from tests.gui.generate.test_generate_panel import close_panel, show_panel
 
 
 @pytest.fixture
 def panel(qtbot, app_paths):
-    widget = show_panel(qtbot, AppCore.create(app_paths))  # the app's real queue
+    widget = show_panel(qtbot, App.for_gui(app_paths))  # the app's real queue
     yield widget
     close_panel(widget)
 
@@ -47,7 +47,7 @@ def test_form_to_file_through_the_real_queue(qtbot, panel, standin_with_models, 
     form.prompt.setPlainText("The white dragon warrior turns its head, wind in the mane")
     form.clip.max_side.setCurrentIndex(0)  # 480 px longest side: a quick job
     form.clip.frames.setValue(17)
-    panel.ctx.core.connection.set(ServerInfo(standin_with_models.url, "attached"))
+    panel.ctx.app.connection.set(ServerInfo(standin_with_models.url, "attached"))
     qtbot.waitUntil(lambda: form.models.status.text().startswith("Models on"), timeout=10000)
     qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
 
@@ -63,11 +63,11 @@ def test_form_to_file_through_the_real_queue(qtbot, panel, standin_with_models, 
 
     qtbot.waitUntil(lambda: "Timings of the last job" in panel.progress.timings_title.text(),
                     timeout=30000)
-    [record] = panel.ctx.core.history.list()
+    [record] = panel.ctx.app.history.list()
     assert record.status == "succeeded", record.error
     assert record.timings["high_noise"] > 0.5 and record.timings["low_noise"] > 0.5
     assert record.params["width"] == 336 and record.params["height"] == 480
     [output] = record.outputs
-    assert Path(output).is_file() and Path(output).parent == panel.ctx.core.paths.output_dir
+    assert Path(output).is_file() and Path(output).parent == panel.ctx.app.paths.output_dir
     assert Path(output).name.startswith("white dragon_336x480_1.0s_4step_lora")
     assert panel.progress.step_text.text() == f"Saved {output}"

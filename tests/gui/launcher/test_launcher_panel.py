@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from wan22_gui.core.appcore import AppCore
-from wan22_gui.core.gpu import detect_gpus
+from wan22_gui.app import App, Given
 from wan22_gui.core.server import launcher as L
+from wan22_gui.core.telemetry.nvml import Nvml
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.launcher.panel import LauncherPanel
 from wan22_gui.gui.tasks import TaskRunner
@@ -26,14 +26,14 @@ def make_panel(qtbot, app_paths, tmp_path):
     made = []
 
     def _make(nvml=None, *, install=True, port=None):
-        core = AppCore.create(app_paths)
-        core.__dict__["gpus"] = detect_gpus(nvml or make_nvml(rtx_5090()))
+        fake = Nvml(nvml or make_nvml(rtx_5090()), register_atexit=False)
+        core = App.for_gui(app_paths, given=Given(nvml=fake))
         core.server.poll_s = 0.1
         if install:
             root = make_install(tmp_path / "ComfyUI", fake_torch=True)
             core.settings.set("launcher.comfyui_path", str(root))
         core.settings.set("launcher.port", port or free_port())
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        ctx = AppContext(app=core, tasks=TaskRunner())
         panel = LauncherPanel(ctx)
         qtbot.addWidget(panel)
         panel.resize(380, 1350)
@@ -44,7 +44,7 @@ def make_panel(qtbot, app_paths, tmp_path):
     yield _make
     for panel, ctx in made:
         panel.shutdown()
-        ctx.core.close()
+        ctx.app.close()
         ctx.tasks.shutdown()
 
 

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolButton
 
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.video import frame_cache
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.testclip import write_test_clip
@@ -24,8 +24,8 @@ from wan22_gui.gui.player.view import ClipSource
 
 @pytest.fixture
 def ctx(app_paths):
-    core = AppCore.create(app_paths)
-    context = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    context = AppContext(app=core, tasks=TaskRunner())
     yield context
     context.tasks.shutdown()
     core.close()

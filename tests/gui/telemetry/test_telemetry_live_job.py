@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.core.telemetry_helpers import PhaseDrivenGpu
 from tests.fakes.fake_nvml import make_nvml
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App, Given
 from wan22_gui.core.comfy.connection import ServerInfo
 from wan22_gui.core.telemetry.nvml import Nvml
 from wan22_gui.core.telemetry.sampler import GpuSampler
@@ -36,10 +36,10 @@ def test_a_job_on_the_standin_draws_its_phases_and_stores_metrics(
     picture = tmp_path / "Red fox.png"
     Image.new("RGB", (480, 320), (200, 60, 20)).save(picture)
     gpu = PhaseDrivenGpu()
-    core = AppCore.create(app_paths)
-    core.__dict__["sampler"] = GpuSampler(Nvml(make_nvml(gpu.gpu()), register_atexit=False))
+    sampler = GpuSampler(Nvml(make_nvml(gpu.gpu()), register_atexit=False))
+    core = App.for_gui(app_paths, given=Given(sampler=sampler))
     core.jobs.phase.connect(gpu.on_phase)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    ctx = AppContext(app=core, tasks=TaskRunner())
     panel = TelemetryPanel(ctx)  # starts the sampler and listens to core.jobs.phase
     qtbot.addWidget(panel)
     panel.resize(1400, 430)

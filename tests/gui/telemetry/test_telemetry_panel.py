@@ -17,7 +17,7 @@ from tests.core.telemetry_helpers import (
     WALL_OFFSET, WAN_JOB_EVENTS, FakeTime, make_sampler, play_wan_job, wan_job_gpu, wan_ram,
 )
 from tests.fakes.fake_nvml import GPU_IS_LOST, h100, library_not_found, make_nvml, rtx_4090
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App, Given
 from wan22_gui.core.comfy.connection import ServerInfo
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.telemetry.panel import TelemetryPanel
@@ -33,9 +33,8 @@ def make_panel(qtbot, app_paths):
     made = []
 
     def build(sampler, *, autostart=False):
-        core = AppCore.create(app_paths)
-        core.__dict__["sampler"] = sampler  # the cached service, replaced before first use
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        core = App.for_gui(app_paths, given=Given(sampler=sampler))
+        ctx = AppContext(app=core, tasks=TaskRunner())
         panel = TelemetryPanel(ctx, autostart=autostart)
         qtbot.addWidget(panel)
         panel.resize(1400, 430)
@@ -57,7 +56,7 @@ def watch_wan_job(make_panel, until: float):
     sampler = make_sampler(make_nvml(wan_job_gpu(time_, start)), time_,
                            ram_reader=wan_ram(time_, start))
     panel = make_panel(sampler)
-    panel.ctx.core.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 4242, 4.0))
+    panel.ctx.app.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 4242, 4.0))
     def live(event):  # as in the app: the panel repaints while the job goes on
         panel.add_phase_event(event)
         panel.refresh()
@@ -218,7 +217,7 @@ def test_server_pid_and_reserve_follow_the_connection(make_panel, qtbot):
     time_ = FakeTime()
     fake = make_nvml(rtx_4090(memory_used=6 * GIB), h100(memory_used=30 * GIB, processes=[(999, 29 * GIB)]))
     panel = make_panel(make_sampler(fake, time_))
-    panel.ctx.core.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 999, 6.0))
+    panel.ctx.app.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 999, 6.0))
     qtbot.waitUntil(lambda: panel.sampler.pid == 999, timeout=5000)
     panel.sampler.sample_once()
     panel.sampler.sample_once()  # auto: found ComfyUI on GPU 1 and switched
@@ -229,7 +228,7 @@ def test_server_pid_and_reserve_follow_the_connection(make_panel, qtbot):
     assert graph.reserve_line.isVisible()
     assert graph.reserve_line.value() == pytest.approx(81559 / 1024 - 6.0, abs=0.01)
     assert "VRAM 30.00" in graph.readout.text() and "ComfyUI 29.00" in graph.readout.text()
-    panel.ctx.core.connection.set(None)  # server gone
+    panel.ctx.app.connection.set(None)  # server gone
     qtbot.waitUntil(lambda: panel.sampler.pid is None, timeout=5000)
     panel.refresh()
     assert not graph.reserve_line.isVisible()
@@ -242,10 +241,10 @@ def test_gpu_choice_and_rate_are_applied_and_remembered(make_panel, qtbot):
     assert panel.device_box.itemText(2) == "GPU 1: NVIDIA H100 80GB HBM3"
     panel.device_box.setCurrentIndex(2)
     assert panel.sampler.device_index == 1 and not panel.sampler.auto_device
-    assert panel.ctx.core.settings.get("telemetry.device") == 1
+    assert panel.ctx.app.settings.get("telemetry.device") == 1
     panel.rate_box.setValue(20)
     assert panel.sampler.rate_hz == 20
-    assert panel.ctx.core.settings.get("telemetry.rate_hz") == 20
+    assert panel.ctx.app.settings.get("telemetry.rate_hz") == 20
     panel.rate_box.setValue(50)
     assert panel.sampler.rate_hz == 20, "the box stops at 20 Hz"
     panel.device_box.setCurrentIndex(0)

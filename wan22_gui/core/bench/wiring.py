@@ -1,4 +1,4 @@
-"""Putting a benchmark together from an AppCore: which server, which cell runner, which sampler.
+"""Putting a benchmark together from the app's services: which server, cell runner, sampler.
 
 The CLI (`wan22 bench`, `wan22 max-frames`) and the GUI's Benchmark tab both call
 `open_benchmark`, so a benchmark behaves the same in both.
@@ -9,12 +9,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.bench.jobcells import JobCellRunner
 from wan22_gui.core.bench.runner import BenchmarkRunner
 from wan22_gui.core.bench.servers import FixedServer, LaunchedServer
 from wan22_gui.core.bench.spec import BenchSpec
+from wan22_gui.core.comfy.connection import ServerConnection
+from wan22_gui.core.gpu_inventory import GpuInventory
+from wan22_gui.core.history import HistoryStore
+from wan22_gui.core.presets import PresetBook
+
+if TYPE_CHECKING:
+    from wan22_gui.core.server.launcher import ServerController
+    from wan22_gui.core.telemetry.sampler import GpuSampler
 
 log = logging.getLogger("wan22.bench")
 
@@ -42,9 +51,24 @@ class BenchSetup:
         self._closers.clear()
 
 
-def open_benchmark(core: Any, spec: BenchSpec, out_dir: Path, *, server_url: str | None = None,
-                   comfyui: str | Path | None = None, port: int | None = None,
-                   sampler: bool = True, session_factory: Any = None,
+@dataclass(frozen=True)
+class BenchServices:
+    """What a benchmark uses of the app; `controller` is the app's own launcher (if any) and
+    `sampler` its GPU sampler (if any; started here when nobody has)."""
+
+    settings: Settings
+    connection: ServerConnection
+    history: HistoryStore
+    presets: PresetBook
+    gpus: GpuInventory
+    log_dir: Path
+    controller: ServerController | None = None
+    sampler: GpuSampler | None = None
+
+
+def open_benchmark(services: BenchServices, spec: BenchSpec, out_dir: Path, *,
+                   server_url: str | None = None, comfyui: str | Path | None = None,
+                   port: int | None = None, sampler: bool = True, session_factory: Any = None,
                    times: Any = None) -> BenchSetup:
     """Choose the server and wire a JobCellRunner to it. The server: launched from `comfyui`;
     else the one at `server_url`; else the app's current one (the app's own launcher when it
@@ -52,51 +76,55 @@ def open_benchmark(core: Any, spec: BenchSpec, out_dir: Path, *, server_url: str
     Raises LaunchError / PresetError for a bad install or preset.
     """
     closers: list[Callable[[], None]] = []
-    presets = core.presets
+    presets = services.presets
+    controller = services.controller
     if comfyui is not None:
-        server: Any = _launched(core, presets, comfyui, port)
-    elif server_url is None and _app_launched(core):
-        controller = core.server
+        server: Any = _launched(services, comfyui, port)
+    elif server_url is None and controller is not None and _app_launched(services, controller):
+        assert controller.plan is not None
         server = LaunchedServer(controller, controller.plan.install, presets,
-                                controller.plan.preset, keep_running=True, gpus=core.gpus)
+                                controller.plan.preset, keep_running=True,
+                                gpus=services.gpus.report())
     else:
-        url = server_url or core.connection.url or str(core.settings.get("server.url"))
+        url = server_url or services.connection.url or str(services.settings.get("server.url"))
         server = FixedServer(url, preset_flags=lambda name: presets.get(name).argv(),
-                             gpus=core.gpus)
+                             gpus=services.gpus.report())
     closers.append(server.close)
-    gpu_sampler = _start_sampler(core, closers) if sampler else None
+    gpu_sampler = _start_sampler(services.sampler, closers) if sampler else None
     extra = {"times": times} if times is not None else {}
-    cells = JobCellRunner(server, core.history, sampler=gpu_sampler,
+    cells = JobCellRunner(server, services.history, sampler=gpu_sampler,
                           session_factory=session_factory, label=f"Benchmark {spec.name}",
                           **extra)
     closers.append(cells.close)
     return BenchSetup(server, cells, spec, Path(out_dir), closers)
 
 
-def _app_launched(core: Any) -> bool:
-    """Whether the app's own launcher runs the current server (only if it was ever created)."""
-    controller = core.__dict__.get("server")
-    info = core.connection.info
-    return (controller is not None and controller.plan is not None
-            and controller.state == "ready" and info is not None and info.source == "launched")
+def _app_launched(services: BenchServices, controller: ServerController) -> bool:
+    """Whether the app's own launcher runs the current server."""
+    info = services.connection.info
+    return (controller.plan is not None and controller.state == "ready"
+            and info is not None and info.source == "launched")
 
 
-def _launched(core: Any, presets: Any, comfyui: str | Path, port: int | None) -> LaunchedServer:
+def _launched(services: BenchServices, comfyui: str | Path, port: int | None) -> LaunchedServer:
     from wan22_gui.core.server.install import find_install
     from wan22_gui.core.server.launcher import ServerController
 
     install = find_install(comfyui)
-    report = core.gpus
+    report = services.gpus.report()
+    presets = services.presets
     default = presets.choose(report.gpus[0] if report.gpus else None)
-    controller = ServerController(core.connection,
-                                  log_file=core.paths.log_dir / "comfyui-bench.log")
+    controller = ServerController(services.connection,
+                                  log_file=services.log_dir / "comfyui-bench.log")
     return LaunchedServer(controller, install, presets, default, port=port, gpus=report)
 
 
-def _start_sampler(core: Any, closers: list[Callable[[], None]]) -> Any:
-    """The app's GPU sampler, started here if nobody has (the CLI); None without NVML."""
+def _start_sampler(sampler: GpuSampler | None,
+                   closers: list[Callable[[], None]]) -> GpuSampler | None:
+    """The app's GPU sampler, started here if nobody has (the CLI); None without one or NVML."""
+    if sampler is None:
+        return None
     try:
-        sampler = core.sampler
         if not sampler.running:
             sampler.start()
             closers.append(sampler.stop)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.base.errors import InputError, Wan22Error
@@ -24,6 +24,11 @@ from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
 from wan22_gui.core.workflow.spec import JobSpec
+
+if TYPE_CHECKING:
+    from wan22_gui.core.base.settings import Settings
+    from wan22_gui.core.server.launcher import ServerController
+    from wan22_gui.core.telemetry.sampler import GpuSampler
 
 log = logging.getLogger("wan22.jobs")
 
@@ -86,11 +91,18 @@ class JobQueue:
         connection.changed.connect(self._on_connection_changed)
 
     @classmethod
-    def for_core(cls, core: Any) -> "JobQueue":
-        """The queue of an AppCore, wired to the launcher and telemetry when they exist."""
+    def wired(cls, history: HistoryStore, connection: ServerConnection, settings: Settings,
+              output_dir: Path, *, server: ServerController | None = None,
+              sampler: GpuSampler | None = None, session_factory: SessionFactory | None = None,
+              times: FollowTimes | None = None) -> JobQueue:
+        """The app's queue, wired to the launcher and telemetry when the app has them
+        (`session_factory` and `times` replace the real ones, for tests)."""
         from wan22_gui.core.jobs.wiring import queue_options
 
-        return cls(core.history, core.connection, core.paths.output_dir, **queue_options(core))
+        options = queue_options(settings, connection, server=server, sampler=sampler)
+        if session_factory is not None:
+            options["session_factory"] = session_factory
+        return cls(history, connection, output_dir, times=times or FollowTimes(), **options)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

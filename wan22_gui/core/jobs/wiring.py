@@ -1,39 +1,45 @@
-"""How the app's queue reaches the other services of an AppCore, each only if it exists.
+"""How the app's queue reaches the launcher and the telemetry, each only if the app has one.
 
-The launcher (`core.server`) knows the preset and the ComfyUI console; telemetry
-(`core.sampler`) knows the GPU figures. The queue must work without either (CLI, tests, a
-server attached by URL), so every lookup here is guarded and none starts a service.
+The launcher (a `ServerController`) knows the preset and the ComfyUI console; telemetry
+(a `GpuSampler`) knows the GPU figures. The queue must work without either (CLI, tests, a
+server attached by URL), so both are passed explicitly and may be None.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, LogTailFn, MetricsFn
+from wan22_gui.core.base.settings import Settings
+from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.comfy.session import ServerSession, stable_client_id
+from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, LogTailFn, MetricsFn
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
+
+if TYPE_CHECKING:
+    from wan22_gui.core.server.launcher import ServerController
+    from wan22_gui.core.telemetry.sampler import GpuSampler
 
 LOG_TAIL_LINES = 40
 
 
-def queue_options(core: Any) -> dict[str, Any]:
+def queue_options(settings: Settings, connection: ServerConnection, *,
+                  server: ServerController | None = None,
+                  sampler: GpuSampler | None = None) -> dict[str, Any]:
     """Keyword arguments for `JobQueue(history, connection, output_dir, **options)`."""
-    settings = core.settings
     return {
         # the client id is read (and created once) on the worker thread, not the GUI's
         "session_factory": lambda url: ServerSession(
             url, client_id=stable_client_id(settings)).open(),
-        "metrics_fn": metrics_fn(core),
-        "log_tail_fn": log_tail_fn(core),
-        "preset_fn": lambda: preset_name(core),
+        "metrics_fn": metrics_fn(sampler),
+        "log_tail_fn": log_tail_fn(server),
+        "preset_fn": lambda: preset_name(connection, server),
         "name_pattern_fn": lambda: str(settings.get(NAME_PATTERN_KEY) or DEFAULT_PATTERN),
     }
 
 
-def metrics_fn(core: Any) -> MetricsFn:
-    """GPU figures of a job from the sampler, when the GUI runs one; else nothing."""
+def metrics_fn(sampler: GpuSampler | None) -> MetricsFn:
+    """GPU figures of a job from the sampler, while it runs (the GUI starts it); else nothing."""
     def metrics(t0: float, t1: float, events: Any) -> dict:
-        sampler = core.__dict__.get("sampler")  # never create one just for this
         if sampler is None or not getattr(sampler, "running", False):
             return {}
         from wan22_gui.core.jobs.metrics import job_metrics
@@ -43,10 +49,9 @@ def metrics_fn(core: Any) -> MetricsFn:
     return metrics
 
 
-def log_tail_fn(core: Any) -> LogTailFn:
+def log_tail_fn(server: ServerController | None) -> LogTailFn:
     """The last lines of the ComfyUI console, when the launcher started it."""
     def tail() -> list[str]:
-        server = core.__dict__.get("server")
         process = getattr(server, "process", None)
         try:
             if process is not None:
@@ -59,10 +64,10 @@ def log_tail_fn(core: Any) -> LogTailFn:
     return tail
 
 
-def preset_name(core: Any) -> str | None:
+def preset_name(connection: ServerConnection, server: ServerController | None) -> str | None:
     """The launch preset of the server in use, if we launched it."""
-    info = core.connection.info
+    info = connection.info
     if info is None or info.source != "launched":
         return None  # an attached server's flags are not ours to name
-    plan = getattr(core.__dict__.get("server"), "plan", None)
+    plan = getattr(server, "plan", None)
     return getattr(getattr(plan, "preset", None), "name", None)

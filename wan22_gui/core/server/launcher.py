@@ -304,7 +304,7 @@ class ServerController:
 
     # -- shutdown --------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop what we launched (called by AppCore.close) and forget the atexit hook."""
+        """Stop what we launched (called by App.close) and forget the atexit hook."""
         self.stop()
         atexit.unregister(self._kill_at_exit)
 

@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wan22_gui import __version__
 from wan22_gui.core.comfy.connection import ServerInfo
@@ -19,6 +19,13 @@ from wan22_gui.core.gpu import GpuReport
 from wan22_gui.core.server.command import LaunchPlan
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.probe import PythonProbe
+
+if TYPE_CHECKING:
+    from wan22_gui.core.base.paths import AppPaths
+    from wan22_gui.core.base.settings import Settings
+    from wan22_gui.core.comfy.connection import ServerConnection
+    from wan22_gui.core.gpu_inventory import GpuInventory
+    from wan22_gui.core.presets import PresetBook
 
 SCHEMA = "wan22-env-snapshot/1"
 ENV_KEYS = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF",
@@ -74,24 +81,27 @@ def write_snapshot(snapshot: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def collect_snapshot(core: Any, *, comfyui: str | None = None) -> dict[str, Any]:
-    """Gather a snapshot from an AppCore (blocking: NVML, a probe subprocess, one HTTP call)."""
+def collect_snapshot(*, settings: Settings, presets: PresetBook, gpus: GpuInventory,
+                     paths: AppPaths, connection: ServerConnection,
+                     comfyui: str | None = None) -> dict[str, Any]:
+    """Gather a snapshot from the app's services (blocking: NVML, a probe subprocess, one HTTP
+    call)."""
     from wan22_gui.core.base.errors import Wan22Error
     from wan22_gui.core.server.cache import launcher_cache
     from wan22_gui.core.server.choice import plan_from_settings, resolve_install
     from wan22_gui.core.server.ports import probe_comfy
     from wan22_gui.core.server.probe import probe_python
 
-    problems = list(core.presets.problems)
-    report = core.gpus
+    problems = list(presets.problems)
+    report = gpus.report()
     install = probe = plan = None
     try:
-        install = resolve_install(comfyui, core.settings)
-        probe = probe_python(install, launcher_cache(core.paths))
-        plan = plan_from_settings(core.settings, core.presets, report, install=install)
+        install = resolve_install(comfyui, settings)
+        probe = probe_python(install, launcher_cache(paths))
+        plan = plan_from_settings(settings, presets, report, install=install)
     except Wan22Error as exc:
         problems.append(exc.user_text())
-    server = core.connection.info
+    server = connection.info
     stats = probe_comfy(server.url) if server is not None else None
     return build_snapshot(report, install=install, probe=probe, plan=plan, server=server,
                           stats=stats, problems=problems)

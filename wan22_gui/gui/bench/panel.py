@@ -51,7 +51,7 @@ class BenchmarkPanel(QWidget):
         self._cancel = threading.Event()
         self._runner_lock = threading.Lock()
         self._queue_was_paused: bool | None = None
-        self.editor = BenchSpecEditor(ctx.core.settings)
+        self.editor = BenchSpecEditor(ctx.app.settings)
         self.out_dir = QLineEdit()
         self.out_dir.setObjectName("bench_out")
         self.server_kind = QComboBox()
@@ -103,11 +103,11 @@ class BenchmarkPanel(QWidget):
         self.out_dir.editingFinished.connect(self._show_existing_results)
         self._on_connection = self.ctx.tasks.main_thread_callback(
             lambda info: self._on_server_kind(self.server_kind.currentIndex()))
-        self.ctx.core.connection.changed.connect(self._on_connection)
+        self.ctx.app.connection.changed.connect(self._on_connection)
 
     def _load_initial(self) -> None:
-        self.out_dir.setText(str(self.ctx.core.settings.get(LAST_OUT_KEY) or "") or
-                             str(self.ctx.core.paths.output_dir / "benchmarks" / "benchmark"))
+        self.out_dir.setText(str(self.ctx.app.settings.get(LAST_OUT_KEY) or "") or
+                             str(self.ctx.app.paths.output_dir / "benchmarks" / "benchmark"))
         self._on_server_kind(0)
         self._show_existing_results()
 
@@ -124,7 +124,7 @@ class BenchmarkPanel(QWidget):
         self.server_value.setPlaceholderText(["", "http://127.0.0.1:8188",
                                               "folder with ComfyUI's main.py"][index])
         if index == 0:
-            url = self.ctx.core.connection.url
+            url = self.ctx.app.connection.url
             self.server_value.setText(url or "none connected yet")
 
     def _show_existing_results(self) -> None:
@@ -142,7 +142,7 @@ class BenchmarkPanel(QWidget):
             self._say_status("Choose a results folder first.", error=True)
             return
         server_url, comfyui = self._server_choice()
-        self.ctx.core.settings.set(LAST_OUT_KEY, out)
+        self.ctx.app.settings.set(LAST_OUT_KEY, out)
         self._cancel.clear()
         self._pause_app_queue(True)
         self._set_running(True)
@@ -165,7 +165,8 @@ class BenchmarkPanel(QWidget):
         """Background: the same steps as `wan22 bench` (never touches a widget)."""
         from wan22_gui.core.bench.wiring import open_benchmark
 
-        setup = open_benchmark(self.ctx.core, spec, out, server_url=server_url, comfyui=comfyui)
+        setup = open_benchmark(self.ctx.app.bench_services(), spec, out, server_url=server_url,
+                               comfyui=comfyui)
         try:
             runner = setup.runner()
             on_main = self.ctx.tasks.main_thread_callback
@@ -230,7 +231,7 @@ class BenchmarkPanel(QWidget):
 
     def _pause_app_queue(self, pause: bool) -> None:
         """Hold the app's own queue while benchmarking, so no job competes for the GPU."""
-        jobs = self.ctx.core.__dict__.get("jobs")  # only if some panel created it
+        jobs = self.ctx.app.jobs  # None when the app was built without a queue
         if jobs is None:
             return
         if pause:
@@ -256,7 +257,7 @@ class BenchmarkPanel(QWidget):
 
     def shutdown(self) -> None:
         """Called on quit: cancel a running benchmark (its ComfyUI is stopped by the worker)."""
-        self.ctx.core.connection.changed.disconnect(self._on_connection)
+        self.ctx.app.connection.changed.disconnect(self._on_connection)
         self.cancel()
 
 

@@ -120,7 +120,7 @@ class GalleryGrid(QListWidget):
         super().__init__(parent)
         self.setObjectName("gallery_grid")
         self.ctx = ctx
-        self.cache = ThumbnailCache(ctx.core.paths.thumbnail_dir)
+        self.cache = ThumbnailCache(ctx.app.paths.thumbnail_dir)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)

@@ -89,7 +89,7 @@ class GalleryPanel(QWidget):
         self.grid.info_known.connect(self._facts_timer.start)
         self.details.action.connect(self._on_action)
         self.cancel_button.clicked.connect(self._cancel_interpolation)
-        self.ctx.core.history.changed.connect(self._history_changed)
+        self.ctx.app.history.changed.connect(self._history_changed)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -97,7 +97,7 @@ class GalleryPanel(QWidget):
         """Reload the history and the added clips (in the background)."""
         if self._closed:
             return
-        history, settings = self.ctx.core.history, self.ctx.core.settings
+        history, settings = self.ctx.app.history, self.ctx.app.settings
         self.ctx.tasks.run_in_background(
             lambda: library.collect(history.list(), library.added_clips(settings)),
             self._on_loaded, self._on_load_failed)
@@ -153,7 +153,7 @@ class GalleryPanel(QWidget):
 
     def _on_selection(self) -> None:
         # the class, not the instance: asking the instance would build the queue as a side effect
-        self.details.show_clip(self.selected(), can_rerun=hasattr(type(self.ctx.core), "jobs"))
+        self.details.show_clip(self.selected(), can_rerun=self.ctx.app.jobs is not None)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -208,13 +208,13 @@ class GalleryPanel(QWidget):
         info = clip.info
         dialog = InterpolateDialog(clip.path.name, info.fps if info else None,
                                    info.frame_count if info else None,
-                                   server_connected=self.ctx.core.connection.url is not None, parent=self)
+                                   server_connected=self.ctx.app.connection.url is not None, parent=self)
         return dialog.choice() if dialog.exec() else None
 
     def start_interpolation(self, clip: library.Clip, method: str, multiplier: int) -> None:
         """Run an interpolation in the background; its row appears when the history changes."""
-        url = self.ctx.core.connection.url
-        runner = InterpolationRunner(self.ctx.core.history, self.ctx.core.paths.output_dir,
+        url = self.ctx.app.connection.url
+        runner = InterpolationRunner(self.ctx.app.history, self.ctx.app.paths.output_dir,
                                      comfy=(lambda: open_session(url)) if url else None)
         parent = clip.job_id if clip.job is not None and clip.job.kind == "generate" else None
         request = InterpolationRequest(clip.path, method, multiplier, parent_id=parent)
@@ -258,7 +258,7 @@ class GalleryPanel(QWidget):
     def rerun(self) -> None:
         """Queue a new generation with the selected job's exact settings."""
         clip = self.selected()
-        jobs = getattr(self.ctx.core, "jobs", None)
+        jobs = self.ctx.app.jobs
         if clip is None or clip.job is None or jobs is None:
             return
         from wan22_gui.core.workflow.spec import JobSpec
@@ -283,7 +283,7 @@ class GalleryPanel(QWidget):
             return
         if clip.job is None:
             if self.confirm(f"Remove {clip.path.name} from the gallery? The file stays where it is."):
-                library.remove_clip(self.ctx.core.settings, clip.path)
+                library.remove_clip(self.ctx.app.settings, clip.path)
                 self.refresh()
             return
         family = [clip, *clip.children]
@@ -292,7 +292,7 @@ class GalleryPanel(QWidget):
         if not self.confirm(f"Delete {clip.title}{extra}? {len(files)} file(s) will be deleted; "
                             "the history keeps the job, marked deleted."):
             return
-        history = self.ctx.core.history
+        history = self.ctx.app.history
         job_ids = {c.job_id for c in family if c.job_id}
         self.ctx.tasks.run_in_background(
             lambda: _delete(files, job_ids, history),
@@ -308,7 +308,7 @@ class GalleryPanel(QWidget):
         """Add video files to the gallery; returns how many were videos."""
         videos = [Path(p) for p in paths if is_video_file(Path(p)) and Path(p).is_file()]
         if videos:
-            library.add_clips(self.ctx.core.settings, videos)
+            library.add_clips(self.ctx.app.settings, videos)
             self.refresh()
         if len(videos) < len(paths):
             self.say(f"Skipped {len(paths) - len(videos)} file(s) that are not videos.")
@@ -331,7 +331,7 @@ class GalleryPanel(QWidget):
         self._closed = True
         self._refresh_timer.stop()
         self._facts_timer.stop()
-        self.ctx.core.history.changed.disconnect(self._history_changed)
+        self.ctx.app.history.changed.disconnect(self._history_changed)
         if self._cancel is not None:
             self._cancel.set()
         self.grid.shutdown()

@@ -33,16 +33,16 @@ def create_panel(ctx: AppContext) -> QWidget:
 
 
 class GeneratePanel(QWidget):
-    """Form, queue button, progress and queue list, wired to `ctx.core.jobs`."""
+    """Form, queue button, progress and queue list, wired to `ctx.app.jobs`."""
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.setObjectName("generate_panel")
         self.ctx = ctx
-        self.jobs = ctx.core.jobs
+        self.jobs = ctx.app.jobs
         self.editing: str | None = None
         self.form = GenerateForm(ctx.tasks)
-        self.form.set_pattern(str(ctx.core.settings.get(NAME_PATTERN_KEY)))
+        self.form.set_pattern(str(ctx.app.settings.get(NAME_PATTERN_KEY)))
         self.queue_button = QPushButton("Queue")
         self.queue_button.setObjectName("queue_button")
         self.queue_button.setDefault(True)
@@ -67,7 +67,7 @@ class GeneratePanel(QWidget):
         self.jobs.start()
         self._refresh_queue()
         self._load_history_rows()
-        self._on_connection(ctx.core.connection.info)
+        self._on_connection(ctx.app.connection.info)
 
     def _build(self) -> None:
         scroll = _FormScroll()
@@ -105,7 +105,7 @@ class GeneratePanel(QWidget):
             (self.jobs.job_changed, on_main(self._on_job_changed)),
             (self.jobs.message, on_main(self._on_server_message)),
             (self.jobs.finished, on_main(self._on_finished)),
-            (self.ctx.core.connection.changed, on_main(self._on_connection)),
+            (self.ctx.app.connection.changed, on_main(self._on_connection)),
         ]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
@@ -121,7 +121,7 @@ class GeneratePanel(QWidget):
         self.progress.requeue_requested.connect(self._requeue)
 
     def shutdown(self) -> None:
-        """Stop listening to the core (the queue itself is closed by AppCore.close)."""
+        """Stop listening to the core (the queue itself is closed by App.close)."""
         for signal, slot in self._subscriptions:
             signal.disconnect(slot)
         self._refresh_timer.stop()
@@ -134,7 +134,7 @@ class GeneratePanel(QWidget):
             self._say(" ".join(problems), error=True)
             return
         spec, pattern, editing = self.form.spec(), self.form.pattern, self.editing
-        settings = self.ctx.core.settings
+        settings = self.ctx.app.settings
 
         def work() -> JobRecord:
             if settings.get(NAME_PATTERN_KEY) != pattern:
@@ -157,7 +157,7 @@ class GeneratePanel(QWidget):
 
     def _edit(self, job_id: str) -> None:
         def load() -> JobSpec:
-            record = self.ctx.core.history.get(job_id)
+            record = self.ctx.app.history.get(job_id)
             if record is None or record.status != "pending":
                 raise Wan22Error("This job has already started; it can no longer be edited.")
             return JobSpec.from_dict(record.params)
@@ -200,7 +200,7 @@ class GeneratePanel(QWidget):
         self._refresh_timer.start()
 
     def _refresh_queue(self) -> None:
-        jobs, history = self.jobs, self.ctx.core.history
+        jobs, history = self.jobs, self.ctx.app.history
 
         def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
             current = jobs.current_job_id
@@ -217,7 +217,7 @@ class GeneratePanel(QWidget):
         self._schedule_refresh()
 
     def _on_finished(self, result: Any) -> None:
-        history = self.ctx.core.history
+        history = self.ctx.app.history
         self.ctx.tasks.run_in_background(lambda: history.get(result.job_id),
                                          lambda record: self._show_finished(record, result))
         self._load_history_rows()
@@ -236,7 +236,7 @@ class GeneratePanel(QWidget):
         self.server_message.setVisible(bool(text))
 
     def _load_history_rows(self) -> None:
-        history = self.ctx.core.history
+        history = self.ctx.app.history
         self.ctx.tasks.run_in_background(
             lambda: history.list(status="succeeded", limit=ESTIMATE_ROWS),
             self.form.set_history_rows)
@@ -252,7 +252,7 @@ class GeneratePanel(QWidget):
                 f"Could not read the model lists from {url}: {exc}"))
 
     def _show_choices(self, choices: ServerChoices, url: str) -> None:
-        if url != getattr(self.ctx.core.connection.info, "url", None):
+        if url != getattr(self.ctx.app.connection.info, "url", None):
             return  # an older read that finished after the server changed
         self.form.models.show_lists(choices.models, url)
         self.form.clip.set_interpolation_support(choices.interpolation)

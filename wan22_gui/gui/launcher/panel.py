@@ -69,9 +69,9 @@ class LauncherPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("launcher_panel")
         self.setMinimumWidth(340)
-        self.ctx, self.core = ctx, ctx.core
-        self.settings = ctx.core.settings
-        self.controller = ctx.core.server
+        self.ctx, self.core = ctx, ctx.app
+        self.settings = ctx.app.settings
+        self.controller = ctx.app.server
         self.report: GpuReport | None = None
         self.install: ComfyInstall | None = None
         self.probe = None
@@ -87,7 +87,7 @@ class LauncherPanel(QWidget):
         self.elapsed_timer.setInterval(500)
         self.elapsed_timer.timeout.connect(self._show_state)
         self._on_state(self.controller.state)
-        self._background(lambda: self.core.gpus, self._on_gpus, "detecting GPUs")
+        self._background(self.core.gpus.report, self._on_gpus, "detecting GPUs")
         self._load_install(None)
 
     # -- layout ----------------------------------------------------------------------------
@@ -419,11 +419,13 @@ class LauncherPanel(QWidget):
         if not path:
             return
         core = self.core
-        self._background(lambda: write_snapshot(collect_snapshot(core), Path(path)),
+        self._background(lambda: write_snapshot(collect_snapshot(
+            settings=core.settings, presets=core.presets, gpus=core.gpus, paths=core.paths,
+            connection=core.connection), Path(path)),
                          lambda written: self._say(f"Saved {written}"), "taking the snapshot")
 
     def shutdown(self) -> None:
-        """Stop timers and unsubscribe (the server itself is stopped by AppCore.close)."""
+        """Stop timers and unsubscribe (the server itself is stopped by App.close)."""
         self.elapsed_timer.stop()
         self.log_view.shutdown()
         for signal, wrapped in self._subscriptions:

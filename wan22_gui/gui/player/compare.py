@@ -103,7 +103,7 @@ class CompareView(QWidget):
     def default_export_path(self) -> Path:
         mode = self.player.canvas.layout_mode
         stem = f"compare_{self.player.clips[0].path.stem}_{mode}"
-        return unique_path(self.ctx.core.paths.output_dir / "compare", stem)
+        return unique_path(self.ctx.app.paths.output_dir / "compare", stem)
 
     def _ask_export(self) -> None:
         suggested = self.default_export_path()

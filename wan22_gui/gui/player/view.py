@@ -94,7 +94,7 @@ class PlayerView(QWidget):
         self._layout.addWidget(self.status)
         self._poll = QTimer(self)
         self._poll.timeout.connect(self._poll_loading)
-        self._budget = budget_bytes if budget_bytes is not None else memory_budget(ctx.core.settings)
+        self._budget = budget_bytes if budget_bytes is not None else memory_budget(ctx.app.settings)
         # start from the event loop, so whoever made this view can connect to loaded/failed first
         QTimer.singleShot(0, self._start_loading)
 

@@ -42,7 +42,7 @@ class TelemetryPanel(QWidget):
         self.setObjectName("telemetry_panel")
         self.setMinimumHeight(250)
         self.ctx = ctx
-        self.sampler = ctx.core.sampler
+        self.sampler = ctx.app.sampler
         self.graph = TelemetryGraph(self.sampler)
         self._connections: list[tuple[Any, Any]] = []
         self._build()
@@ -116,7 +116,7 @@ class TelemetryPanel(QWidget):
         layout.addWidget(self.message)
 
     def _apply_settings(self) -> None:
-        settings = self.ctx.core.settings
+        settings = self.ctx.app.settings
         try:
             rate = int(round(float(settings.get("telemetry.rate_hz"))))
         except (TypeError, ValueError):
@@ -125,10 +125,10 @@ class TelemetryPanel(QWidget):
         self._on_rate_chosen(self.rate_box.value(), save=False)
 
     def _connect_core(self) -> None:
-        core, tasks = self.ctx.core, self.ctx.tasks
+        core, tasks = self.ctx.app, self.ctx.tasks
         self._subscribe(core.connection.changed, tasks.main_thread_callback(self.set_server))
         self._subscribe(self.sampler.device_changed, tasks.main_thread_callback(self._on_device_changed))
-        if hasattr(type(core), "jobs"):  # the job queue (issue 4) publishes phase events
+        if core.jobs is not None:  # the job queue (issue 4) publishes phase events
             self._subscribe(core.jobs.phase, tasks.main_thread_callback(self.graph.add_phase_event))
         self.set_server(core.connection.info)
 
@@ -156,7 +156,7 @@ class TelemetryPanel(QWidget):
             self.problem_label.setVisible(bool(text))
 
     def _fill_devices(self, devices: list[tuple[int, str]]) -> None:
-        wanted = str(self.ctx.core.settings.get("telemetry.device"))
+        wanted = str(self.ctx.app.settings.get("telemetry.device"))
         self.device_box.blockSignals(True)
         for index, name in devices:
             self.device_box.addItem(f"GPU {index}: {name}", index)
@@ -169,7 +169,7 @@ class TelemetryPanel(QWidget):
     def _on_device_chosen(self, position: int) -> None:
         value = self.device_box.itemData(position)
         self.sampler.set_device(None if value == AUTO else int(value))
-        self.ctx.core.settings.set("telemetry.device", value if value == AUTO else int(value))
+        self.ctx.app.settings.set("telemetry.device", value if value == AUTO else int(value))
 
     def _on_device_changed(self, _index: int) -> None:
         self.graph.reset()
@@ -177,7 +177,7 @@ class TelemetryPanel(QWidget):
     def _on_rate_chosen(self, rate: int, save: bool = True) -> None:
         self.sampler.set_rate(rate)
         if save:
-            self.ctx.core.settings.set("telemetry.rate_hz", rate)
+            self.ctx.app.settings.set("telemetry.rate_hz", rate)
 
     def _on_live_changed(self, live: bool) -> None:
         self.live_button.setText("Pause" if live else "Live")
