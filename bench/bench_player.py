@@ -24,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from wan22_gui.core.appcore import AppCore  # noqa: E402
+from wan22_gui.app import App  # noqa: E402
 from wan22_gui.core.base.paths import AppPaths  # noqa: E402
 from wan22_gui.core.video.testclip import write_test_clip  # noqa: E402
 from wan22_gui.gui.context import AppContext  # noqa: E402
@@ -122,8 +122,8 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="wan22-bench-") as tmp:
         clips = make_clips(Path(tmp), size)
-        core = AppCore.create(AppPaths.under(Path(tmp) / "home"))
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        core = App.build(AppPaths.under(Path(tmp) / "home"))
+        ctx = AppContext(app=core, tasks=TaskRunner())
         view = CompareView(ctx, clips)
         view.resize(*window)
         view.show()

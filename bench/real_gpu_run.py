@@ -26,11 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.core.base.paths import AppPaths
 
     args.out.mkdir(parents=True, exist_ok=True)
-    core = AppCore.create(AppPaths.under(args.out / "home"))
+    core = App.build(AppPaths.under(args.out / "home"), history=True, server=True,
+                     telemetry=True)
     record: dict = {"args": {k: str(v) for k, v in vars(args).items()}}
     try:
         return _run(core, args, record)
@@ -61,7 +62,7 @@ def _run(core, args: argparse.Namespace, record: dict) -> int:
     from wan22_gui.core.server.choice import parse_extra_args, plan_from_settings, resolve_install
     from wan22_gui.core.server.doctor import check, load_flag_table
 
-    report = core.gpus
+    report = core.gpus.report()
     record["gpus"] = [g.__dict__ for g in report.gpus]
     record["gpu_problem"] = report.problem
     install = resolve_install(args.comfyui, core.settings)
@@ -110,7 +111,7 @@ def _run_job(core, args: argparse.Namespace, url: str, record: dict) -> int:
     session = ServerSession(url).open()
     try:
         runner = JobRunner(session.client, session.watcher, core.history, args.out,
-                           metrics_fn=metrics_fn(core))
+                           metrics_fn=metrics_fn(core.sampler))
         phases: list = []
         runner.phase.connect(phases.append)
         runner.progress.connect(lambda job, phase, step, total, eta: print(

@@ -123,7 +123,7 @@ class Shooter:
         from tests.fakes.comfy_standin import StandinServer, install_wan_models
         from tests.fakes.fake_nvml import make_nvml
         from wan22_gui import APP_NAME
-        from wan22_gui.core.appcore import AppCore
+        from wan22_gui.app import App, Given
         from wan22_gui.core.base.paths import AppPaths
         from wan22_gui.core.telemetry.nvml import Nvml
         from wan22_gui.gui.app import app_icon
@@ -142,10 +142,10 @@ class Shooter:
         server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES)
         url = server.start()
         gpu = PhaseDrivenGpu()
-        core = AppCore.create(dataclasses.replace(AppPaths.default(), output_dir=VIDEOS))
-        core.__dict__["nvml"] = Nvml(make_nvml(gpu.gpu()), register_atexit=False)
+        core = App.for_gui(dataclasses.replace(AppPaths.default(), output_dir=VIDEOS),
+                           given=Given(nvml=Nvml(make_nvml(gpu.gpu()), register_atexit=False)))
         core.jobs.phase.connect(gpu.on_phase)
-        ctx = AppContext(core=core, tasks=TaskRunner())
+        ctx = AppContext(app=core, tasks=TaskRunner())
         window = MainWindow(ctx)
         try:
             window.resize(1600, 1000)
@@ -168,7 +168,7 @@ class Shooter:
         from wan22_gui.core.comfy.connection import ServerInfo
         from wan22_gui.core.workflow.spec import JobSpec
 
-        core = window.ctx.core
+        core = window.ctx.app
         url = server.url
         start_image(picture)
         self.attach(window, url)
@@ -237,7 +237,7 @@ class Shooter:
 
     def attach(self, window, url: str) -> None:
         """Attach the launcher to the stand-in the way a user would (if the panel can)."""
-        server = getattr(window.ctx.core, "server", None)
+        server = getattr(window.ctx.app, "server", None)
         attach = getattr(server, "attach", None)
         if callable(attach):
             try:
@@ -265,7 +265,7 @@ class Shooter:
         if panel is None:
             return
         self.show_tab(window, "Gallery")
-        core = window.ctx.core
+        core = window.ctx.app
         record = core.history.get(job_id)
         if record is not None and record.outputs and hasattr(panel, "start_interpolation"):
             self.wait_for(lambda: bool(getattr(panel, "all_clips", None)), "gallery clips")
