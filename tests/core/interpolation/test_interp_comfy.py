@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from wan22_gui.core.base.errors import WorkflowError
-from wan22_gui.core.interpolation.comfy_run import ComfySession, explain_failure
+from wan22_gui.core.comfy.session import ServerSession
+from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.comfy_vfi import (
     append_vfi, build_interpolation_graph, plan_vfi,
 )
@@ -265,7 +266,8 @@ class _FakeWatcher:
 def _runner(tmp_path, app_history, clip, status="success"):
     client = _FakeClient(clip)
     closed = []
-    session = lambda: ComfySession(client, _FakeWatcher(client, status), lambda: closed.append(1))
+    session = lambda: ServerSession.of(client, _FakeWatcher(client, status),
+                                       close=lambda: closed.append(1))
     return InterpolationRunner(app_history, tmp_path / "out", comfy=session, workers=0), client, closed
 
 
