@@ -13,7 +13,9 @@ from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.comfy_vfi import (
-    append_vfi, build_interpolation_graph, plan_vfi,
+    append_vfi,
+    build_interpolation_graph,
+    plan_vfi,
 )
 from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
 

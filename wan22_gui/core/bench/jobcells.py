@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from wan22_gui.core.bench.runner import RunOutcome, RunRequest
 from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.bench.runner import RunOutcome, RunRequest
 from wan22_gui.core.comfy.prompt import FollowTimes
 
 log = logging.getLogger("wan22.bench")

@@ -17,9 +17,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from wan22_gui.core.base.errors import ServerUnavailable, Wan22Error
 from wan22_gui.core.comfy.watcher import WaitTimeout
@@ -190,9 +191,9 @@ def follow(client: Any, handle: Any, state: FollowState, times: FollowTimes,
                 hint="ComfyUI may still be working on it; check its console or interrupt it.")
         if state.cancel.is_set() and now - last_cancel >= times.cancel_retry:
             last_cancel = now
-            ending = push_cancel(client, state.prompt_id)
-            if ending is not None:
-                return ending
+            cancelled = push_cancel(client, state.prompt_id)
+            if cancelled is not None:
+                return cancelled
 
 
 def _slice(poll: float, deadline: float | None) -> float:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wan22_gui.core.base.errors import ServerUnavailable
 from wan22_gui.core.base.settings import Settings, declare
@@ -55,7 +56,7 @@ class ServerSession:
 
     @classmethod
     def of(cls, client: Any, watcher: Any, *, stream: Any = None,
-           close: Callable[[], None] | None = None) -> "ServerSession":
+           close: Callable[[], None] | None = None) -> ServerSession:
         """A session over a client and watcher made elsewhere; `close` runs on `close()`
         (nothing by default: the parts belong to someone else)."""
         session = cls.__new__(cls)
@@ -65,11 +66,11 @@ class ServerSession:
         session._on_close = close or (lambda: None)
         return session
 
-    def borrowed(self) -> "ServerSession":
+    def borrowed(self) -> ServerSession:
         """The same client, stream and watcher; closing the copy leaves this session open."""
         return ServerSession.of(self.client, self.watcher, stream=self.stream)
 
-    def open(self) -> "ServerSession":
+    def open(self) -> ServerSession:
         """Check the server answers and connect the event stream.
 
         Raises:
@@ -98,7 +99,7 @@ class ServerSession:
             except Exception:  # closing must go on even if one part is already broken
                 log.exception("closing the server session failed")
 
-    def __enter__(self) -> "ServerSession":
+    def __enter__(self) -> ServerSession:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:

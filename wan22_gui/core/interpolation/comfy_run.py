@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from wan22_gui.core.base.errors import Wan22Error, WorkflowError
 from wan22_gui.core.comfy.prompt import FollowState, FollowTimes, PromptRun

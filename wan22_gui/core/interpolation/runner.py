@@ -12,13 +12,13 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wan22_gui.core.base.errors import InputError, Wan22Error
-from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
 from wan22_gui.core.comfy.session import ServerSession
+from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
 from wan22_gui.core.interpolation.comfy_run import run_comfy_vfi
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.writer import unique_path

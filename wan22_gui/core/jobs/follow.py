@@ -7,7 +7,11 @@ goes on working; new code imports from `wan22_gui.core.comfy.prompt`.
 from __future__ import annotations
 
 from wan22_gui.core.comfy.prompt import (
-    Ending, FollowState, FollowTimes, ending_from_history, follow,
+    Ending,
+    FollowState,
+    FollowTimes,
+    ending_from_history,
+    follow,
 )
 
 __all__ = ["Ending", "FollowState", "FollowTimes", "ending_from_history", "follow"]

@@ -13,16 +13,27 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
+from wan22_gui.core.base.errors import (
+    InputError,
+    PromptRejected,
+    ServerUnavailable,
+    Wan22Error,
+    WorkflowError,
+)
+from wan22_gui.core.base.settings import declare
+from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy import events as ev
 from wan22_gui.core.comfy.prompt import (
-    Ending, FollowState, FollowTimes, PromptRun, ending_from_history,
-)
-from wan22_gui.core.base.errors import (
-    InputError, PromptRejected, ServerUnavailable, Wan22Error, WorkflowError,
+    Ending,
+    FollowState,
+    FollowTimes,
+    PromptRun,
+    ending_from_history,
 )
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
@@ -33,8 +44,6 @@ from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
 from wan22_gui.core.jobs.phases import PhaseEvent
 from wan22_gui.core.jobs.timings import PhaseTracker
-from wan22_gui.core.base.settings import declare
-from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow import naming
 from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
 from wan22_gui.core.workflow.spec import JobSpec
