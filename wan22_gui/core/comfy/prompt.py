@@ -161,9 +161,20 @@ class PromptRun:
         Raises:
             Wan22Error: a file could not be fetched.
         """
-        return [Path(self.client.download(ref, dest, name=rename(Path(ref.filename).name)))
-                if rename is not None else Path(self.client.download(ref, dest))
-                for ref in files]
+        return download_outputs(self.client, files, dest, rename)
+
+
+def download_outputs(client: Any, files: Sequence[Any], dest: Path,
+                     rename: Callable[[str], str] | None = None) -> list[Path]:
+    """Download ComfyUI's output files (OutputFile) into `dest`, never overwriting.
+
+    Raises:
+        Wan22Error: a file could not be fetched.
+    """
+    if rename is None:
+        return [Path(client.download(ref, dest)) for ref in files]
+    return [Path(client.download(ref, dest, name=rename(Path(ref.filename).name)))
+            for ref in files]
 
 
 def follow(client: Any, handle: Any, state: FollowState, times: FollowTimes,

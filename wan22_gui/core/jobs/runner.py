@@ -33,6 +33,7 @@ from wan22_gui.core.comfy.prompt import (
     FollowState,
     FollowTimes,
     PromptRun,
+    download_outputs,
     ending_from_history,
 )
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
@@ -347,8 +348,7 @@ class JobRunner:
 
     def _fetch(self, files: Sequence[Any], dest: Path) -> list[Path]:
         """Download ComfyUI's files into `dest` without its "_00001_" counter."""
-        prompt = PromptRun(self.client, self.watcher, times=self.times)
-        return prompt.download(files, dest, rename=lambda name: _COUNTER.sub("", name))
+        return download_outputs(self.client, files, dest, lambda name: _COUNTER.sub("", name))
 
     def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
                               ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
