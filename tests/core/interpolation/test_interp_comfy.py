@@ -268,8 +268,11 @@ class _FakeWatcher:
 def _runner(tmp_path, app_history, clip, status="success"):
     client = _FakeClient(clip)
     closed = []
-    session = lambda: ServerSession.of(client, _FakeWatcher(client, status),
-                                       close=lambda: closed.append(1))
+
+    def session() -> ServerSession:
+        return ServerSession.of(client, _FakeWatcher(client, status),
+                                close=lambda: closed.append(1))
+
     return InterpolationRunner(app_history, tmp_path / "out", comfy=session, workers=0), client, closed
 
 
