@@ -19,7 +19,7 @@ from wan22_gui.core.bench.runner import BenchmarkRunner, RunRequest
 from wan22_gui.core.bench.servers import FixedServer
 from wan22_gui.core.bench.spec import LaunchConfig, parse_spec_text
 from wan22_gui.core.history import HistoryStore
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.comfy.session import ServerSession
 
 SPEC = """

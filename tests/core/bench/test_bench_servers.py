@@ -18,7 +18,7 @@ from wan22_gui.core.bench.servers import FixedServer
 from wan22_gui.core.bench.spec import LaunchConfig, parse_spec_text
 from wan22_gui.core.bench.wiring import open_benchmark
 from wan22_gui.core.base.errors import ServerUnavailable
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 
 
 def fixed(argv):

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from wan22_gui.core.base.errors import WorkflowError
-from wan22_gui.core.interpolation.comfy_run import ComfySession, explain_failure
+from wan22_gui.core.comfy.session import ServerSession
+from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.comfy_vfi import (
-    append_vfi, build_interpolation_graph, plan_vfi,
+    append_vfi,
+    build_interpolation_graph,
+    plan_vfi,
 )
 from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
 
@@ -265,7 +268,11 @@ class _FakeWatcher:
 def _runner(tmp_path, app_history, clip, status="success"):
     client = _FakeClient(clip)
     closed = []
-    session = lambda: ComfySession(client, _FakeWatcher(client, status), lambda: closed.append(1))
+
+    def session() -> ServerSession:
+        return ServerSession.of(client, _FakeWatcher(client, status),
+                                close=lambda: closed.append(1))
+
     return InterpolationRunner(app_history, tmp_path / "out", comfy=session, workers=0), client, closed
 
 
@@ -389,3 +396,31 @@ def test_stand_in_accepts_the_combined_generation_plus_rife_workflow(standin_wit
         client.interrupt()
     finally:
         client.close()
+
+
+def test_stand_in_cancel_of_a_waiting_interpolation_deletes_only_it(standin, history, clips,
+                                                                     tmp_path):
+    """The targeted cancel (as for a generation job): the waiting VFI prompt leaves the queue;
+    the prompt running ahead of it is not interrupted and runs to its end."""
+    from tests.core.comfy_fixtures import make_png, slow_graph
+    from wan22_gui.core.base.errors import Wan22Error
+    from wan22_gui.core.comfy.prompt import PromptRun
+    from wan22_gui.core.interpolation.comfy_run import open_session
+
+    standin.extra_nodes.add("RIFE VFI")
+    ahead_session = open_session(standin.url)
+    try:
+        ahead = PromptRun(ahead_session.client, ahead_session.watcher)
+        image = ahead.upload(make_png(tmp_path / "start.png")).load_value
+        ahead.submit(slow_graph(image, steps=100, seconds_per_step=0.05))
+        runner = InterpolationRunner(history, tmp_path / "out",
+                                     comfy=lambda: open_session(standin.url))
+        cancel = threading.Event()
+        cancel.set()
+        with pytest.raises(Wan22Error, match="interpolation was interrupted; nothing was saved"):
+            runner.run(InterpolationRequest(clips[0], "rife", 2), cancel=cancel)
+        assert history.list(kind="interpolate")[0].status == "cancelled"
+        assert standin.counters["interrupts"] == 0
+        assert ahead.follow(timeout=30).status == "success"
+    finally:
+        ahead_session.close()

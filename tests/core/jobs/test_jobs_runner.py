@@ -18,7 +18,7 @@ from wan22_gui.core.comfy.types import (
 )
 from wan22_gui.core.comfy.watcher import JobHandle, PromptOutcome
 from wan22_gui.core.base.errors import ServerUnavailable
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.runner import JobRunner
 from wan22_gui.core.workflow.spec import JobSpec
 

@@ -10,7 +10,7 @@ import cv2
 import pytest
 from PIL import Image
 
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.runner import JobRunner
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.workflow.spec import JobSpec

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from wan22_gui.core.bench.runner import RunOutcome, RunRequest
 from wan22_gui.core.base.errors import Wan22Error
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.bench.runner import RunOutcome, RunRequest
+from wan22_gui.core.comfy.prompt import FollowTimes
 
 log = logging.getLogger("wan22.bench")
 
@@ -206,14 +207,14 @@ class JobCellRunner:
                              if event.state == "start" else None)
 
     def _interpolate(self, session: Any, request: RunRequest, outcome: RunOutcome) -> None:
-        from wan22_gui.core.interpolation.comfy_run import ComfySession
+        from wan22_gui.core.comfy.session import ServerSession
         from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
 
         config = request.cell.config
         if request.on_activity is not None:
             request.on_activity(f"{config.interpolation.upper()} ×{config.multiplier}")
         runner = InterpolationRunner(self._history, request.output_dir,
-                                     comfy=lambda: ComfySession(session.client, session.watcher))
+                                     comfy=lambda: ServerSession.of(session.client, session.watcher))
         try:
             result = runner.run(InterpolationRequest(Path(outcome.outputs[0]), config.interpolation,
                                                      config.multiplier, parent_id=outcome.job_id),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from wan22_gui.core.base.errors import ServerUnavailable
@@ -32,7 +33,12 @@ def stable_client_id(settings: Settings | None) -> str:
 
 
 class ServerSession:
-    """Client, stream and watcher for one server URL. Close it when done (threads stop)."""
+    """Client, stream and watcher for one server URL. Close it when done (threads stop).
+
+    The one session type of generation, interpolation and the benchmark. `ServerSession.of`
+    wraps parts made elsewhere (fakes in tests); `borrowed()` lends an open session to code
+    that closes what it is given, without closing the real one.
+    """
 
     def __init__(self, url: str, *, client_id: str | None = None, connect_timeout: float = 10.0,
                  unreachable_timeout: float = 20.0, poll_interval: float = 3.0) -> None:
@@ -46,8 +52,25 @@ class ServerSession:
         self.watcher: Any = PromptWatcher(self.client, self.stream, poll_interval=poll_interval,
                                           unreachable_timeout=unreachable_timeout)
         self._connect_timeout = connect_timeout
+        self._on_close: Callable[[], None] | None = None  # set by `of`: parts owned elsewhere
 
-    def open(self) -> "ServerSession":
+    @classmethod
+    def of(cls, client: Any, watcher: Any, *, stream: Any = None,
+           close: Callable[[], None] | None = None) -> ServerSession:
+        """A session over a client and watcher made elsewhere; `close` runs on `close()`
+        (nothing by default: the parts belong to someone else)."""
+        session = cls.__new__(cls)
+        session.url = str(getattr(client, "base_url", "") or "")
+        session.client, session.stream, session.watcher = client, stream, watcher
+        session._connect_timeout = 0.0
+        session._on_close = close or (lambda: None)
+        return session
+
+    def borrowed(self) -> ServerSession:
+        """The same client, stream and watcher; closing the copy leaves this session open."""
+        return ServerSession.of(self.client, self.watcher, stream=self.stream)
+
+    def open(self) -> ServerSession:
         """Check the server answers and connect the event stream.
 
         Raises:
@@ -67,13 +90,16 @@ class ServerSession:
         return self
 
     def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+            return
         for stop in (self.watcher.close, self.stream.stop, self.client.close):
             try:
                 stop()
             except Exception:  # closing must go on even if one part is already broken
                 log.exception("closing the server session failed")
 
-    def __enter__(self) -> "ServerSession":
+    def __enter__(self) -> ServerSession:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:

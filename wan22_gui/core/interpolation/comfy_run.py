@@ -1,5 +1,8 @@
 """Running a RIFE/FILM interpolation on a ComfyUI server: upload, queue, follow, download.
 
+The prompt's life (submit, follow, the targeted cancel, download) is `core/comfy/prompt.py`'s
+PromptRun, the same as a generation job's; the session is the app's one ServerSession.
+
 The pack's VFI nodes send no progress and ignore interrupts while they work, so the only sign
 of life is the `executing` event for the VFI node; its time until the next node starts is the
 interpolation time recorded in history.
@@ -9,12 +12,14 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from wan22_gui.core.base.errors import Wan22Error, WorkflowError
+from wan22_gui.core.comfy.prompt import FollowState, FollowTimes, PromptRun
+from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.comfy_vfi import VfiPlan, build_interpolation_graph, plan_vfi
 from wan22_gui.core.video.reader import VideoInfo
 
@@ -22,15 +27,6 @@ POLL_S = 0.5
 DEFAULT_TIMEOUT_S = 4 * 3600.0  # FILM on a slow GPU, ×4, long clip: hours are possible
 _WEIGHT_FAILURE_WORDS = ("tried all urls", "download", "no such file", "not found", "urlopen",
                          "connection", "http error")
-
-
-@dataclass
-class ComfySession:
-    """A client and a watcher on one server (what `InterpolationRunner` needs from ComfyUI)."""
-
-    client: Any
-    watcher: Any
-    close: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -44,20 +40,17 @@ class ComfyVfiResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def open_session(url: str) -> ComfySession:
+def open_session(url: str) -> ServerSession:
     """Connect to ComfyUI at `url` (client, event stream, watcher), as the job queue does.
 
     Raises:
         ServerUnavailable: nothing (or not ComfyUI) answers at the URL.
     """
-    from wan22_gui.core.comfy.session import ServerSession
-
-    session = ServerSession(url).open()
-    return ComfySession(session.client, session.watcher, session.close)
+    return ServerSession(url).open()
 
 
 def run_comfy_vfi(
-    session: ComfySession, info: VideoInfo, method: str, multiplier: int, dest_dir: Path, *,
+    session: ServerSession, info: VideoInfo, method: str, multiplier: int, dest_dir: Path, *,
     model: str | None = None, prefix: str = "video/wan22_interp", cancel: threading.Event | None = None,
     on_graph: Callable[[dict, VfiPlan], None] | None = None, timeout: float = DEFAULT_TIMEOUT_S,
 ) -> ComfyVfiResult:
@@ -65,7 +58,8 @@ def run_comfy_vfi(
 
     Args:
         on_graph: called with the graph and plan before queueing (the runner stores them).
-        cancel: set it to interrupt the prompt (takes effect when the VFI node returns).
+        cancel: set it to cancel the prompt: removed from ComfyUI's queue if it still waits,
+            interrupted (that prompt only) if it runs (takes effect when the VFI node returns).
 
     Raises:
         WorkflowError: missing nodes or weights (with what to install where).
@@ -76,8 +70,10 @@ def run_comfy_vfi(
     timings: dict[str, float] = {}
     object_info = client.object_info()
     plan = plan_vfi(object_info, method, model=model)
+    prompt = PromptRun(client, watcher, times=FollowTimes(poll=POLL_S),
+                       state=FollowState(cancel=cancel if cancel is not None else threading.Event()))
     started = time.monotonic()
-    uploaded = client.upload_image(info.path)
+    uploaded = prompt.upload(info.path)
     timings["upload"] = time.monotonic() - started
     graph, save_id = build_interpolation_graph(
         plan, uploaded.load_value, multiplier, info.fps, prefix, object_info)
@@ -87,16 +83,10 @@ def run_comfy_vfi(
                ("LoadVideo", "GetVideoComponents", "VHS_LoadVideo", "CreateVideo", "SaveVideo",
                 "VHS_VideoCombine", "FrameInterpolationModelLoader")}
     clock = _NodeClock(vfi_ids)
-    prompt_id = str(uuid.uuid4())
-    handle = watcher.watch(prompt_id)
-    handle.events.connect(clock.on_event)
+    prompt.watch(clock.on_event)
     queued_at = time.monotonic()
-    try:
-        client.queue_prompt(graph, prompt_id=prompt_id)
-    except Exception:
-        watcher.forget(prompt_id)
-        raise
-    outcome = _wait(client, handle, prompt_id, cancel, timeout)
+    prompt_id = prompt.queue(graph)
+    outcome = prompt.follow(timeout)
     timings.update(clock.timings(queued_at, time.monotonic()))
     if not outcome.ok:
         raise explain_failure(plan, outcome)
@@ -106,9 +96,9 @@ def run_comfy_vfi(
         raise Wan22Error("ComfyUI finished but saved no interpolated video.",
                          "Look at the ComfyUI console for what the save node said.")
     started = time.monotonic()
-    output = client.download(files[0], dest_dir)
+    [output] = prompt.download(files[:1], dest_dir)
     timings["download"] = time.monotonic() - started
-    return ComfyVfiResult(Path(output), plan, prompt_id, graph, timings)
+    return ComfyVfiResult(output, plan, prompt_id, graph, timings)
 
 
 def explain_failure(plan: VfiPlan, outcome: Any) -> Wan22Error:
@@ -123,7 +113,7 @@ def explain_failure(plan: VfiPlan, outcome: Any) -> Wan22Error:
             f"Download {plan.model} and put it in {plan.weights_location().rsplit('/', 1)[0]}/ "
             "on the ComfyUI machine (the nodes download it on first use, which fails offline).",
         )
-    if outcome.status == "interrupted":
+    if outcome.status in ("interrupted", "cancelled"):
         return Wan22Error("The interpolation was interrupted; nothing was saved.")
     return Wan22Error(f"The {plan.method.upper()} interpolation failed: "
                       f"{outcome.message or outcome.status}")
@@ -156,25 +146,6 @@ class _NodeClock:
         # without events (WebSocket down) the whole wait is the best measure there is
         result["interpolate"] = spent if spent > 0 else ended_at - queued_at
         return result
-
-
-def _wait(client: Any, handle: Any, prompt_id: str, cancel: threading.Event | None,
-          timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    interrupted = False
-    while True:
-        if cancel is not None and cancel.is_set() and not interrupted:
-            interrupted = True
-            try:
-                client.delete_from_queue([prompt_id])
-                client.interrupt(prompt_id)
-            except Wan22Error:
-                pass  # the watcher still reports how it ended
-        try:
-            return handle.wait(min(POLL_S, max(0.01, deadline - time.monotonic())))
-        except TimeoutError:
-            if time.monotonic() >= deadline:
-                raise
 
 
 def _files_of(outcome: Any, save_id: str) -> list:

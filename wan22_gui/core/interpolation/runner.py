@@ -12,13 +12,14 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wan22_gui.core.base.errors import InputError, Wan22Error
+from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
-from wan22_gui.core.interpolation.comfy_run import ComfySession, run_comfy_vfi
+from wan22_gui.core.interpolation.comfy_run import run_comfy_vfi
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.writer import unique_path
 
@@ -69,12 +70,12 @@ class InterpolationRunner:
     Args:
         history: a HistoryStore.
         output_dir: results go to `output_dir/interpolated/`.
-        comfy: returns a ComfySession for the server in use (RIFE/FILM only); the runner
+        comfy: returns a ServerSession for the server in use (RIFE/FILM only); the runner
             closes it after each run.
         workers: processes for the built-in engine (None = one per core).
     """
 
-    def __init__(self, history, output_dir: Path, *, comfy: Callable[[], ComfySession] | None = None,
+    def __init__(self, history, output_dir: Path, *, comfy: Callable[[], ServerSession] | None = None,
                  workers: int | None = None) -> None:
         self.history = history
         self.output_dir = Path(output_dir) / SUBFOLDER

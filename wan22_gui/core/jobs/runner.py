@@ -13,14 +13,28 @@ import logging
 import re
 import threading
 import time
-import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from wan22_gui.core.comfy import events as ev
 from wan22_gui.core.base.errors import (
-    InputError, PromptRejected, ServerUnavailable, Wan22Error, WorkflowError,
+    InputError,
+    PromptRejected,
+    ServerUnavailable,
+    Wan22Error,
+    WorkflowError,
+)
+from wan22_gui.core.base.settings import declare
+from wan22_gui.core.base.signals import Signal
+from wan22_gui.core.comfy import events as ev
+from wan22_gui.core.comfy.prompt import (
+    Ending,
+    FollowState,
+    FollowTimes,
+    PromptRun,
+    download_outputs,
+    ending_from_history,
 )
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
@@ -29,13 +43,8 @@ from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
 from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
-from wan22_gui.core.jobs.follow import (
-    Ending, FollowState, FollowTimes, ending_from_history, follow,
-)
 from wan22_gui.core.jobs.phases import PhaseEvent
 from wan22_gui.core.jobs.timings import PhaseTracker
-from wan22_gui.core.base.settings import declare
-from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow import naming
 from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
 from wan22_gui.core.workflow.spec import JobSpec
@@ -187,11 +196,12 @@ class JobRunner:
              tracker: PhaseTracker) -> JobResult:
         if state.cancel.is_set():
             return self._ended(job_id, tracker, spec, Ending("cancelled"))
+        prompt = PromptRun(self.client, self.watcher, times=self.times, state=state)
         try:
-            built, spec = self._prepare(spec, job_id, build, tracker)
+            built, spec = self._prepare(spec, job_id, build, tracker, prompt)
             if state.cancel.is_set():
                 return self._ended(job_id, tracker, spec, Ending("cancelled"))
-            handle = self._submit(spec, job_id, built, state, tracker)
+            self._submit(job_id, built, prompt, tracker)
         except (InputError, WorkflowError) as exc:  # incl. missing RIFE/FILM nodes: nothing sent
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "input")
         except PromptRejected as exc:
@@ -205,20 +215,17 @@ class JobRunner:
         except Wan22Error as exc:
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "error",
                               submitted=bool(state.prompt_id))
-        try:
-            ending = follow(self.client, handle, state, self.times)
-        finally:
-            self.watcher.forget(state.prompt_id)
+        ending = prompt.follow()
         return self._ended(job_id, tracker, spec, ending, combined.CombinedVfi.of(spec, built.graph))
 
-    def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn,
-                 tracker: PhaseTracker) -> tuple[BuiltWorkflow, JobSpec]:
+    def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn, tracker: PhaseTracker,
+                 prompt: PromptRun) -> tuple[BuiltWorkflow, JobSpec]:
         vfi_plan = None
         if spec.interpolation:  # before the upload: a server without the nodes gets nothing
             vfi_plan = combined.check_server(self.client, spec)
         tracker.begin(ph.UPLOAD)
         load_image(spec.image)  # refuses non-images before anything goes to the server
-        uploaded = self.client.upload_image(Path(spec.image))
+        uploaded = prompt.upload(spec.image)
         tracker.end(ph.UPLOAD)
         if spec.seed is None:
             spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it
@@ -232,26 +239,17 @@ class JobRunner:
         self.history.update(job_id, params=spec.to_dict(), graph=built.graph)
         return built, spec
 
-    def _submit(self, spec: JobSpec, job_id: str, built: BuiltWorkflow, state: FollowState,
-                tracker: PhaseTracker) -> Any:
-        prompt_id = uuid.uuid4().hex
-        handle = self.watcher.watch(prompt_id)  # before POST: no event can slip by
-
+    def _submit(self, job_id: str, built: BuiltWorkflow, prompt: PromptRun,
+                tracker: PhaseTracker) -> None:
         def on_event(event: object) -> None:
             if isinstance(event, ev.ExecutionStart):
                 self.history.update(job_id, status="running")
             tracker.feed(event)
 
-        handle.events.connect(on_event)
+        prompt.watch(on_event)  # before POST: no event can slip by
         tracker.begin(ph.QUEUED)
-        try:
-            self.client.queue_prompt(built.graph, prompt_id=prompt_id)
-        except BaseException:
-            self.watcher.forget(prompt_id)
-            raise
-        state.prompt_id = prompt_id
+        prompt_id = prompt.queue(built.graph)
         self.history.update(job_id, prompt_id=prompt_id)
-        return handle
 
     # -- endings ----------------------------------------------------------------------------
 
@@ -350,9 +348,7 @@ class JobRunner:
 
     def _fetch(self, files: Sequence[Any], dest: Path) -> list[Path]:
         """Download ComfyUI's files into `dest` without its "_00001_" counter."""
-        return [Path(self.client.download(ref, dest,
-                                          name=_COUNTER.sub("", Path(ref.filename).name)))
-                for ref in files]
+        return download_outputs(self.client, files, dest, lambda name: _COUNTER.sub("", name))
 
     def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
                               ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
@@ -456,9 +452,6 @@ class JobRunner:
             return ending_from_history(entry)
         if not self.client.get_queue().contains(record.prompt_id):
             return Ending("lost")
-        handle = self.watcher.watch(record.prompt_id)
-        handle.events.connect(tracker.feed)
-        try:
-            return follow(self.client, handle, state, self.times)
-        finally:
-            self.watcher.forget(record.prompt_id)
+        prompt = PromptRun(self.client, self.watcher, times=self.times, state=state)
+        prompt.watch(tracker.feed, prompt_id=record.prompt_id)
+        return prompt.follow()
