@@ -85,7 +85,7 @@ def test_the_bus_hears_of_the_worker_failure(env, image, monkeypatch, tmp_path):
     q = JobQueue(store, conn, tmp_path / "out", times=FAST, bus=bus,
                  session_factory=fake_session)
     try:
-        first, second = q.add(spec(image, seed=1)), q.add(spec(image, seed=2))
+        first, _ = q.add(spec(image, seed=1)), q.add(spec(image, seed=2))
         _break_updates_of(store, monkeypatch, first.job_id)
         done, _ = wait_finished(q, 2)
         q.start()

@@ -42,12 +42,12 @@ class Supervisor:
     """
 
     def __init__(self, where: str, *, bus: MessageBus | None = None,
-                 on_error: ErrorFn | None = None, backoff: Backoff = Backoff()) -> None:
+                 on_error: ErrorFn | None = None, backoff: Backoff | None = None) -> None:
         self.where = where
         self.failures = 0  # consecutive failures; 0 after a step that succeeded
         self._bus = bus
         self._on_error = on_error
-        self._backoff = backoff
+        self._backoff = backoff or Backoff()
 
     def guard(self, step: Callable[..., Any], *args: Any) -> bool:
         """Call `step(*args)`; True when it returned, False when it raised (reported)."""
