@@ -4,7 +4,8 @@ A command module `wan22_gui/cli/<name>.py` defines:
     HELP: str                                   one line for `wan22 --help`
     add_arguments(parser: argparse.ArgumentParser) -> None
     run(args: argparse.Namespace) -> int        the exit code
-It must not import Qt. Errors derived from Wan22Error are printed as a message, not a traceback.
+It must not import Qt. Errors derived from Wan22Error are printed as a message, not a traceback;
+any other exception as one line that names the log file, where its traceback was written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from types import ModuleType
 
 from wan22_gui import __version__
 from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.base.logsetup import append_exception
+from wan22_gui.core.base.messages import describe_exception
+from wan22_gui.core.base.paths import AppPaths
 
 # command name -> module name in this package, in the order `--help` lists them.
 COMMANDS = {
@@ -81,8 +85,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"wan22 {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one clear line here, the traceback in the log file
+        print(f"wan22 {args.command}: {unexpected_error_line(args.command, exc)}",
+              file=sys.stderr)
+        return EXIT_ERROR
     finally:
         logger.removeHandler(handler)
+
+
+def unexpected_error_line(command: str, exc: Exception) -> str:
+    """What to print for an exception no command expected; writes its traceback to the log."""
+    text = f"unexpected error: {describe_exception(exc)}"
+    log_file = AppPaths.default().log_file
+    try:
+        append_exception(log_file, exc, f"wan22 {command} failed unexpectedly")
+    except OSError as write_error:
+        return f"{text} (the details could not be written to {log_file}: {write_error})"
+    return f"{text} Details: {log_file}"
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.gui.context import AppContext
+    from wan22_gui.gui.crash import install_crash_handler
     from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
     from wan22_gui.gui.mainwindow import MainWindow
     from wan22_gui.gui.single_instance import SingleInstance, server_name
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     root = App.for_gui(paths)
     ring = setup_logging(root.paths.log_file)
+    crash = install_crash_handler(app, root.messages, ring, root.paths.log_file)
     logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,
                                     bool(getattr(sys, "frozen", False)))
     ctx = AppContext(app=root, tasks=TaskRunner(), log_ring=ring)
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     window.shutdown_panels()
     ctx.tasks.shutdown()
     root.close()
+    crash.uninstall()
     collector.stop()
     return code if not offscreen else getattr(app, "_wan22_code", 1)
 

@@ -37,17 +37,15 @@ class RingHandler(logging.Handler):
         return items[-last:] if last else items
 
 
-_ring: RingHandler | None = None
-
-
 def setup_logging(log_file: Path | None, level: int = logging.INFO) -> RingHandler:
-    """Configure the `wan22` logger tree once; returns the ring handler."""
-    global _ring  # one process-wide logging setup, like logging.basicConfig
+    """Configure the `wan22` logger tree once; returns its ring handler (pass it on
+    explicitly: to the crash dialog, the log views). Calling it again reuses both handlers."""
     root = logging.getLogger("wan22")
     root.setLevel(level)
-    if _ring is None:
-        _ring = RingHandler()
-        root.addHandler(_ring)
+    ring = find_ring(root)
+    if ring is None:
+        ring = RingHandler()
+        root.addHandler(ring)
     if log_file is not None and not any(
         isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers
     ):
@@ -57,4 +55,23 @@ def setup_logging(log_file: Path | None, level: int = logging.INFO) -> RingHandl
         )
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
-    return _ring
+    return ring
+
+
+def find_ring(logger: logging.Logger) -> RingHandler | None:
+    """The RingHandler attached to `logger`, if any."""
+    return next((h for h in logger.handlers if isinstance(h, RingHandler)), None)
+
+
+def append_exception(log_file: Path, exc: BaseException, message: str) -> None:
+    """Write `message` and `exc`'s traceback to `log_file` (appended, the log's format), without
+    going through the logger tree (so nothing reaches the console). Raises OSError."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    try:
+        record = logging.LogRecord("wan22", logging.ERROR, __file__, 0, message, None,
+                                   (type(exc), exc, exc.__traceback__))
+        handler.handle(record)
+    finally:
+        handler.close()

@@ -18,7 +18,9 @@ import websocket
 
 from wan22_gui.core.comfy.events import ConnectionLost, Reconnected, parse_binary, parse_text
 from wan22_gui.core.comfy.transport import websocket_url
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.signals import Signal
+from wan22_gui.core.base.supervise import Supervisor
 
 log = logging.getLogger("wan22.comfy")
 
@@ -36,7 +38,8 @@ class EventStream:
     def __init__(self, base_url: str, client_id: str, *, announce_preview_metadata: bool = True,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0,
                  connect_timeout: float = 5.0,
-                 connector: Callable[..., Any] | None = None) -> None:
+                 connector: Callable[..., Any] | None = None,
+                 bus: MessageBus | None = None) -> None:
         self.url = websocket_url(base_url, client_id)
         self.client_id = client_id
         self.events = Signal("comfy.events")
@@ -50,6 +53,7 @@ class EventStream:
         self._ws: Any = None
         self._thread: threading.Thread | None = None
         self._connected = threading.Event()
+        self._supervisor = Supervisor("the ComfyUI event reader", bus=bus)
 
     @property
     def connected(self) -> bool:
@@ -61,7 +65,7 @@ class EventStream:
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="comfy-ws", daemon=True)
+            self._thread = threading.Thread(target=self._supervised, name="comfy-ws", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -86,6 +90,22 @@ class EventStream:
             _quietly(ws.abort)
 
     # --- reader thread ------------------------------------------------------------------------
+
+    def _supervised(self) -> None:
+        """The reader loop, restarted after a back-off should it ever raise."""
+        self._supervisor.run(self._run_until_stopped, wait=self._pause)
+
+    def _run_until_stopped(self) -> bool:
+        self._drop_stale_socket()
+        self._run()
+        return False
+
+    def _drop_stale_socket(self) -> None:
+        """A restarted loop first closes the socket the failed one left open."""
+        with self._lock:
+            ws = self._ws
+        if ws is not None:
+            self._close(ws)
 
     def _run(self) -> None:
         delay = self._backoff_initial
@@ -141,13 +161,16 @@ class EventStream:
                 continue
             except Exception as exc:  # closed, reset, aborted
                 return str(exc) or type(exc).__name__
-            if opcode == websocket.ABNF.OPCODE_TEXT:
-                self.events.emit(parse_text(data))
-            elif opcode == websocket.ABNF.OPCODE_BINARY:
-                self.events.emit(parse_binary(data))
-            elif opcode == websocket.ABNF.OPCODE_CLOSE:
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
                 return "the server closed the connection"
+            self._supervisor.guard(self._emit_frame, opcode, data)  # one bad frame is skipped
         return "stopped"
+
+    def _emit_frame(self, opcode: int, data: Any) -> None:
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            self.events.emit(parse_text(data))
+        elif opcode == websocket.ABNF.OPCODE_BINARY:
+            self.events.emit(parse_binary(data))
 
     def _close(self, ws: Any) -> None:
         self._connected.clear()

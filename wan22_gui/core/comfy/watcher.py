@@ -23,7 +23,9 @@ from wan22_gui.core.comfy.events import (
 from wan22_gui.core.comfy.problems import describe_execution_error
 from wan22_gui.core.comfy.types import HistoryEntry, OutputFile, output_files_of
 from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.signals import Signal
+from wan22_gui.core.base.supervise import Supervisor
 
 log = logging.getLogger("wan22.comfy")
 
@@ -123,7 +125,8 @@ class PromptWatcher:
     """Routes a stream's events to watched jobs and decides how each job ended."""
 
     def __init__(self, client: Any, stream: Any, *, poll_interval: float = 3.0,
-                 unreachable_timeout: float = 60.0, confirm_grace: float = 15.0) -> None:
+                 unreachable_timeout: float = 60.0, confirm_grace: float = 15.0,
+                 bus: MessageBus | None = None) -> None:
         self._client = client
         self._stream = stream
         self._poll_interval = poll_interval
@@ -137,6 +140,7 @@ class PromptWatcher:
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._unreachable_since: float | None = None
+        self._supervisor = Supervisor("the ComfyUI job watcher", bus=bus)
         stream.events.connect(self._on_event)
 
     def watch(self, prompt_id: str) -> JobHandle:
@@ -212,11 +216,8 @@ class PromptWatcher:
             if self._closed.is_set():
                 break
             jobs = self._active()
-            if jobs:
-                try:
-                    self._check(jobs)
-                except Exception:  # the safety net itself must never die
-                    log.exception("checking watched prompts failed")
+            if jobs:  # the safety net itself must never die
+                self._supervisor.guard(self._check, jobs)
 
     def _check(self, jobs: list[JobHandle]) -> None:
         """One look at /queue, then /history for each job not (or no longer) in it.

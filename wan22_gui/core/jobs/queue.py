@@ -8,6 +8,7 @@ could not reach the server goes back to the front of the queue instead of failin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.base.errors import InputError, Wan22Error
+from wan22_gui.core.base.messages import MessageBus, describe_exception
+from wan22_gui.core.base.supervise import Supervisor
 from wan22_gui.core.history import ACTIVE_STATUSES, HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs.follow import FollowTimes
@@ -60,6 +63,7 @@ class JobQueue:
         preset_fn: Callable[[], str | None] | None = None,
         name_pattern_fn: Callable[[], str] | None = None,
         times: FollowTimes = FollowTimes(),
+        bus: MessageBus | None = None,
     ) -> None:
         self.history = history
         self.connection = connection
@@ -87,6 +91,8 @@ class JobQueue:
         self._retry_at = 0.0
         self._last_message = ""
         self._thread: threading.Thread | None = None
+        self._failed: dict[str, JobRecord] = {}  # failed jobs whose failure the DB refused
+        self._supervisor = Supervisor("the job queue", bus=bus, on_error=self._on_worker_error)
         history.changed.connect(self._on_history_changed)
         connection.changed.connect(self._on_connection_changed)
 
@@ -146,7 +152,7 @@ class JobQueue:
 
     def pending(self) -> list[JobRecord]:
         """Waiting jobs, first to run first."""
-        return self.history.pending_queue()
+        return [r for r in self.history.pending_queue() if r.job_id not in self._failed]
 
     @property
     def current_job_id(self) -> str | None:
@@ -235,20 +241,65 @@ class JobQueue:
     # -- worker -------------------------------------------------------------------------------
 
     def _work(self) -> None:
-        while True:
-            with self._cond:
-                if self._stop:
-                    return
-                url = self.connection.url
-                job = self._take_next(url)
-                if job is None:
-                    self._cond.wait(1.0)
-                    continue
-            self._run_one(job, url)  # type: ignore[arg-type]
+        self._supervisor.run(self._step, wait=self._pause)
+
+    def _step(self) -> bool:
+        """One turn of the worker: take the next job and run it; False once closed."""
+        with self._cond:
+            if self._stop:
+                return False
+            url = self.connection.url
+            job = self._take_next(url)
+            if job is None:
+                self._cond.wait(1.0)
+                return True
+        self._run_one(job, url)  # type: ignore[arg-type]
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        """The supervisor's back-off after a failed turn (ends early on close)."""
+        with self._cond:
+            if not self._stop:
+                self._cond.wait(seconds)
+
+    def _on_worker_error(self, exc: BaseException) -> None:
+        """A turn raised: end the job it had taken as failed, tell the listeners, go on."""
+        with self._cond:
+            job_id, self._current = self._current, None
+            if job_id is not None:
+                self._cancelled.discard(job_id)
+        text = describe_exception(exc)
+        if job_id:
+            self._fail_taken(job_id, text, exc)
+        self._say(f"The queue hit a problem and goes on: {text}")
+        self._changed()
+
+    def _fail_taken(self, job_id: str, text: str, exc: BaseException) -> None:
+        """Record a job as failed: in history, or in memory when the DB refuses the write."""
+        info = failures.error_info(f"The job stopped: {text}",
+                                   "The log has the details. Queue the job again once the "
+                                   "problem is fixed.", exception_type=type(exc).__name__)
+        changes = dict(status="failed", finished_at=time.time(), queue_pos=None, error=info)
+        try:
+            self.history.update(job_id, **changes)
+        except Exception:
+            log.exception("job %s: its failure could not be written to the history", job_id)
+            record = self._record_or_stub(job_id)
+            failed = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+            self._failed[job_id] = failed
+            self.job_changed.emit(failed)
+        self.finished.emit(JobResult(job_id, "failed", error=info["message"], reason="bug"))
+
+    def _record_or_stub(self, job_id: str) -> JobRecord:
+        try:
+            record = self.history.get(job_id)
+        except Exception:
+            record = None
+        return record if record is not None else JobRecord(job_id=job_id)
 
     def _take_next(self, url: str | None) -> JobRecord | None:
         """The next job to run, marked as taken; None when there is nothing to do now."""
-        pending = self.history.pending_queue()
+        pending = [r for r in self.history.pending_queue() if r.job_id not in self._failed]
         orphans = url is not None and self._recovered_for != url and self._has_orphans(url)
         if not pending and not orphans:
             self._say("")

@@ -19,8 +19,10 @@ from typing import Any, Callable
 import numpy as np
 
 from wan22_gui.core.base.errors import NvmlUnavailable
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
+from wan22_gui.core.base.supervise import Supervisor
 from wan22_gui.core.telemetry.nvml import NvmlReader, is_na
 from wan22_gui.core.telemetry.ring import RingBuffer
 from wan22_gui.core.telemetry.system import RamReading, read_ram
@@ -80,6 +82,7 @@ class GpuSampler:
             advances a fake clock.
         pcie_interval_s: PCIe throughput is read this often (it is slow to read) and the last
             reading is repeated in the rows between.
+        bus: where a failing pass is reported (once per streak of failures); None: the log.
 
     Signals:
         device_changed(int): the watched GPU changed (the buffer was cleared); emitted on the
@@ -98,6 +101,7 @@ class GpuSampler:
         monotonic: Callable[[], float] = time.monotonic,
         wait: Callable[[float], Any] | None = None,
         pcie_interval_s: float = DEFAULT_PCIE_INTERVAL_S,
+        bus: MessageBus | None = None,
     ) -> None:
         self.reader = reader
         self.ring = RingBuffer(COLUMNS, capacity)
@@ -124,6 +128,7 @@ class GpuSampler:
         self._stopping = False
         self._reschedule = False
         self._thread: threading.Thread | None = None
+        self._supervisor = Supervisor("the GPU sampler", bus=bus)
 
     # --- settings (any thread) -----------------------------------------------------------------
 
@@ -208,10 +213,8 @@ class GpuSampler:
         due = self._monotonic()
         taken = 0
         while not self._stopping:
-            try:
-                self.sample_once()
-            except Exception:  # a bug in one pass must not end the graph for the session
-                log.exception("GPU sample failed")
+            # a bug in one pass must not end the graph for the session
+            self._supervisor.guard(self.sample_once)
             taken += 1
             if max_samples is not None and taken >= max_samples:
                 return
