@@ -17,11 +17,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.core.appcore import AppCore
+    from wan22_gui.core.base.errors import Wan22Error
+    from wan22_gui.core.server.setup import LaunchSetup
     from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
 
     core = AppCore.create()
     try:
-        snapshot = collect_snapshot(core, comfyui=args.comfyui)
+        setup = LaunchSetup.for_services(core.settings, core.paths, core.presets, core.server,
+                                         lambda: core.gpus, persist=False)
+        setup.detect_gpus()
+        try:
+            setup.load_install(args.comfyui)
+        except Wan22Error:
+            pass  # recorded in setup.problems, reported below
+        snapshot = collect_snapshot(setup)
         if args.out:
             print(f"wrote {write_snapshot(snapshot, Path(args.out))}")
         else:
