@@ -7,7 +7,7 @@ The launch setup (`core.server.setup`) holds one `LaunchChoices`; the GUI change
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wan22_gui.core.server.command import DEFAULT_PORT
@@ -55,6 +55,9 @@ class LaunchChoices:
                 extra_args: str | None = None, port: int | None = None,
                 listen: str | None = None) -> LaunchChoices:
         """A copy with the given fields changed (None keeps a field)."""
-        given = {"preset": preset, "attention": attention, "extra_args": extra_args,
-                 "port": None if port is None else int(port), "listen": listen}
-        return replace(self, **{key: value for key, value in given.items() if value is not None})
+        return LaunchChoices(
+            preset=self.preset if preset is None else preset,
+            attention=self.attention if attention is None else attention,
+            extra_args=self.extra_args if extra_args is None else extra_args,
+            port=self.port if port is None else int(port),
+            listen=self.listen if listen is None else listen)
