@@ -50,6 +50,13 @@ def create_panel(ctx: AppContext) -> QWidget:
     return LauncherPanel(ctx)
 
 
+def _launch_setup(ctx: AppContext) -> LaunchSetup:
+    """Until the composition root hands the panel its LaunchSetup: built from AppCore's services."""
+    core = ctx.core
+    return LaunchSetup.for_services(core.settings, core.paths, core.presets, core.server,
+                                    lambda: core.gpus)
+
+
 def _group(title: str, widget: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
@@ -67,9 +74,7 @@ class LauncherPanel(QWidget):
         self.setMinimumWidth(340)
         self.ctx, self.core = ctx, ctx.core
         self.controller = ctx.core.server
-        core = ctx.core  # until the composition root hands the panel its LaunchSetup
-        self.setup = LaunchSetup.for_services(core.settings, core.paths, core.presets,
-                                              core.server, lambda: core.gpus)
+        self.setup = _launch_setup(ctx)
         self.shown_revision = -1
         self._build()
         subscribe(self, self.setup.changed, self._on_changed)
