@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.paths import AppPaths
 from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.bench.wiring import BenchServices
@@ -25,6 +26,7 @@ from wan22_gui.core.jobs.follow import FollowTimes
 from wan22_gui.core.jobs.queue import JobQueue, SessionFactory
 from wan22_gui.core.presets import PresetBook, load_presets
 from wan22_gui.core.server.launcher import ServerController
+from wan22_gui.core.server.setup import LaunchSetup
 from wan22_gui.core.telemetry.nvml import Nvml
 from wan22_gui.core.telemetry.sampler import GpuSampler
 
@@ -50,6 +52,7 @@ class App:
 
     paths: AppPaths
     settings: Settings
+    messages: MessageBus  # failures in words, for the crash dialog / status bar / CLI
     connection: ServerConnection
     presets: PresetBook
     nvml: Nvml
@@ -81,23 +84,25 @@ class App:
                   given: Given, *, history: bool, server: bool, telemetry: bool,
                   jobs: bool) -> App:
         """Each service in dependency order; its closer is recorded as soon as it exists."""
+        messages = MessageBus()
         connection = ServerConnection()
         presets = load_presets(paths.config_dir)
         store = HistoryStore(paths.history_db) if history else None
         _track(closers, "history", store.close if store else None)
         nvml = given.nvml or Nvml()  # shared by the sampler and GPU detection; lazy init
         _track(closers, "nvml", nvml.shutdown)
-        sampler = given.sampler or (GpuSampler(nvml) if telemetry else None)
+        sampler = given.sampler or (GpuSampler(nvml, bus=messages) if telemetry else None)
         _track(closers, "sampler", sampler.stop if sampler else None)
         controller = _server(paths, settings, connection) if server else None
         _track(closers, "server", controller.close if controller else None)  # stops ours
         queue = None
         if jobs and store is not None:
             queue = JobQueue.wired(store, connection, settings, paths.output_dir,
-                                   server=controller, sampler=sampler,
+                                   server=controller, sampler=sampler, bus=messages,
                                    session_factory=given.job_session, times=given.job_times)
         _track(closers, "jobs", queue.close if queue else None)
-        return cls(paths=paths, settings=settings, connection=connection, presets=presets,
+        return cls(paths=paths, settings=settings, messages=messages, connection=connection,
+                   presets=presets,
                    nvml=nvml, gpus=GpuInventory(nvml), history=store, sampler=sampler,
                    server=controller, jobs=queue, _closers=closers)
 
@@ -119,6 +124,27 @@ class App:
                              history=self.history, presets=self.presets, gpus=self.gpus,
                              log_dir=self.paths.log_dir, controller=self.server,
                              sampler=self.sampler)
+
+    def launch_setup(self, *, remember: bool) -> LaunchSetup:
+        """The launch feature model over this app's controller (build with server=True). The
+        GUI remembers the choices in the settings; `wan22 launch` does not (`remember=False`)."""
+        if self.server is None:
+            raise ValueError("a launch setup needs the server: build the App with server=True")
+        return LaunchSetup.for_services(self.settings, self.paths, self.presets, self.server,
+                                        self.gpus.report, persist=remember)
+
+    def gallery_actions(self, *, forget_thumbnail: ThumbnailForget | None = None,
+                        workers: int | None = None) -> GalleryActions:
+        """Delete to the trash, re-run and interpolate over this app's history (and its queue,
+        when there is one): the Gallery tab and `wan22 history delete` / `wan22 interpolate`."""
+        if self.history is None:
+            raise ValueError("gallery actions need the history: build the App with history=True")
+        queue = self.jobs
+        submit = None if queue is None else (
+            lambda spec, *, label=None: queue.add(spec, label=label))
+        return build_gallery_actions(self.history, self.settings, self.paths.output_dir,
+                                     lambda: self.connection.url, submit=submit,
+                                     forget_thumbnail=forget_thumbnail, workers=workers)
 
     def close(self) -> None:
         """Release services in reverse build order (the GUI on quit, the CLI at exit)."""

@@ -17,13 +17,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
+    from wan22_gui.core.base.errors import Wan22Error
     from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
 
-    app = App.build()
+    app = App.build(server=True)  # no history database, no sampling
     try:
-        snapshot = collect_snapshot(settings=app.settings, presets=app.presets, gpus=app.gpus,
-                                    paths=app.paths, connection=app.connection,
-                                    comfyui=args.comfyui)
+        setup = app.launch_setup(remember=False)
+        setup.detect_gpus()
+        try:
+            setup.load_install(args.comfyui)
+        except Wan22Error:
+            pass  # recorded in setup.problems, reported below
+        snapshot = collect_snapshot(setup)
         if args.out:
             print(f"wrote {write_snapshot(snapshot, Path(args.out))}")
         else:

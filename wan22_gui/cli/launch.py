@@ -6,6 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wan22_gui.app import App
+    from wan22_gui.core.server.setup import LaunchSetup
 
 HELP = "start ComfyUI with the recommended (or a named) preset and stream its log; Ctrl+C stops it"
 
@@ -25,39 +30,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
 
-    core = App.build(server=True)
+    app = App.build(server=True)
     try:
-        return _launch(core, args)
+        return _launch(app, args)
     finally:
-        core.close()  # stops ComfyUI if it still runs
+        app.close()  # stops ComfyUI if it still runs
 
 
-def _launch(core, args: argparse.Namespace) -> int:
+def _launch(app: App, args: argparse.Namespace) -> int:
     from wan22_gui.core.server import launcher as L
-    from wan22_gui.core.server.cache import launcher_cache
-    from wan22_gui.core.server.choice import parse_extra_args, plan_from_settings, resolve_install
-    from wan22_gui.core.server.doctor import check, load_flag_table
 
-    install = resolve_install(args.comfyui, core.settings)
-    extra = parse_extra_args(args.extra) if args.extra is not None else None
-    plan = plan_from_settings(core.settings, core.presets, core.gpus.report(), install=install,
-                              preset=args.preset, port=args.port, listen=args.listen,
-                              attention=args.attention, extra_args=extra)
+    setup = _setup(app, args)
+    plan, install = setup.plan, setup.install
     print(f"{install.describe()}\npreset {plan.preset.name}: {plan.preset.title}")
-    table, problem = load_flag_table(install, launcher_cache(core.paths))
-    for finding in check(plan.flags, plan.env, table=table, version=install.version):
+    for finding in setup.findings:
         print(f"doctor {finding.level}: {finding.message} {finding.fix}", file=sys.stderr)
-    if problem:
-        print(f"doctor: {problem}", file=sys.stderr)
-    controller = core.server
+    if setup.help_problem:
+        print(f"doctor: {setup.help_problem}", file=sys.stderr)
+    controller = setup.controller
     controller.log_line.connect(lambda line: print(line, flush=True))
     try:
-        plan = controller.check_port(plan)
+        plan = setup.start()
     except L.ComfyAlreadyRunning as exc:
         print(f"wan22 launch: {exc} Nothing was started.\nUse it as it is (the app's Attach), "
               "or choose another --port.", file=sys.stderr)
         return 1
-    controller.start_plan(plan)
     try:
         if controller.wait_ready(None):
             print(f"[wan22] ComfyUI (pid {controller.process.pid}) is ready at {plan.url} "
@@ -66,10 +63,27 @@ def _launch(core, args: argparse.Namespace) -> int:
             time.sleep(0.2)
     except KeyboardInterrupt:
         print("[wan22] stopping ComfyUI ...", flush=True)
-        controller.stop()
+        setup.stop()
         return 0
     crash = controller.last_crash
     if crash is not None:
         print(f"wan22 launch: {crash.sentence}\n{crash.fix}", file=sys.stderr)
         return 1
     return 0
+
+
+def _setup(app: App, args: argparse.Namespace) -> LaunchSetup:
+    """The launch setup the GUI panel uses too, with this run's options (not saved)."""
+    from wan22_gui.core.base.errors import LaunchError
+    from wan22_gui.core.server.choice import parse_extra_args
+    if args.extra is not None:
+        parse_extra_args(args.extra)  # unreadable quotes are an error here, not a note
+    setup = app.launch_setup(remember=False)  # this run's options are not saved
+    setup.choose(preset=args.preset, port=args.port, listen=args.listen,
+                 attention=args.attention, extra_args=args.extra)
+    setup.detect_gpus()
+    setup.load_install(args.comfyui)
+    if setup.plan is None or setup.plan_problem:  # e.g. the saved preset no longer exists
+        raise LaunchError(setup.plan_problem or "There is no launch to run.",
+                          "Choose a preset with --preset (list them with `wan22 presets`).")
+    return setup

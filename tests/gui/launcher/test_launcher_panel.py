@@ -49,8 +49,10 @@ def make_panel(qtbot, app_paths, tmp_path):
 
 
 def _wait_loaded(qtbot, panel):
-    qtbot.waitUntil(lambda: panel.plan is not None and panel.table is not None
-                    and panel.probe is not None, timeout=20000)
+    setup = panel.setup
+    qtbot.waitUntil(lambda: setup.plan is not None and setup.table is not None
+                    and setup.probe is not None and setup.report is not None, timeout=20000)
+    qtbot.waitUntil(lambda: panel.shown_revision == setup.revision, timeout=5000)
 
 
 def test_recommended_preset_with_reasons_and_doctor_warnings(qtbot, make_panel, tmp_path):
@@ -83,7 +85,7 @@ def test_no_gpu_shows_the_message_and_recommends_cpu(qtbot, make_panel):
     assert "No NVIDIA GPU found" in panel.gpu_list.text()
     assert "driver is not loaded" in panel.gpu_list.text()
     assert panel.preset_box.combo.currentText().startswith("CPU only")
-    assert panel.plan.flags[0] == "--cpu"
+    assert panel.setup.plan.flags[0] == "--cpu"
 
 
 def test_start_shows_progress_log_and_ready_then_stop(qtbot, make_panel):
@@ -125,11 +127,11 @@ def test_listening_on_all_networks_needs_a_confirmation(qtbot, make_panel, monke
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: answers.pop(0))
     panel.listen.setCurrentIndex(1)
     panel.listen.activated.emit(1)
-    assert panel.listen.currentData() == "127.0.0.1" and "--listen" in panel.plan.flags
-    assert panel.plan.listen == "127.0.0.1"
+    assert panel.listen.currentData() == "127.0.0.1" and "--listen" in panel.setup.plan.flags
+    assert panel.setup.plan.listen == "127.0.0.1"
     panel.listen.setCurrentIndex(1)
     panel.listen.activated.emit(1)
-    assert panel.plan.listen == "0.0.0.0"
+    assert panel.setup.plan.listen == "0.0.0.0"
     assert any("no authentication" in t for t in panel.doctor.texts())
 
 
@@ -138,13 +140,13 @@ def test_port_with_a_running_comfyui_offers_attach(qtbot, make_panel, monkeypatc
     _wait_loaded(qtbot, first)
     first.start_button.click()
     qtbot.waitUntil(lambda: first.controller.state == L.STATE_READY, timeout=20000)
-    second = make_panel(port=first.plan.port, install=False)
-    second.install_box.path_chosen.emit(str(first.install.home))
+    second = make_panel(port=first.setup.plan.port, install=False)
+    second.install_box.path_chosen.emit(str(first.setup.install.home))
     _wait_loaded(qtbot, second)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     second.start_button.click()
     qtbot.waitUntil(lambda: second.controller.state == L.STATE_ATTACHED, timeout=20000)
-    assert second.core.connection.url == first.plan.url
+    assert second.core.connection.url == first.setup.plan.url
     qtbot.waitUntil(lambda: "Attached to" in second.state_label.text(), timeout=5000)
     assert second.stop_button.text() == "Detach"
 

@@ -100,15 +100,17 @@ class JobQueue:
     def wired(cls, history: HistoryStore, connection: ServerConnection, settings: Settings,
               output_dir: Path, *, server: ServerController | None = None,
               sampler: GpuSampler | None = None, session_factory: SessionFactory | None = None,
-              times: FollowTimes | None = None) -> JobQueue:
+              times: FollowTimes | None = None, bus: MessageBus | None = None) -> JobQueue:
         """The app's queue, wired to the launcher and telemetry when the app has them
-        (`session_factory` and `times` replace the real ones, for tests)."""
+        (`session_factory` and `times` replace the real ones, for tests; `bus` hears a failing
+        worker step)."""
         from wan22_gui.core.jobs.wiring import queue_options
 
         options = queue_options(settings, connection, server=server, sampler=sampler)
         if session_factory is not None:
             options["session_factory"] = session_factory
-        return cls(history, connection, output_dir, times=times or FollowTimes(), **options)
+        return cls(history, connection, output_dir, times=times or FollowTimes(), bus=bus,
+                   **options)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from wan22_gui import __version__
 from wan22_gui.core.comfy.connection import ServerInfo
@@ -19,13 +19,6 @@ from wan22_gui.core.gpu import GpuReport
 from wan22_gui.core.server.command import LaunchPlan
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.probe import PythonProbe
-
-if TYPE_CHECKING:
-    from wan22_gui.core.base.paths import AppPaths
-    from wan22_gui.core.base.settings import Settings
-    from wan22_gui.core.comfy.connection import ServerConnection
-    from wan22_gui.core.gpu_inventory import GpuInventory
-    from wan22_gui.core.presets import PresetBook
 
 SCHEMA = "wan22-env-snapshot/1"
 ENV_KEYS = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF",
@@ -81,27 +74,27 @@ def write_snapshot(snapshot: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def collect_snapshot(*, settings: Settings, presets: PresetBook, gpus: GpuInventory,
-                     paths: AppPaths, connection: ServerConnection,
-                     comfyui: str | None = None) -> dict[str, Any]:
-    """Gather a snapshot from the app's services (blocking: NVML, a probe subprocess, one HTTP
-    call)."""
-    from wan22_gui.core.base.errors import Wan22Error
-    from wan22_gui.core.server.cache import launcher_cache
-    from wan22_gui.core.server.choice import plan_from_settings, resolve_install
-    from wan22_gui.core.server.ports import probe_comfy
-    from wan22_gui.core.server.probe import probe_python
+class SnapshotSource(Protocol):
+    """What a snapshot reads: a LaunchSetup (core.server.setup) after its pipeline ran."""
 
-    problems = list(presets.problems)
-    report = gpus.report()
-    install = probe = plan = None
-    try:
-        install = resolve_install(comfyui, settings)
-        probe = probe_python(install, launcher_cache(paths))
-        plan = plan_from_settings(settings, presets, report, install=install)
-    except Wan22Error as exc:
-        problems.append(exc.user_text())
-    server = connection.info
+    report: GpuReport | None
+    install: ComfyInstall | None
+    probe: PythonProbe | None
+    plan: LaunchPlan | None
+
+    @property
+    def problems(self) -> list[str]: ...
+
+    @property
+    def server_info(self) -> ServerInfo | None: ...
+
+
+def collect_snapshot(source: SnapshotSource) -> dict[str, Any]:
+    """Gather a snapshot from a launch setup (blocking: one HTTP call to a running ComfyUI)."""
+    from wan22_gui.core.server.ports import probe_comfy
+
+    server = source.server_info
     stats = probe_comfy(server.url) if server is not None else None
-    return build_snapshot(report, install=install, probe=probe, plan=plan, server=server,
-                          stats=stats, problems=problems)
+    return build_snapshot(source.report or GpuReport(), install=source.install,
+                          probe=source.probe, plan=source.plan, server=server, stats=stats,
+                          problems=source.problems)

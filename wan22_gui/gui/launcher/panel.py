@@ -1,9 +1,11 @@
 """The launcher panel (left dock): ComfyUI folder, GPUs, preset with reasons, doctor, network,
 Start/Stop/Restart/Attach, start-up progress, crash banner, console, script export and snapshot.
 
-A thin view over `core.server` (ServerController): every blocking step (finding the install,
-probing its Python, `--help`, port checks, start, stop, attach, snapshot) runs in the background;
-controller signals are marshalled onto the GUI thread.
+A view over the launch setup (`core.server.setup.LaunchSetup`), which holds the state and runs
+install -> probe -> flag table -> plan -> doctor; every blocking step (finding the install,
+probing its Python, `--help`, port checks, start, stop, attach, snapshot) is one of its methods,
+run here in the background. Its `changed` and the controller's signals reach the GUI thread
+through `gui.bridge.subscribe`.
 """
 
 from __future__ import annotations
@@ -21,18 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.base.errors import Wan22Error
-from wan22_gui.core.gpu import GpuReport, comfy_gpu_index
 from wan22_gui.core.server import launcher as L
-from wan22_gui.core.server.cache import launcher_cache
-from wan22_gui.core.server.choice import parse_extra_args, resolve_install, resolve_preset
-from wan22_gui.core.server.command import LaunchPlan, build_plan
 from wan22_gui.core.server.crash import CrashReport
-from wan22_gui.core.server.doctor import check, load_flag_table
-from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.ports import LOOPBACK, is_loopback
-from wan22_gui.core.server.probe import probe_python
-from wan22_gui.core.server.scripts import default_name, write_script
-from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
+from wan22_gui.core.server.scripts import default_name
+from wan22_gui.core.server.setup import LaunchSetup
+from wan22_gui.gui.bridge import subscribe, unsubscribe_all
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.launcher.crash import CrashBanner
 from wan22_gui.gui.launcher.doctor import DoctorList
@@ -63,31 +59,25 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
 
 
 class LauncherPanel(QWidget):
-    """See the module docstring. `plan` is the launch the current choices describe."""
+    """See the module docstring. `setup.plan` is the launch the current choices describe."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("launcher_panel")
         self.setMinimumWidth(340)
-        self.ctx, self.core = ctx, ctx.app
-        self.settings = ctx.app.settings
-        self.controller = ctx.app.server
-        self.report: GpuReport | None = None
-        self.install: ComfyInstall | None = None
-        self.probe = None
-        self.table = None
-        self.help_problem: str | None = None
-        self.plan: LaunchPlan | None = None
-        self._install_request = 0
+        self.ctx, self.app = ctx, ctx.app
+        self.setup: LaunchSetup = ctx.app.launch_setup(remember=True)
+        self.controller = self.setup.controller
+        self.shown_revision = -1
         self._build()
-        self._subscriptions: list[tuple[Any, Callable]] = []
-        self._subscribe(self.controller.state_changed, self._on_state)
-        self._subscribe(self.controller.crashed, self._on_crash)
+        subscribe(self, self.setup.changed, self._on_changed)
+        subscribe(self, self.controller.state_changed, self._on_state)
+        subscribe(self, self.controller.crashed, self._on_crash)
         self.elapsed_timer = QTimer(self)
         self.elapsed_timer.setInterval(500)
         self.elapsed_timer.timeout.connect(self._show_state)
         self._on_state(self.controller.state)
-        self._background(self.core.gpus.report, self._on_gpus, "detecting GPUs")
+        self._background(self.setup.detect_gpus, lambda _: None, "detecting GPUs")
         self._load_install(None)
 
     # -- layout ----------------------------------------------------------------------------
@@ -124,16 +114,15 @@ class LauncherPanel(QWidget):
         self.port = QSpinBox()
         self.port.setObjectName("port")
         self.port.setRange(1024, 65535)
-        self.port.setValue(int(self.settings.get("launcher.port", 8188)))
+        self.port.setValue(self.setup.choices.port)
         self.port.valueChanged.connect(self._on_choice_changed)
         self.listen = QComboBox()
         self.listen.setObjectName("listen")
         for title, address in LISTEN_CHOICES:
             self.listen.addItem(title, address)
-        saved = self.settings.get("launcher.listen", LOOPBACK)
-        self.listen.setCurrentIndex(max(0, self.listen.findData(saved)))
+        self.listen.setCurrentIndex(max(0, self.listen.findData(self.setup.choices.listen)))
         self.listen.activated.connect(self._on_listen_chosen)
-        self.attach_url = QLineEdit(self.settings.get("server.url", "http://127.0.0.1:8188"))
+        self.attach_url = QLineEdit(self.setup.settings.get("server.url", "http://127.0.0.1:8188"))
         self.attach_url.setObjectName("attach_url")
         self.attach_button = QPushButton("Attach")
         self.attach_button.setObjectName("attach_button")
@@ -191,11 +180,6 @@ class LauncherPanel(QWidget):
         return area
 
     # -- plumbing --------------------------------------------------------------------------
-    def _subscribe(self, signal: Any, slot: Callable) -> None:
-        wrapped = self.ctx.tasks.main_thread_callback(slot)
-        signal.connect(wrapped)
-        self._subscriptions.append((signal, wrapped))
-
     def _background(self, fn: Callable[[], Any], done: Callable[[Any], None], what: str,
                     failed: Callable[[BaseException], None] | None = None) -> None:
         def _failed(exc: BaseException) -> None:
@@ -214,78 +198,72 @@ class LauncherPanel(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
-    # -- install, probe, help --------------------------------------------------------------
-    def _load_install(self, path: str | None) -> None:
-        self._install_request += 1
-        request = self._install_request  # a slower, older lookup must not win over this one
-        self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
-        self._background(lambda: resolve_install(path, self.settings),
-                         lambda install: self._on_install(install, request), "finding ComfyUI",
-                         lambda exc: self._on_install_failed(exc, request))
+    # -- showing the model -----------------------------------------------------------------
+    def _on_changed(self, part: str) -> None:
+        """Show what the model says (on the GUI thread); `shown_revision` tells tests we did."""
+        revision = self.setup.revision
+        show = {"install": self._show_install, "probe": self._show_probe,
+                "gpus": self._show_gpus}.get(part)
+        if show is not None:
+            show()
+        self._show_plan()
+        self.shown_revision = revision
 
-    def _on_install_failed(self, exc: BaseException, request: int) -> None:
-        if request != self._install_request:
+    def _show_install(self) -> None:
+        setup = self.setup
+        if setup.looking:
+            self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
+        elif setup.install is not None:
+            self.install_box.show_install(setup.install, setup.probe)
+        elif setup.install_problem:
+            self.install_box.show_problem(setup.install_problem)
+
+    def _show_probe(self) -> None:
+        setup, probe = self.setup, self.setup.probe
+        if probe is None or setup.install is None:
             return
-        self.install = None
-        self.install_box.show_problem(exc.user_text() if isinstance(exc, Wan22Error) else str(exc))
-        self._refresh()
-
-    def _on_install(self, install: ComfyInstall, request: int) -> None:
-        if request != self._install_request:
-            return
-        self.install, self.probe, self.table, self.help_problem = install, None, None, None
-        self.settings.set("launcher.comfyui_path", str(install.home))
-        self.install_box.show_install(install, None)
-        cache = launcher_cache(self.core.paths)
-        self._background(lambda: probe_python(install, cache),
-                         lambda probe: self._on_probe(probe, install), "probing Python")
-        self._background(lambda: load_flag_table(install, cache),
-                         lambda result: self._on_table(result, install), "reading ComfyUI's flags")
-        self._refresh()
-
-    def _on_probe(self, probe, install: ComfyInstall) -> None:
-        if install is not self.install:
-            return  # the user picked another folder meanwhile
-        self.probe = probe
-        if self.install is not None:
-            self.install_box.show_install(self.install, probe)
+        self.install_box.show_install(setup.install, probe)
         note = probe.error or "SageAttention / FlashAttention appear once installed there."
         self.preset_box.set_attention_choices(probe.attention_backends(), note,
-                                              self.settings.get("launcher.attention", ""))
+                                              setup.choices.attention)
 
-    def _on_table(self, result, install: ComfyInstall) -> None:
-        if install is not self.install:
+    def _show_gpus(self) -> None:
+        setup = self.setup
+        if setup.recommended is None:
             return
-        self.table, self.help_problem = result
-        self._refresh()
+        self.preset_box.extra.setText(setup.choices.extra_args)  # before set_book: it saves
+        self.preset_box.set_book(setup.presets, setup.recommended,
+                                 setup.gpu.name if setup.gpu else None, setup.choices.preset)
+        if setup.presets.problems:
+            self._say("\n".join(setup.presets.problems), error=True)
 
-    # -- GPUs and presets ------------------------------------------------------------------
-    def _on_gpus(self, report: GpuReport) -> None:
-        self.report = report
-        extra = self._extra_args(quiet=True)
-        recommended, gpu = resolve_preset(self.core.presets, "auto", report, extra)
-        self.preset_box.set_book(self.core.presets, recommended, gpu.name if gpu else None,
-                                 self.settings.get("launcher.preset", "auto"))
-        self.preset_box.extra.setText(self.settings.get("launcher.extra_args", ""))
-        if self.core.presets.problems:
-            self._say("\n".join(self.core.presets.problems), error=True)
+    def _show_plan(self) -> None:
+        setup = self.setup
+        if setup.plan is not None:
+            pending = "Checking flags..." if setup.flags_pending else ""
+            self.doctor.set_findings(setup.findings, pending=pending,
+                                     problem=setup.help_problem)
+        if setup.report is not None:
+            self.gpu_list.show_report(setup.report, setup.used_gpu_index())
+        self._show_state()
 
-    def _extra_args(self, *, quiet: bool = False) -> list[str]:
-        try:
-            return parse_extra_args(self.preset_box.extra.text())
-        except Wan22Error as exc:
-            if not quiet:
-                self._say(exc.user_text(), error=True)
-            return []
+    # -- the user's choices ----------------------------------------------------------------
+    def _load_install(self, path: str | None) -> None:
+        self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
+        self._background(lambda: self.setup.load_install(path), lambda _: None,
+                         "finding ComfyUI", self._install_failed)
+
+    def _install_failed(self, exc: BaseException) -> None:
+        """The model recorded the problem and `changed` shows it; only log the unexpected."""
 
     def _on_choice_changed(self) -> None:
-        if self.preset_box.book is not None:
-            self.settings.set("launcher.preset", self.preset_box.preset_setting(), save=False)
-            self.settings.set("launcher.attention", self.preset_box.attention_choice() or "",
-                              save=False)
-            self.settings.set("launcher.extra_args", self.preset_box.extra.text(), save=False)
-        self.settings.set("launcher.port", self.port.value())  # saves all four at once
-        self._refresh()
+        box = self.preset_box
+        if box.book is None:  # the combo is not filled yet: keep the saved choices
+            self.setup.choose(port=self.port.value())
+        else:
+            self.setup.choose(preset=box.preset_setting(), attention=box.attention_choice() or "",
+                              extra_args=box.extra.text(), port=self.port.value())
+        self._show_plan()
 
     def _on_listen_chosen(self, index: int) -> None:
         address = self.listen.itemData(index)
@@ -297,38 +275,18 @@ class LauncherPanel(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 self.listen.setCurrentIndex(self.listen.findData(LOOPBACK))
                 address = LOOPBACK
-        self.settings.set("launcher.listen", address)
-        self._refresh()
-
-    def _refresh(self) -> None:
-        """Rebuild the plan from the current choices and run the doctor on it (pure, fast)."""
-        preset = self.preset_box.preset()
-        self.plan = None
-        if self.install is not None and preset is not None:
-            self.plan = build_plan(self.install, preset, port=self.port.value(),
-                                   listen=self.listen.currentData(),
-                                   attention=self.preset_box.attention_choice(),
-                                   extra_args=self._extra_args(quiet=True))
-            findings = check(self.plan.flags, self.plan.env, table=self.table,
-                             version=self.install.version, probe=self.probe)
-            pending = "" if self.table is not None or self.help_problem else "Checking flags..."
-            self.doctor.set_findings(findings, pending=pending, problem=self.help_problem)
-        if self.report is not None:
-            flags = self.plan.flags if self.plan else []
-            self.gpu_list.show_report(self.report, comfy_gpu_index(flags, os.environ))
-        self._show_state()
+        self.setup.choose(listen=address)
+        self._show_plan()
 
     # -- running ---------------------------------------------------------------------------
     def _start(self) -> None:
-        self._refresh()
-        if self.plan is None:
+        if self.setup.plan is None:
             self._say("Choose a ComfyUI folder first (Browse...).", error=True)
             return
-        plan, controller = self.plan, self.controller
         self._say("")
         self.crash_banner.hide()
-        self._background(lambda: controller.start_plan(controller.check_port(plan)),
-                         lambda started: self._refresh(), "starting ComfyUI", self._start_failed)
+        self._background(self.setup.start, lambda started: self._show_plan(),
+                         "starting ComfyUI", self._start_failed)
 
     def _start_failed(self, exc: BaseException) -> None:
         if isinstance(exc, L.ComfyAlreadyRunning):
@@ -341,24 +299,21 @@ class LauncherPanel(QWidget):
         self._say(exc.user_text() if isinstance(exc, Wan22Error) else str(exc), error=True)
 
     def _stop(self) -> None:
-        self._background(self.controller.stop, lambda _: None, "stopping ComfyUI")
+        self._background(self.setup.stop, lambda _: None, "stopping ComfyUI")
 
     def _restart(self) -> None:
         """Stop and start again with the current choices (a fixed flag takes effect)."""
         self.crash_banner.hide()
-        self._refresh()
-        if self.plan is None or self.controller.state == L.STATE_ATTACHED:
+        if self.setup.plan is None or self.controller.state == L.STATE_ATTACHED:
             self._start()
             return
-        plan, controller = self.plan, self.controller
-        self._background(lambda: controller.restart(plan), lambda _: None, "restarting ComfyUI",
+        self._background(self.setup.restart, lambda _: None, "restarting ComfyUI",
                          self._start_failed)
 
     def _attach(self) -> None:
         url = self.attach_url.text()
         self._say("")
-        self._background(lambda: self.controller.attach(url),
-                         lambda info: self.settings.set("server.url", info.url), "attaching")
+        self._background(lambda: self.setup.attach(url), lambda info: None, "attaching")
 
     def _on_crash(self, report: CrashReport) -> None:
         self.crash_banner.show_report(report)
@@ -372,7 +327,7 @@ class LauncherPanel(QWidget):
 
     def _show_state(self) -> None:
         state = self.controller.state
-        info = self.core.connection.info
+        info = self.app.connection.info
         elapsed = self.controller.elapsed() or 0.0
         plan = self.controller.plan
         texts = {
@@ -387,7 +342,7 @@ class LauncherPanel(QWidget):
         }
         self.state_label.setText(f"<b>{texts.get(state, state)}</b>")
         idle = state in (L.STATE_STOPPED, L.STATE_CRASHED)
-        self.start_button.setEnabled(idle and self.plan is not None)
+        self.start_button.setEnabled(idle and self.setup.plan is not None)
         self.stop_button.setEnabled(state in (L.STATE_STARTING, L.STATE_READY, L.STATE_ATTACHED))
         self.stop_button.setText("Detach" if state == L.STATE_ATTACHED else "Stop")
         self.restart_button.setEnabled(state in (L.STATE_READY, L.STATE_CRASHED, L.STATE_STARTING))
@@ -395,11 +350,12 @@ class LauncherPanel(QWidget):
 
     # -- export ----------------------------------------------------------------------------
     def _export_script(self) -> None:
-        if self.plan is None:
+        plan = self.setup.plan
+        if plan is None:
             self._say("Choose a ComfyUI folder and a preset first.", error=True)
             return
         fmt = "bat" if os.name == "nt" else "sh"
-        start = str(Path.home() / default_name(self.plan, fmt))
+        start = str(Path.home() / default_name(plan, fmt))
         path, chosen = QFileDialog.getSaveFileName(
             self, "Export launch script", start, "Windows batch (*.bat);;Shell script (*.sh)",
             "Windows batch (*.bat)" if fmt == "bat" else "Shell script (*.sh)")
@@ -407,8 +363,7 @@ class LauncherPanel(QWidget):
             return
         fmt = "bat" if path.endswith(".bat") or (".bat" in chosen and not path.endswith(".sh")) \
             else "sh"
-        plan = self.plan
-        self._background(lambda: write_script(plan, fmt, Path(path)),
+        self._background(lambda: self.setup.export_script(fmt, Path(path)),
                          lambda written: self._say(f"Saved {written}"), "exporting the script")
 
     def _snapshot(self) -> None:
@@ -418,16 +373,11 @@ class LauncherPanel(QWidget):
                                               "JSON (*.json)")
         if not path:
             return
-        core = self.core
-        self._background(lambda: write_snapshot(collect_snapshot(
-            settings=core.settings, presets=core.presets, gpus=core.gpus, paths=core.paths,
-            connection=core.connection), Path(path)),
+        self._background(lambda: self.setup.snapshot(Path(path)),
                          lambda written: self._say(f"Saved {written}"), "taking the snapshot")
 
     def shutdown(self) -> None:
         """Stop timers and unsubscribe (the server itself is stopped by App.close)."""
         self.elapsed_timer.stop()
         self.log_view.shutdown()
-        for signal, wrapped in self._subscriptions:
-            signal.disconnect(wrapped)
-        self._subscriptions.clear()
+        unsubscribe_all(self)
