@@ -3,6 +3,7 @@
     wan22 history                 # last 20 jobs
     wan22 history --limit 5 --json
     wan22 history --status failed
+    wan22 history delete ID [ID ...]   # outputs (and interpolations) to the system trash
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ HELP = "list recent jobs (parameters, status, timings, outputs) from the history
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
+    delete = sub.add_parser("delete", help="move jobs' videos (and their interpolations) to the "
+                                           "system trash and hide the jobs from the history")
+    delete.add_argument("job_ids", nargs="+", metavar="ID", help="history job ids")
     parser.add_argument("--limit", type=int, default=20, help="how many jobs (default 20)")
     parser.add_argument("--json", action="store_true", help="full records as JSON")
     parser.add_argument("--status", choices=STATUSES, help="only jobs with this status")
@@ -30,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     core = AppCore.create()
     try:
+        if getattr(args, "history_command", None) == "delete":
+            return _delete(core, args.job_ids)
         records = core.history.list(kind=args.kind, status=args.status,
                                     limit=max(1, args.limit))
         if args.json:
@@ -40,6 +47,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         core.close()
+
+
+def _delete(core: Any, job_ids: list[str]) -> int:
+    """`wan22 history delete`: the gallery's delete (GalleryActions), from the terminal."""
+    from wan22_gui.core.gallery.actions import build_gallery_actions
+    from wan22_gui.core.video.thumbnails import ThumbnailCache
+
+    actions = build_gallery_actions(
+        core.history, core.settings, core.paths.output_dir, lambda: None,
+        forget_thumbnail=ThumbnailCache(core.paths.thumbnail_dir).forget)
+    print(actions.delete(job_ids).summary())
+    return 0
 
 
 def print_table(records: list[Any], out: TextIO) -> None:

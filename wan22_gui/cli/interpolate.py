@@ -34,19 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.core.appcore import AppCore
-    from wan22_gui.core.interpolation.comfy_run import open_session
-    from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
+    from wan22_gui.core.gallery.actions import build_gallery_actions
 
     core = AppCore.create()
     try:
         source, parent = _source(core.history, args)
         url = args.server or core.settings.get("server.url")
-        runner = InterpolationRunner(core.history, core.paths.output_dir,
-                                     comfy=lambda: open_session(url), workers=args.workers)
-        result = runner.run(
-            InterpolationRequest(source, args.method, args.multiplier, parent, args.model),
-            progress=_print_progress if sys.stderr.isatty() else None,
-        )
+        actions = build_gallery_actions(core.history, core.settings, core.paths.output_dir,
+                                        lambda: url, workers=args.workers)
+        if sys.stderr.isatty():
+            actions.interpolation_progress.connect(_print_progress)
+        result = actions.interpolate_file(source, args.method, args.multiplier,
+                                          parent_id=parent, model=args.model)
         print(f"{result.label}: {result.output}")
         print(f"  {result.frame_count} frames at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import send2trash
+import send2trash  # type: ignore[import-untyped]  # no stubs shipped
 
 from wan22_gui.core.base.errors import InputError
 
