@@ -191,6 +191,25 @@ def test_delete_asks_first_then_trashes_files_and_keeps_the_row(qtbot, core, vid
     assert core.history.get("j1").status == "succeeded"  # the row stays
 
 
+def test_a_file_the_trash_refuses_is_named_and_its_row_stays(qtbot, core, videos, make_panel,
+                                                             monkeypatch):
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("wan22_gui.core.gallery.trash.system_trash", refuse)
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    panel.confirm = lambda text: True
+    panel.delete()
+    qtbot.waitUntil(lambda: "Delete failed" in panel.status.text(), timeout=10000)
+    assert "a.mp4 (Permission denied)" in panel.status.text()
+    assert a.exists() and not core.history.get("j1").deleted and _keys(panel) == ["j1"]
+
+
 def test_removing_an_added_clip_keeps_the_file(qtbot, core, make_panel, tmp_path):
     mine = write_test_clip(tmp_path / "mine.mp4", frames=5, fps=16, size=(32, 32))
     panel = make_panel()
