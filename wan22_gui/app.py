@@ -20,6 +20,7 @@ from wan22_gui.core.base.paths import AppPaths
 from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.bench.wiring import BenchServices
 from wan22_gui.core.comfy.connection import ServerConnection
+from wan22_gui.core.gallery.actions import GalleryActions, ThumbnailForget, build_gallery_actions
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.jobs.follow import FollowTimes
@@ -134,16 +135,18 @@ class App:
                                         self.gpus.report, persist=remember)
 
     def gallery_actions(self, *, forget_thumbnail: ThumbnailForget | None = None,
+                        server_url: Callable[[], str | None] | None = None,
                         workers: int | None = None) -> GalleryActions:
         """Delete to the trash, re-run and interpolate over this app's history (and its queue,
-        when there is one): the Gallery tab and `wan22 history delete` / `wan22 interpolate`."""
+        when there is one): the Gallery tab and `wan22 history delete` / `wan22 interpolate`.
+        `server_url` names the ComfyUI to interpolate on (default: the one the app uses)."""
         if self.history is None:
             raise ValueError("gallery actions need the history: build the App with history=True")
         queue = self.jobs
         submit = None if queue is None else (
             lambda spec, *, label=None: queue.add(spec, label=label))
         return build_gallery_actions(self.history, self.settings, self.paths.output_dir,
-                                     lambda: self.connection.url, submit=submit,
+                                     server_url or (lambda: self.connection.url), submit=submit,
                                      forget_thumbnail=forget_thumbnail, workers=workers)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
     wan22 history                 # last 20 jobs
     wan22 history --limit 5 --json
     wan22 history --status failed
+    wan22 history delete ID [ID ...]   # outputs (and interpolations) to the system trash
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from wan22_gui.core.history import KINDS, STATUSES
+
+if TYPE_CHECKING:
+    from wan22_gui.app import App
 
 HELP = "list recent jobs (parameters, status, timings, outputs) from the history"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
+    delete = sub.add_parser("delete", help="move jobs' videos (and their interpolations) to the "
+                                           "system trash and hide the jobs from the history")
+    delete.add_argument("job_ids", nargs="+", metavar="ID", help="history job ids")
     parser.add_argument("--limit", type=int, default=20, help="how many jobs (default 20)")
     parser.add_argument("--json", action="store_true", help="full records as JSON")
     parser.add_argument("--status", choices=STATUSES, help="only jobs with this status")
@@ -30,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     app = App.build(history=True)
     try:
+        if getattr(args, "history_command", None) == "delete":
+            return _delete(app, args.job_ids)
         records = app.history.list(kind=args.kind, status=args.status,
                                     limit=max(1, args.limit))
         if args.json:
@@ -40,6 +50,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         app.close()
+
+
+def _delete(app: App, job_ids: list[str]) -> int:
+    """`wan22 history delete`: the gallery's delete (GalleryActions), from the terminal."""
+    from wan22_gui.core.video.thumbnails import ThumbnailCache
+
+    actions = app.gallery_actions(
+        forget_thumbnail=ThumbnailCache(app.paths.thumbnail_dir).forget)
+    print(actions.delete(job_ids).summary())
+    return 0
 
 
 def print_table(records: list[Any], out: TextIO) -> None:

@@ -34,19 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
-    from wan22_gui.core.interpolation.comfy_run import open_session
-    from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
 
     app = App.build(history=True)
     try:
         source, parent = _source(app.history, args)
         url = args.server or app.settings.get("server.url")
-        runner = InterpolationRunner(app.history, app.paths.output_dir,
-                                     comfy=lambda: open_session(url), workers=args.workers)
-        result = runner.run(
-            InterpolationRequest(source, args.method, args.multiplier, parent, args.model),
-            progress=_print_progress if sys.stderr.isatty() else None,
-        )
+        actions = app.gallery_actions(server_url=lambda: url, workers=args.workers)
+        if sys.stderr.isatty():
+            actions.interpolation_progress.connect(_print_progress)
+        result = actions.interpolate_file(source, args.method, args.multiplier,
+                                          parent_id=parent, model=args.model)
         print(f"{result.label}: {result.output}")
         print(f"  {result.frame_count} frames at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")

@@ -23,6 +23,16 @@ def core(app_paths):
     app_core.close()
 
 
+@pytest.fixture(autouse=True)
+def trash(tmp_path, monkeypatch):
+    """A trash folder in the test's folder instead of the user's system trash."""
+    folder = tmp_path / "trash"
+    folder.mkdir()
+    monkeypatch.setattr("wan22_gui.core.gallery.trash.system_trash",
+                        lambda path: Path(path).rename(folder / Path(path).name))
+    return folder
+
+
 @pytest.fixture
 def videos(core):
     folder = core.paths.output_dir / "video"
@@ -157,7 +167,8 @@ def test_filters_and_sorting(qtbot, core, videos, make_panel):
     assert "small" in _keys(panel)
 
 
-def test_delete_asks_first_then_deletes_files_and_keeps_the_row(qtbot, core, videos, make_panel):
+def test_delete_asks_first_then_trashes_files_and_keeps_the_row(qtbot, core, videos, make_panel,
+                                                                 trash):
     a, b, _ = videos
     core.history.add(_job("j1", a))
     core.history.add(JobRecord(job_id="i1", kind="interpolate", status="succeeded", parent_id="j1",
@@ -171,11 +182,32 @@ def test_delete_asks_first_then_deletes_files_and_keeps_the_row(qtbot, core, vid
     asked = []
     panel.confirm = lambda text: asked.append(text) or True
     panel.delete()
-    assert "1 interpolated" in asked[0]
+    assert "1 interpolated" in asked[0] and "trash" in asked[0]
     qtbot.waitUntil(lambda: _keys(panel) == [], timeout=10000)
     assert not a.exists() and not b.exists()
+    assert sorted(p.name for p in trash.iterdir()) == ["a.mp4", "b.mp4"]
+    qtbot.waitUntil(lambda: "Moved 2 file(s) to the trash" in panel.status.text(), timeout=5000)
     assert core.history.get("j1").deleted and core.history.get("i1").deleted
     assert core.history.get("j1").status == "succeeded"  # the row stays
+
+
+def test_a_file_the_trash_refuses_is_named_and_its_row_stays(qtbot, core, videos, make_panel,
+                                                             monkeypatch):
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("wan22_gui.core.gallery.trash.system_trash", refuse)
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    panel.confirm = lambda text: True
+    panel.delete()
+    qtbot.waitUntil(lambda: "Delete failed" in panel.status.text(), timeout=10000)
+    assert "a.mp4 (Permission denied)" in panel.status.text()
+    assert a.exists() and not core.history.get("j1").deleted and _keys(panel) == ["j1"]
 
 
 def test_removing_an_added_clip_keeps_the_file(qtbot, core, make_panel, tmp_path):

@@ -67,6 +67,15 @@ class ThumbnailCache:
         self._store(meta_path, thumb)
         return thumb
 
+    def forget(self, video: Path) -> None:
+        """Drop the cached thumbnail of `video` as it is now (before it is deleted)."""
+        try:
+            key = self._key(Path(video))
+        except OSError:
+            return
+        for suffix in (".jpg", ".json"):
+            (self.folder / f"{key}{suffix}").unlink(missing_ok=True)
+
     def _key(self, video: Path) -> str:
         stat = video.stat()
         text = f"{_CACHE_VERSION}|{video.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.box}"

@@ -2,7 +2,9 @@
 details of the selected clip; play, compare, interpolate, re-run, reveal, delete.
 
 The panel keeps no copy of the history: it reloads it (in the background) whenever the history
-says it changed, and rebuilds the tiles from `core.video.library`.
+says it changed, and rebuilds the tiles from `core.video.library`. Delete, re-run and
+interpolate are `core.gallery.GalleryActions` (called in the background, events through the
+bridge); the panel only asks, shows and reports.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
-from wan22_gui.core.interpolation.comfy_run import open_session
-from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
+from wan22_gui.core.gallery.actions import GalleryActions
+from wan22_gui.core.gallery.trash import DeleteResult
+from wan22_gui.core.history import JobRecord
+from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
+from wan22_gui.core.video.thumbnails import ThumbnailCache
+from wan22_gui.gui.bridge import subscribe, unsubscribe_all
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.compare import MAX_CLIPS, CompareView
 from wan22_gui.gui.gallery.details import GalleryDetails
@@ -38,6 +44,11 @@ def create_panel(ctx: AppContext) -> QWidget:
     return GalleryPanel(ctx)
 
 
+def gallery_actions(ctx: AppContext, thumbnails: ThumbnailCache) -> GalleryActions:
+    """The gallery actions the app root builds, with this grid's thumbnail cache to forget."""
+    return ctx.app.gallery_actions(forget_thumbnail=thumbnails.forget)
+
+
 class GalleryPanel(QWidget):
     """The Gallery tab."""
 
@@ -50,6 +61,7 @@ class GalleryPanel(QWidget):
         self.windows: list[CompareView] = []
         self.filters = GalleryFilterBar()
         self.grid = GalleryGrid(ctx)
+        self.actions = gallery_actions(ctx, self.grid.cache)
         self.details = GalleryDetails()
         self.status = QLabel("Loading the history…")
         self.status.setObjectName("gallery_status")
@@ -89,7 +101,12 @@ class GalleryPanel(QWidget):
         self.grid.info_known.connect(self._facts_timer.start)
         self.details.action.connect(self._on_action)
         self.cancel_button.clicked.connect(self._cancel_interpolation)
-        self.ctx.app.history.changed.connect(self._history_changed)
+        subscribe(self, self.ctx.app.history.changed, self._history_changed)
+        subscribe(self, self.actions.interpolation_progress, self._on_progress)
+        subscribe(self, self.actions.interpolation_finished, self._on_interpolated)
+        subscribe(self, self.actions.interpolation_failed, self._on_interpolation_failed)
+        subscribe(self, self.actions.deleted, self._on_deleted)
+        subscribe(self, self.actions.rerun_queued, self._on_rerun_queued)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -102,10 +119,7 @@ class GalleryPanel(QWidget):
             lambda: library.collect(history.list(), library.added_clips(settings)),
             self._on_loaded, self._on_load_failed)
 
-    def _history_changed(self, _job_id: str) -> None:  # any thread
-        self.ctx.tasks.on_main(self._schedule_refresh)
-
-    def _schedule_refresh(self) -> None:
+    def _history_changed(self, _job_id: str) -> None:
         if not self._closed:
             self._refresh_timer.start()
 
@@ -152,8 +166,7 @@ class GalleryPanel(QWidget):
         return clips[0] if clips else None
 
     def _on_selection(self) -> None:
-        # the class, not the instance: asking the instance would build the queue as a side effect
-        self.details.show_clip(self.selected(), can_rerun=self.ctx.app.jobs is not None)
+        self.details.show_clip(self.selected(), can_rerun=self.actions.can_rerun)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -213,25 +226,20 @@ class GalleryPanel(QWidget):
 
     def start_interpolation(self, clip: library.Clip, method: str, multiplier: int) -> None:
         """Run an interpolation in the background; its row appears when the history changes."""
-        url = self.ctx.app.connection.url
-        runner = InterpolationRunner(self.ctx.app.history, self.ctx.app.paths.output_dir,
-                                     comfy=(lambda: open_session(url)) if url else None)
-        parent = clip.job_id if clip.job is not None and clip.job.kind == "generate" else None
-        request = InterpolationRequest(clip.path, method, multiplier, parent_id=parent)
         self._cancel = threading.Event()
-        cancel = self._cancel
+        cancel, actions = self._cancel, self.actions
         self.cancel_button.show()
         self.status.setText(f"Interpolating {clip.path.name} ×{multiplier} ({method})…")
-        progress = self.ctx.tasks.main_thread_callback(self._on_progress)
+        # the outcome arrives through interpolation_finished / interpolation_failed
         self.ctx.tasks.run_in_background(
-            lambda: runner.run(request, progress=progress, cancel=cancel),
-            self._on_interpolated, self._on_interpolation_failed)
+            lambda: actions.interpolate(clip, method, multiplier, cancel=cancel),
+            on_failure=_reported_by_signal)
 
     def _on_progress(self, done: int, total: int) -> None:
         if self._busy():
             self.status.setText(f"Interpolating… {done}/{total} frame pairs")
 
-    def _on_interpolated(self, result) -> None:
+    def _on_interpolated(self, result: InterpolationResult) -> None:
         self._cancel = None
         self.cancel_button.hide()
         self.say(f"{result.label}: {result.frame_count} frames at {result.fps:g} fps, "
@@ -258,17 +266,16 @@ class GalleryPanel(QWidget):
     def rerun(self) -> None:
         """Queue a new generation with the selected job's exact settings."""
         clip = self.selected()
-        jobs = self.ctx.app.jobs
-        if clip is None or clip.job is None or jobs is None:
+        if clip is None or clip.job is None or not self.actions.can_rerun:
             return
-        from wan22_gui.core.workflow.spec import JobSpec
-
-        job = clip.job
+        job_id, actions = clip.job.job_id, self.actions
         self.ctx.tasks.run_in_background(
-            lambda: jobs.add(JobSpec.from_dict(job.params), label=f"Re-run of {job.job_id}"),
-            lambda record: self.say(f"Queued {record.job_id} with the settings of {job.job_id}"),
-            lambda exc: self.say(f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
+            lambda: actions.rerun(job_id), on_failure=lambda exc: self.say(
+                f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
             serial=True)
+
+    def _on_rerun_queued(self, record: JobRecord, source_id: str) -> None:
+        self.say(f"Queued {record.job_id} with the settings of {source_id}")
 
     def reveal(self) -> None:
         clip = self.selected()
@@ -276,28 +283,22 @@ class GalleryPanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(clip.path.parent)))
 
     def delete(self) -> None:
-        """Delete the clip's files (and its interpolations'); history rows stay, marked deleted.
-        A clip the user added is only removed from the gallery, never deleted from disk."""
+        """Move the clip's files (and its interpolations') to the trash; history rows stay,
+        marked deleted. A clip the user added is only removed from the gallery, never from disk."""
         clip = self.selected()
-        if clip is None:
+        if clip is None or not self.confirm(_delete_question(clip)):
             return
-        if clip.job is None:
-            if self.confirm(f"Remove {clip.path.name} from the gallery? The file stays where it is."):
-                library.remove_clip(self.ctx.app.settings, clip.path)
-                self.refresh()
-            return
-        family = [clip, *clip.children]
-        files = [c.path for c in family if c.path is not None and c.path.exists()]
-        extra = f" and its {len(clip.children)} interpolated version(s)" if clip.children else ""
-        if not self.confirm(f"Delete {clip.title}{extra}? {len(files)} file(s) will be deleted; "
-                            "the history keeps the job, marked deleted."):
-            return
-        history = self.ctx.app.history
-        job_ids = {c.job_id for c in family if c.job_id}
+        actions = self.actions
         self.ctx.tasks.run_in_background(
-            lambda: _delete(files, job_ids, history),
-            lambda failed: self.say("Deleted." if not failed else f"Could not delete: {', '.join(failed)}"),
-            lambda exc: self.say(f"Delete failed: {exc}"), serial=True)
+            lambda: actions.delete([clip]),
+            on_failure=lambda exc: self.say(
+                f"Delete failed: {getattr(exc, 'user_text', lambda: exc)()}".replace("\n", " — ")),
+            serial=True)
+
+    def _on_deleted(self, result: DeleteResult) -> None:
+        self.say(result.summary())
+        if result.forgotten:
+            self.refresh()  # the history did not change, the added clips did
 
     def confirm(self, text: str) -> bool:
         """Ask yes/no (tests replace this)."""
@@ -331,7 +332,7 @@ class GalleryPanel(QWidget):
         self._closed = True
         self._refresh_timer.stop()
         self._facts_timer.stop()
-        self.ctx.app.history.changed.disconnect(self._history_changed)
+        unsubscribe_all(self)
         if self._cancel is not None:
             self._cancel.set()
         self.grid.shutdown()
@@ -339,14 +340,16 @@ class GalleryPanel(QWidget):
             view.close()
 
 
-def _delete(files: list[Path], job_ids: set[str], history) -> list[str]:
-    """Delete files, mark jobs deleted; returns the names that could not be deleted."""
-    failed = []
-    for path in files:
-        try:
-            path.unlink()
-        except OSError as exc:
-            failed.append(f"{path.name} ({exc.strerror})")
-    for job_id in job_ids:
-        history.mark_deleted(job_id)
-    return failed
+
+def _delete_question(clip: library.Clip) -> str:
+    """The confirm text: an added clip is only forgotten; a job's files go to the trash."""
+    if clip.job is None:
+        return f"Remove {clip.path.name} from the gallery? The file stays where it is."
+    files = [c.path for c in (clip, *clip.children) if c.path is not None and c.path.exists()]
+    extra = f" and its {len(clip.children)} interpolated version(s)" if clip.children else ""
+    return (f"Delete {clip.title}{extra}? {len(files)} file(s) will be moved to the trash "
+            "(you can restore them from there); the history keeps the job, marked deleted.")
+
+
+def _reported_by_signal(_exc: BaseException) -> None:
+    """A failure GalleryActions already published (interpolation_failed)."""
