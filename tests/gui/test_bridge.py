@@ -130,6 +130,29 @@ def test_a_handler_that_raises_reaches_sys_excepthook(qtbot, monkeypatch):
     assert isinstance(hooked[1], ValueError)
 
 
+def test_the_window_leaves_no_bridge_subscription_after_shutdown(qtbot, app_paths):
+    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.gui.context import AppContext
+    from wan22_gui.gui.mainwindow import MainWindow
+    from wan22_gui.gui.tasks import TaskRunner
+
+    core = AppCore.create(app_paths)
+    ctx = AppContext(core=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    signals = [core.connection.changed, core.jobs.phase, core.sampler.device_changed]
+
+    def bridged() -> int:
+        return sum(cb.__qualname__ == "subscribe.<locals>.marshalled"
+                   for signal in signals for cb in list(signal._callbacks))
+
+    assert bridged() >= len(signals)
+    window.shutdown_panels()
+    assert bridged() == 0
+    ctx.tasks.shutdown()
+    core.close()
+
+
 def _idiom_users() -> dict[str, list[str]]:
     users: dict[str, list[str]] = {}
     for path in sorted(GUI_ROOT.rglob("*.py")):
