@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from wan22_gui import APP_NAME, __version__
+from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.window_menu import build_menus
 
@@ -67,8 +68,7 @@ class MainWindow(QMainWindow):
         self.server_status.setObjectName("server_status")
         self.statusBar().addPermanentWidget(self.server_status)
         self._show_server(ctx.app.connection.info)
-        self._on_connection = ctx.tasks.main_thread_callback(self._show_server)
-        ctx.app.connection.changed.connect(self._on_connection)
+        bridge.subscribe(self, ctx.app.connection.changed, self._show_server)
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def shutdown_panels(self) -> None:
-        self.ctx.app.connection.changed.disconnect(self._on_connection)
+        bridge.unsubscribe_all(self)
         for name, panel in reversed(list(self.panels.items())):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

@@ -22,6 +22,8 @@ from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import format_duration
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.settings import declare
+from wan22_gui.gui import bridge
+from wan22_gui.gui.bridge import on_main
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.bench.results_table import BenchResultsTable
 from wan22_gui.gui.bench.spec_editor import BenchSpecEditor
@@ -101,9 +103,8 @@ class BenchmarkPanel(QWidget):
     def _connect(self) -> None:
         self.server_kind.currentIndexChanged.connect(self._on_server_kind)
         self.out_dir.editingFinished.connect(self._show_existing_results)
-        self._on_connection = self.ctx.tasks.main_thread_callback(
-            lambda info: self._on_server_kind(self.server_kind.currentIndex()))
-        self.ctx.app.connection.changed.connect(self._on_connection)
+        bridge.subscribe(self, self.ctx.app.connection.changed,
+                         lambda info: self._on_server_kind(self.server_kind.currentIndex()))
 
     def _load_initial(self) -> None:
         self.out_dir.setText(str(self.ctx.app.settings.get(LAST_OUT_KEY) or "") or
@@ -169,11 +170,11 @@ class BenchmarkPanel(QWidget):
                                comfyui=comfyui)
         try:
             runner = setup.runner()
-            on_main = self.ctx.tasks.main_thread_callback
-            runner.progress.connect(on_main(self._on_progress))
-            runner.recorded.connect(on_main(self.table.add_record))
-            runner.message.connect(on_main(lambda text: self._say_status(text, error=False)))
-            runner.activity.connect(on_main(self._on_activity))
+            # this run's runner lives on this worker and goes with it: its handlers are @on_main
+            runner.progress.connect(self._on_progress)
+            runner.recorded.connect(self._on_recorded)
+            runner.message.connect(self._on_message)
+            runner.activity.connect(self._on_activity)
             with self._runner_lock:
                 self.runner = runner
             if self._cancel.is_set():
@@ -193,6 +194,7 @@ class BenchmarkPanel(QWidget):
             runner.cancel()
         self._say_status("Cancelling the running job…", error=False)
 
+    @on_main
     def _on_progress(self, progress: Any) -> None:
         self.progress.setMaximum(max(1, progress.total))
         self.progress.setValue(progress.done)
@@ -202,6 +204,15 @@ class BenchmarkPanel(QWidget):
             kind = " (warm-up, not counted)" if progress.warmup else ""
             self._say_status(f"Now: {progress.current}{kind}", error=False)
 
+    @on_main
+    def _on_recorded(self, record: Any) -> None:
+        self.table.add_record(record)
+
+    @on_main
+    def _on_message(self, text: str) -> None:
+        self._say_status(text, error=False)
+
+    @on_main
     def _on_activity(self, text: str) -> None:
         current = self.status.text().split(" — ")[0]
         if current.startswith("Now:"):
@@ -257,7 +268,7 @@ class BenchmarkPanel(QWidget):
 
     def shutdown(self) -> None:
         """Called on quit: cancel a running benchmark (its ComfyUI is stopped by the worker)."""
-        self.ctx.app.connection.changed.disconnect(self._on_connection)
+        bridge.unsubscribe_all(self)
         self.cancel()
 
 

@@ -19,6 +19,7 @@ from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.spec import JobSpec
+from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
@@ -97,18 +98,16 @@ class GeneratePanel(QWidget):
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
-        on_main = self.ctx.tasks.main_thread_callback
-        self._subscriptions = [
-            (self.jobs.phase, on_main(self.progress.on_phase)),
-            (self.jobs.progress, on_main(self.progress.on_progress)),
-            (self.jobs.queue_changed, on_main(self._schedule_refresh)),
-            (self.jobs.job_changed, on_main(self._on_job_changed)),
-            (self.jobs.message, on_main(self._on_server_message)),
-            (self.jobs.finished, on_main(self._on_finished)),
-            (self.ctx.app.connection.changed, on_main(self._on_connection)),
-        ]
-        for signal, slot in self._subscriptions:
-            signal.connect(slot)
+        for signal, slot in (
+            (self.jobs.phase, self.progress.on_phase),
+            (self.jobs.progress, self.progress.on_progress),
+            (self.jobs.queue_changed, self._schedule_refresh),
+            (self.jobs.job_changed, self._on_job_changed),
+            (self.jobs.message, self._on_server_message),
+            (self.jobs.finished, self._on_finished),
+            (self.ctx.app.connection.changed, self._on_connection),
+        ):
+            bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
         self.queue_button.clicked.connect(self._queue_clicked)
         self.stop_edit.clicked.connect(lambda: self._set_editing(None))
@@ -122,8 +121,7 @@ class GeneratePanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop listening to the core (the queue itself is closed by App.close)."""
-        for signal, slot in self._subscriptions:
-            signal.disconnect(slot)
+        bridge.unsubscribe_all(self)
         self._refresh_timer.stop()
 
     # -- actions ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.video.export import ExportClip, export_compare
 from wan22_gui.core.video.writer import unique_path
+from wan22_gui.gui.bridge import on_main
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.canvas import LAYOUT_TITLES
 from wan22_gui.gui.player.view import ClipSource, PlayerView
@@ -121,12 +122,15 @@ class CompareView(QWidget):
         mode, split = player.canvas.layout_mode, player.canvas.split
         self.export_button.setEnabled(False)
         self.export_status.setText("Exporting…")
-        report = self.ctx.tasks.main_thread_callback(
-            lambda done, total: self.export_status.setText(f"Exporting {done * 100 // total}%"))
         self.ctx.tasks.run_in_background(
-            lambda: export_compare(clips, dest, layout=mode, split=split, progress=report,
+            lambda: export_compare(clips, dest, layout=mode, split=split,
+                                   progress=self._on_export_progress,
                                    cancel=self._cancel_export),
             self._on_exported, self._on_export_failed)
+
+    @on_main
+    def _on_export_progress(self, done: int, total: int) -> None:
+        self.export_status.setText(f"Exporting {done * 100 // total}%")
 
     def _on_exported(self, path: Path) -> None:
         self.export_button.setEnabled(True)

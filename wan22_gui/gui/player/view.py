@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.video.frame_cache import FrameCache
 from wan22_gui.core.video.timeline import Timeline
+from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.canvas import ClipCanvas, PanelFrame
 from wan22_gui.gui.player.clock import PlaybackClock
@@ -131,9 +132,8 @@ class PlayerView(QWidget):
         self.canvas.view_changed.connect(self._on_view_changed)
         self._layout.insertWidget(1, self.controls)
         self.clock.tick_changed.connect(self._on_tick)
-        on_ready = self.ctx.tasks.main_thread_callback(self._on_frame_ready)
         for cache in caches:
-            cache.frame_ready.connect(on_ready)
+            bridge.subscribe(self, cache.frame_ready, self._on_frame_ready)
         self.show_tick(0)
         self._poll.start(_LOADING_POLL_MS)
         self._update_status()
@@ -235,6 +235,7 @@ class PlayerView(QWidget):
         """Stop playing and decoding; frees the frame memory."""
         self._closed = True
         self._poll.stop()
+        bridge.unsubscribe_all(self)
         if self.clock is not None:
             self.clock.pause()
         for cache in self.caches:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.telemetry.sampler import MAX_RATE_HZ, MIN_RATE_HZ, list_devices
+from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.telemetry.export import write_csv, write_png
 from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
@@ -44,7 +45,6 @@ class TelemetryPanel(QWidget):
         self.ctx = ctx
         self.sampler = ctx.app.sampler
         self.graph = TelemetryGraph(self.sampler)
-        self._connections: list[tuple[Any, Any]] = []
         self._build()
         self._apply_settings()
         self._connect_core()
@@ -125,16 +125,12 @@ class TelemetryPanel(QWidget):
         self._on_rate_chosen(self.rate_box.value(), save=False)
 
     def _connect_core(self) -> None:
-        core, tasks = self.ctx.app, self.ctx.tasks
-        self._subscribe(core.connection.changed, tasks.main_thread_callback(self.set_server))
-        self._subscribe(self.sampler.device_changed, tasks.main_thread_callback(self._on_device_changed))
-        if core.jobs is not None:  # the job queue (issue 4) publishes phase events
-            self._subscribe(core.jobs.phase, tasks.main_thread_callback(self.graph.add_phase_event))
-        self.set_server(core.connection.info)
-
-    def _subscribe(self, signal: Any, slot: Any) -> None:
-        signal.connect(slot)
-        self._connections.append((signal, slot))
+        app = self.ctx.app
+        bridge.subscribe(self, app.connection.changed, self.set_server)
+        bridge.subscribe(self, self.sampler.device_changed, self._on_device_changed)
+        if app.jobs is not None:  # the job queue (issue 4) publishes phase events
+            bridge.subscribe(self, app.jobs.phase, self.graph.add_phase_event)
+        self.set_server(app.connection.info)
 
     # --- reactions -----------------------------------------------------------------------------
 
@@ -219,7 +215,5 @@ class TelemetryPanel(QWidget):
     def shutdown(self) -> None:
         """Stop redrawing and sampling (the main window calls this on quit)."""
         self.timer.stop()
-        for signal, slot in self._connections:
-            signal.disconnect(slot)
-        self._connections.clear()
+        bridge.unsubscribe_all(self)
         self.sampler.stop()
