@@ -194,7 +194,7 @@ class Reconnected:
     """Made by the client: the socket is back after a ConnectionLost."""
 
 
-Event = Union[
+Event = Union[  # noqa: UP007 - a runtime alias over 16 classes, kept as Union
     Status, ExecutionStart, ExecutionCached, Executing, Progress, ProgressState, Executed,
     ExecutionSuccess, ExecutionError, ExecutionInterrupted, PreviewImage, TextOutput,
     FeatureFlags, UnknownEvent, ConnectionLost, Reconnected,

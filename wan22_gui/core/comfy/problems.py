@@ -183,8 +183,8 @@ def _explain(kind: str, err: dict[str, Any], extra: dict[str, Any], class_type: 
         if folder:
             where = _FOLDER_ALIASES.get(folder, f"models/{folder}/")
             return (f"the file '{received}' is not in ComfyUI's {where}",
-                    f"Download it into that folder (or pick a file that is there), "
-                    f"then refresh the model lists.")
+                    "Download it into that folder (or pick a file that is there), "
+                    "then refresh the model lists.")
         return f"'{received}' is not one of the allowed values", _choices_fix(config)
     if kind in ("value_smaller_than_min", "value_bigger_than_max"):
         return f"{received} is out of range", _range_fix(config, err)

@@ -233,7 +233,7 @@ class PromptWatcher:
             if queue is not None and not handle.end_seen and queue.contains(handle.prompt_id):
                 handle.confirmed, handle.misses = True, 0
                 continue
-            entry, history_error = _ask(lambda: self._client.history(handle.prompt_id))
+            entry, history_error = _ask(lambda: self._client.history(handle.prompt_id))  # noqa: B023
             if history_error is not None:
                 error = history_error
                 continue
