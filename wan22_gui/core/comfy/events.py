@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 # Binary frame types (4-byte big-endian header). Type 2 never reaches the wire.
 BINARY_PREVIEW_IMAGE = 1
@@ -291,7 +291,7 @@ def _executed(data: dict[str, Any]) -> Executed:
     )
 
 
-_TEXT_PARSERS = {
+_TEXT_PARSERS: dict[str, Callable[[dict[str, Any]], Event]] = {
     "status": _status,
     "execution_start": lambda d: ExecutionStart(str(d["prompt_id"]), d.get("timestamp")),
     "execution_cached": lambda d: ExecutionCached(

@@ -87,7 +87,7 @@ def rejection_from_response(body: Any, graph: dict[str, Any] | None = None) -> P
             "ComfyUI refused the workflow without saying why.",
             hint=f"Its answer was: {str(body)[:200]!r}. Check the ComfyUI console.",
         )
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body["error"] if isinstance(body.get("error"), dict) else {}
     problems = problems_from_node_errors(body.get("node_errors"), graph)
     if not problems:
         problems = [_problem_from_error(error, graph)]
@@ -162,7 +162,7 @@ def _problem_from_error(error: dict[str, Any], graph: dict[str, Any]) -> Validat
 def _problem_from_node_error(
     node_id: str, class_type: str | None, err: dict[str, Any], graph: dict[str, Any]
 ) -> ValidationProblem:
-    extra = err.get("extra_info") if isinstance(err.get("extra_info"), dict) else {}
+    extra = err["extra_info"] if isinstance(err.get("extra_info"), dict) else {}
     input_name = extra.get("input_name") or None
     received = extra.get("received_value")
     if received is None and input_name:

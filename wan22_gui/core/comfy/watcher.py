@@ -175,6 +175,7 @@ class PromptWatcher:
     # --- events (reader thread) ------------------------------------------------------------
 
     def _on_event(self, event: Any) -> None:
+        handle: JobHandle | None
         if isinstance(event, (ConnectionLost, Reconnected)):
             for handle in self._active():
                 handle.events.emit(event)
