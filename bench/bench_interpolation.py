@@ -71,7 +71,7 @@ def main() -> None:
         for workers in args.workers:
             dest = Path(tmp) / f"out_{workers}.mp4"
             cpu0, started = time.process_time(), time.perf_counter()
-            result = interpolate_builtin(source, dest, 2, workers=workers)
+            interpolate_builtin(source, dest, 2, workers=workers)
             wall = time.perf_counter() - started
             info = probe(dest)
             where = "in-process" if workers == 0 else f"{workers} spawned workers"

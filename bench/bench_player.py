@@ -119,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     window = tuple(int(v) for v in args.window.split("x"))
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # held for the whole run
     with tempfile.TemporaryDirectory(prefix="wan22-bench-") as tmp:
         clips = make_clips(Path(tmp), size)
         core = App.build(AppPaths.under(Path(tmp) / "home"))

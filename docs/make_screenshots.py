@@ -140,7 +140,7 @@ class Shooter:
         server = StandinServer(comfy_root)
         server.extra_nodes.add_app_nodes()  # RIFE/FILM after generation
         server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES)
-        url = server.start()
+        server.start()
         gpu = PhaseDrivenGpu()
         core = App.for_gui(dataclasses.replace(AppPaths.default(), output_dir=VIDEOS),
                            given=Given(nvml=Nvml(make_nvml(gpu.gpu()), register_atexit=False)))

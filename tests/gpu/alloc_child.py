@@ -116,7 +116,7 @@ def main() -> None:
             reasons.append(str(exc))
         except Exception as exc:  # report to the parent instead of a traceback
             _say(f"ERROR {name}: {exc}")
-            raise SystemExit(2)
+            raise SystemExit(2) from None
     _say("ERROR no way to allocate GPU memory: " + "; ".join(reasons))
     raise SystemExit(2)
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+import builtins
 from typing import Any, Iterable
 
 from wan22_gui.core.base.signals import Signal
@@ -288,13 +289,13 @@ class HistoryStore:
             args.append(int(limit))
         return self._query(sql, args)
 
-    def children(self, job_id: str) -> list[JobRecord]:
+    def children(self, job_id: str) -> builtins.list[JobRecord]:
         """Jobs made from this one (interpolations of a clip), oldest first."""
         return self._query(
             "SELECT * FROM jobs WHERE parent_id = ? AND deleted = 0 ORDER BY created_at", [job_id]
         )
 
-    def pending_queue(self) -> list[JobRecord]:
+    def pending_queue(self) -> builtins.list[JobRecord]:
         """The app's queue: pending jobs in run order."""
         return self._query(
             "SELECT * FROM jobs WHERE status = 'pending' AND deleted = 0 "
@@ -309,7 +310,7 @@ class HistoryStore:
             ).fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
 
-    def _query(self, sql: str, args: list[Any]) -> list[JobRecord]:
+    def _query(self, sql: str, args: builtins.list[Any]) -> builtins.list[JobRecord]:
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [_from_row(r) for r in rows]

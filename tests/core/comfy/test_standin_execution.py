@@ -81,7 +81,7 @@ def test_interrupt_only_stops_the_named_running_prompt(standin_with_models):
     url = standin_with_models.url
     with RawClient(url) as client:
         prompt_id = client.queue(wan_graph()).json()["prompt_id"]
-        while '"progress"' not in (message := client.ws.recv()):
+        while '"progress"' not in client.ws.recv():
             pass
         requests.post(url + "/interrupt", json={"prompt_id": "someone-else"}, timeout=10)
         requests.post(url + "/interrupt", json={"prompt_id": prompt_id}, timeout=10)

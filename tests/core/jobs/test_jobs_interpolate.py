@@ -12,7 +12,6 @@ import pytest
 from wan22_gui.core.interpolation.comfy_vfi import append_vfi, plan_vfi
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs.runner import JobRunner
-from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.jobs.vfi import CombinedVfi
 from wan22_gui.core.video.library import collect
 from wan22_gui.core.video.reader import probe

@@ -5,10 +5,10 @@ real server, validates prompts against the recorded `/object_info`, writes real 
 can be scripted to fail (OOM, errors, dropped sockets, a dying server, slow or broken replies).
 """
 
-from .catalog import APP_CUSTOM_NODES, CORE_DUMP, CUSTOM_DUMP, ExtraNodes, load_dump
-from .faults import Counters, Faults
-from .folders import WAN_MODEL_FILES, add_model_file, install_wan_models
-from .server import StandinServer
+from tests.fakes.comfy_standin.catalog import APP_CUSTOM_NODES, CORE_DUMP, CUSTOM_DUMP, ExtraNodes, load_dump
+from tests.fakes.comfy_standin.faults import Counters, Faults
+from tests.fakes.comfy_standin.folders import WAN_MODEL_FILES, add_model_file, install_wan_models
+from tests.fakes.comfy_standin.server import StandinServer
 
 __all__ = [
     "APP_CUSTOM_NODES", "CORE_DUMP", "CUSTOM_DUMP", "Counters", "ExtraNodes", "Faults",

@@ -21,9 +21,9 @@ import threading
 import time
 from pathlib import Path
 
-from .catalog import APP_CUSTOM_NODES
-from .faults import Faults
-from .server import StandinServer, print_banner
+from tests.fakes.comfy_standin.catalog import APP_CUSTOM_NODES
+from tests.fakes.comfy_standin.faults import Faults
+from tests.fakes.comfy_standin.server import StandinServer, print_banner
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from .folders import Folders
+from tests.fakes.comfy_standin.folders import Folders
 
 DATA_DIR = Path(__file__).parent / "data"
 CORE_DUMP = DATA_DIR / "object_info_core.json.gz"

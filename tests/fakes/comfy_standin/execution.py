@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import hub as hub_mod
-from . import nodes_core, nodes_video  # noqa: F401 - importing them registers the behaviours
-from .noderun import Interrupted, NodeError, NodeRun, Stopped, run_node
-from .scheduler import ExecutionOrder, cache_keys, is_link
-from .validation import full_type_name
+from tests.fakes.comfy_standin import hub as hub_mod
+from tests.fakes.comfy_standin import nodes_core, nodes_video  # noqa: F401 - importing them registers the behaviours
+from tests.fakes.comfy_standin.noderun import Interrupted, NodeError, NodeRun, Stopped, run_node
+from tests.fakes.comfy_standin.scheduler import ExecutionOrder, cache_keys, is_link
+from tests.fakes.comfy_standin.validation import full_type_name
 
 TRACEBACK_HEAD = [
     '  File "ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, '

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from .media import Frames, Latent, Opaque, Video, wan_decoded_frames
+from tests.fakes.comfy_standin.media import Frames, Latent, Opaque, Video, wan_decoded_frames
 
 class Interrupted(Exception):
     """The interrupt flag was seen (ComfyUI's InterruptProcessingException)."""

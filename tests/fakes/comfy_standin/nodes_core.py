@@ -7,9 +7,9 @@ nodes.
 
 from __future__ import annotations
 
-from .catalog import model_folder_for
-from .media import Frames, Latent, Opaque, encode_preview, image_size, wan_decoded_frames
-from .noderun import NodeError, NodeRun, node, oom
+from tests.fakes.comfy_standin.catalog import model_folder_for
+from tests.fakes.comfy_standin.media import Frames, Latent, Opaque, encode_preview, image_size, wan_decoded_frames
+from tests.fakes.comfy_standin.noderun import NodeError, NodeRun, node, oom
 
 SAMPLERS = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
 

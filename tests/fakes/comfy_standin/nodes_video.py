@@ -11,10 +11,9 @@ import random
 import string
 from typing import Any
 
-from .media import (Frames, Opaque, Video, encode_preview, interpolated_count, next_save_path,
-                    probe_video, write_png)
-from .noderun import NodeError, NodeRun, node
-from .writers import write_video
+from tests.fakes.comfy_standin.media import Frames, Opaque, Video, encode_preview, interpolated_count, next_save_path, probe_video, write_png
+from tests.fakes.comfy_standin.noderun import NodeError, NodeRun, node
+from tests.fakes.comfy_standin.writers import write_video
 
 
 @node("LoadVideo")

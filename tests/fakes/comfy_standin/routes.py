@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .folders import MODEL_FOLDERS
-from .validation import validate_prompt
+from tests.fakes.comfy_standin.folders import MODEL_FOLDERS
+from tests.fakes.comfy_standin.validation import validate_prompt
 
 COMFYUI_VERSION = "0.3.64"
 

@@ -20,15 +20,15 @@ from typing import Any, Callable, Iterable, TextIO
 
 from aiohttp import web
 
-from .catalog import ExtraNodes, NodeCatalog, load_dump
-from .execution import Executor, RunResult
-from .faults import Counters, Faults
-from .files_routes import FileApi
-from .folders import Folders, add_model_file, install_wan_models
-from .hub import Hub
-from .noderun import Stopped
-from .prompt_queue import PromptQueue
-from .routes import JsonApi
+from tests.fakes.comfy_standin.catalog import ExtraNodes, NodeCatalog, load_dump
+from tests.fakes.comfy_standin.execution import Executor, RunResult
+from tests.fakes.comfy_standin.faults import Counters, Faults
+from tests.fakes.comfy_standin.files_routes import FileApi
+from tests.fakes.comfy_standin.folders import Folders, add_model_file, install_wan_models
+from tests.fakes.comfy_standin.hub import Hub
+from tests.fakes.comfy_standin.noderun import Stopped
+from tests.fakes.comfy_standin.prompt_queue import PromptQueue
+from tests.fakes.comfy_standin.routes import JsonApi
 
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 DEFAULT_DEVICE = {"name": "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "type": "cuda",

@@ -20,8 +20,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .catalog import NodeCatalog
-from .folders import Folders
+from tests.fakes.comfy_standin.catalog import NodeCatalog
+from tests.fakes.comfy_standin.folders import Folders
 
 # class -> (input checked by the node's own validator, message template)
 _CUSTOM_VALIDATORS: dict[str, tuple[str, str]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .media import Frames, render
+from tests.fakes.comfy_standin.media import Frames, render
 
 # OpenCV's pip wheels have no H.264 encoder, so mp4/mov/mkv get MPEG-4 Part 2 ("mp4v").
 _FOURCC = {"mp4": "mp4v", "mov": "mp4v", "mkv": "mp4v", "webm": "VP80"}

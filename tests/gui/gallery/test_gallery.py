@@ -4,7 +4,6 @@ filters and sorting, details, and the actions (play, compare, interpolate, re-ru
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 

@@ -12,75 +12,21 @@ import logging
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from wan22_gui.core.bench.matrix import make_cell_id, image_digest, Cell
+# the result types live below the runner, so the report can read them without the search
+from wan22_gui.core.bench.maxframes_results import (  # noqa: F401 - re-exported
+    MAX_FRAMES_DIR, MaxFramesResult, Probe, load_results,
+)
 from wan22_gui.core.bench.runner import CellRunner, RunOutcome, RunRequest, ServerManager
 from wan22_gui.core.bench.spec import BenchConfig, BenchSpec, check_frames
 from wan22_gui.core.base.errors import InputError, Wan22Error
 
 log = logging.getLogger("wan22.bench")
 
-MAX_FRAMES_DIR = "max_frames"
 NO_FIT = ("oom", "crashed")  # a crash at a large size is most often host or GPU memory running out
-
-
-@dataclass
-class Probe:
-    """One tried frame count."""
-
-    frames: int
-    status: str
-    seconds: float | None = None
-    peak_vram_bytes: int | None = None
-    error: str = ""
-    t: float = field(default_factory=time.time)
-
-    @property
-    def fits(self) -> bool:
-        return self.status == "succeeded"
-
-
-@dataclass
-class MaxFramesResult:
-    """What the search found. `largest_ok` None: not even `low` fits."""
-
-    label: str
-    width: int
-    height: int
-    preset: str
-    low: int
-    high: int
-    largest_ok: int | None = None
-    smallest_fail: int | None = None
-    probes: list[Probe] = field(default_factory=list)
-    stopped: str = ""  # why the search ended early ("" when it finished)
-
-    @property
-    def finished(self) -> bool:
-        return not self.stopped
-
-    def summary(self) -> str:
-        where = f"{self.label} at {self.width}×{self.height}"
-        if self.stopped:
-            return f"{where}: search stopped ({self.stopped})"
-        if self.largest_ok is None:
-            return f"{where}: even {self.low} frames ran out of memory"
-        if self.smallest_fail is None:
-            return f"{where}: {self.largest_ok} frames fit (the upper bound; no OOM found)"
-        return (f"{where}: {self.largest_ok} frames fit; {self.smallest_fail} frames "
-                "ran out of memory")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MaxFramesResult":
-        probes = [Probe(**p) for p in data.get("probes", [])]
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "probes"}
-        return cls(**fields, probes=probes)
 
 
 def bisect_frames(probe: Callable[[int], RunOutcome], low: int, high: int, *,
@@ -198,14 +144,3 @@ class MaxFramesSearch:
         path = folder / f"{slug}.json"
         path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         return path
-
-
-def load_results(out_dir: Path) -> list[MaxFramesResult]:
-    """Every saved search in an output folder (unreadable files are skipped with a warning)."""
-    results = []
-    for path in sorted((Path(out_dir) / MAX_FRAMES_DIR).glob("*.json")):
-        try:
-            results.append(MaxFramesResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("max-frames result %s unreadable, ignored: %s", path, exc)
-    return results

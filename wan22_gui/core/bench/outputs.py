@@ -14,12 +14,12 @@ from typing import Any
 
 from wan22_gui.core.bench.csv_out import CSV_FILE, column_doc, write_csv
 from wan22_gui.core.bench.matrix import expand
-from wan22_gui.core.bench.maxframes import load_results
+from wan22_gui.core.bench.maxframes_results import load_results
 from wan22_gui.core.bench.recommend import recommend
 from wan22_gui.core.bench.reference import compare
 from wan22_gui.core.bench.report import ReportData, render_report
 from wan22_gui.core.bench.results import ResultStore, latest_by_key
-from wan22_gui.core.bench.runner import ENV_FILE
+from wan22_gui.core.bench.results import ENV_FILE
 from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import CellSummary, summarize, summarize_warmups
 from wan22_gui.core.bench.thumbs import write_poster

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable
 
-from wan22_gui.core.bench.maxframes import MaxFramesResult
+from wan22_gui.core.bench.maxframes_results import MaxFramesResult
 from wan22_gui.core.bench.stats import CellSummary
 
 GIB = 1024**3

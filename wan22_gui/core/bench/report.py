@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, Iterable
 
 from wan22_gui.core.bench.charts import Series, line_chart, stacked_bars
-from wan22_gui.core.bench.maxframes import MaxFramesResult
+from wan22_gui.core.bench.maxframes_results import MaxFramesResult
 from wan22_gui.core.bench.recommend import GIB, Recommendation
 from wan22_gui.core.bench.reference import Comparison
 from wan22_gui.core.bench.results import RunRecord

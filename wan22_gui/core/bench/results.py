@@ -18,6 +18,7 @@ from typing import Any, Iterable
 log = logging.getLogger("wan22.bench")
 
 RESULTS_FILE = "results.jsonl"
+ENV_FILE = "environment.json"  # written by the runner, read by the outputs
 # status -> whether a resumed benchmark treats the run as done.
 STATUSES = {
     "succeeded": True,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from wan22_gui.core.bench.matrix import Cell, PlannedRun, expand, group_by_launch, measured_runs
-from wan22_gui.core.bench.results import ResultStore, RunRecord
+from wan22_gui.core.bench.results import ENV_FILE, ResultStore, RunRecord
 from wan22_gui.core.bench.spec import BenchSpec, LaunchConfig, spec_to_toml
 from wan22_gui.core.bench.stats import EtaEstimator
 from wan22_gui.core.base.errors import Wan22Error
@@ -26,7 +26,6 @@ from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.bench")
 
-ENV_FILE = "environment.json"
 SPEC_COPY = "spec.toml"
 
 

@@ -162,7 +162,7 @@ class LaunchedServer:
         self._key: tuple | None = None
 
     @property
-    def url(self) -> str | None:  # type: ignore[override]
+    def url(self) -> str | None:
         plan = self._controller.plan
         return plan.url if plan is not None else None
 

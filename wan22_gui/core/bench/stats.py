@@ -132,14 +132,14 @@ def _summarize_cell(records: list[RunRecord]) -> CellSummary:
     ok = [r for r in measured if r.ok]
     summary.total = describe(r.total_s for r in ok)
     phase_names = {name for r in ok for name in r.timings}
-    summary.phases = {p: _median(r.timings.get(p) for r in ok) for p in phase_names}
-    summary.phases = {p: v for p, v in summary.phases.items() if v is not None}
+    phases = {p: _median(r.timings.get(p) for r in ok) for p in phase_names}
+    summary.phases = {p: v for p, v in phases.items() if v is not None}
     summary.peak_vram = describe(r.metrics.get("peak_vram_bytes") for r in ok)
     summary.vram_total = _median(r.metrics.get("vram_total_bytes") for r in records)
     summary.energy_wh = _median(r.metrics.get("energy_wh") for r in ok)
     summary.mean_util = _median(r.metrics.get("mean_gpu_util") for r in ok)
     summary.mean_power_w = _median(r.metrics.get("mean_power_w") for r in ok)
-    temps = [r.metrics.get("peak_temp_c") for r in ok if r.metrics.get("peak_temp_c") is not None]
+    temps = [r.metrics["peak_temp_c"] for r in ok if r.metrics.get("peak_temp_c") is not None]
     summary.peak_temp_c = max(temps) if temps else None
     # measured runs only: near zero when the warm-ups did their job (models stayed loaded)
     summary.model_load_s = _median(r.timings.get("model_load") for r in ok)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 # Binary frame types (4-byte big-endian header). Type 2 never reaches the wire.
 BINARY_PREVIEW_IMAGE = 1
@@ -194,7 +194,7 @@ class Reconnected:
     """Made by the client: the socket is back after a ConnectionLost."""
 
 
-Event = Union[
+Event = Union[  # noqa: UP007 - a runtime alias over 16 classes, kept as Union
     Status, ExecutionStart, ExecutionCached, Executing, Progress, ProgressState, Executed,
     ExecutionSuccess, ExecutionError, ExecutionInterrupted, PreviewImage, TextOutput,
     FeatureFlags, UnknownEvent, ConnectionLost, Reconnected,
@@ -291,7 +291,7 @@ def _executed(data: dict[str, Any]) -> Executed:
     )
 
 
-_TEXT_PARSERS = {
+_TEXT_PARSERS: dict[str, Callable[[dict[str, Any]], Event]] = {
     "status": _status,
     "execution_start": lambda d: ExecutionStart(str(d["prompt_id"]), d.get("timestamp")),
     "execution_cached": lambda d: ExecutionCached(

@@ -87,7 +87,7 @@ def rejection_from_response(body: Any, graph: dict[str, Any] | None = None) -> P
             "ComfyUI refused the workflow without saying why.",
             hint=f"Its answer was: {str(body)[:200]!r}. Check the ComfyUI console.",
         )
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body["error"] if isinstance(body.get("error"), dict) else {}
     problems = problems_from_node_errors(body.get("node_errors"), graph)
     if not problems:
         problems = [_problem_from_error(error, graph)]
@@ -162,7 +162,7 @@ def _problem_from_error(error: dict[str, Any], graph: dict[str, Any]) -> Validat
 def _problem_from_node_error(
     node_id: str, class_type: str | None, err: dict[str, Any], graph: dict[str, Any]
 ) -> ValidationProblem:
-    extra = err.get("extra_info") if isinstance(err.get("extra_info"), dict) else {}
+    extra = err["extra_info"] if isinstance(err.get("extra_info"), dict) else {}
     input_name = extra.get("input_name") or None
     received = extra.get("received_value")
     if received is None and input_name:
@@ -183,8 +183,8 @@ def _explain(kind: str, err: dict[str, Any], extra: dict[str, Any], class_type: 
         if folder:
             where = _FOLDER_ALIASES.get(folder, f"models/{folder}/")
             return (f"the file '{received}' is not in ComfyUI's {where}",
-                    f"Download it into that folder (or pick a file that is there), "
-                    f"then refresh the model lists.")
+                    "Download it into that folder (or pick a file that is there), "
+                    "then refresh the model lists.")
         return f"'{received}' is not one of the allowed values", _choices_fix(config)
     if kind in ("value_smaller_than_min", "value_bigger_than_max"):
         return f"{received} is out of range", _range_fix(config, err)

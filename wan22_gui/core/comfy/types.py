@@ -97,8 +97,8 @@ class HistoryEntry:
     def from_json(cls, prompt_id: str, entry: Any) -> "HistoryEntry":
         if not isinstance(entry, dict):
             raise ValueError(f"history entry for {prompt_id} is not an object")
-        status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
-        outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else {}
+        status = entry["status"] if isinstance(entry.get("status"), dict) else {}
+        outputs = entry["outputs"] if isinstance(entry.get("outputs"), dict) else {}
         return cls(
             prompt_id=prompt_id,
             prompt=list(entry.get("prompt") or []),

@@ -179,6 +179,7 @@ class PromptWatcher:
     # --- events (reader thread) ------------------------------------------------------------
 
     def _on_event(self, event: Any) -> None:
+        handle: JobHandle | None
         if isinstance(event, (ConnectionLost, Reconnected)):
             for handle in self._active():
                 handle.events.emit(event)
@@ -234,7 +235,7 @@ class PromptWatcher:
             if queue is not None and not handle.end_seen and queue.contains(handle.prompt_id):
                 handle.confirmed, handle.misses = True, 0
                 continue
-            entry, history_error = _ask(lambda: self._client.history(handle.prompt_id))
+            entry, history_error = _ask(lambda: self._client.history(handle.prompt_id))  # noqa: B023
             if history_error is not None:
                 error = history_error
                 continue

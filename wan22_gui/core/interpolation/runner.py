@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.comfy.session import ServerSession
@@ -172,7 +173,7 @@ def finish_record(history, job_id: str, output: Path, label: str,
 
 def fail_record(history, job_id: str, exc: BaseException, *, cancelled: bool = False) -> None:
     """Mark the row failed (or cancelled) with the error's message and hint."""
-    error = {"message": str(exc), "hint": getattr(exc, "hint", ""), "phase": "interpolate",
+    error: dict[str, Any] = {"message": str(exc), "hint": getattr(exc, "hint", ""), "phase": "interpolate",
              "node_id": None, "node_type": None, "exception_type": type(exc).__name__,
              "oom": False, "log_tail": [], "fix": None}
     if not isinstance(exc, Wan22Error):

@@ -40,9 +40,9 @@ def fetch_model_lists(client: Any) -> dict[str, list[str]]:
     lists: dict[str, list[str]] = {}
     for node_class in sorted({c for c, _ in MODEL_SOURCES.values()}):
         info = client.object_info(node_class, refresh=True)
-        for field, (cls, name) in MODEL_SOURCES.items():
+        for key, (cls, name) in MODEL_SOURCES.items():
             if cls == node_class:
-                lists[field] = combo_options(info, cls, name)
+                lists[key] = combo_options(info, cls, name)
     return lists
 
 

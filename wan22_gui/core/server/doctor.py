@@ -117,6 +117,7 @@ def _top_level_brackets(text: str) -> list[str]:
 
 
 def _split_depth0(text: str, sep: str) -> list[str]:
+    current: list[str]
     parts, depth, current = [], 0, []
     for char in text:
         depth += char in "[{("

@@ -80,7 +80,7 @@ class ComfyProcess:
         env = dict(os.environ, **self.env, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
         kwargs: dict = {}
         if os.name == "nt":
-            kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP
+            kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
                                        | getattr(subprocess, "CREATE_NO_WINDOW", 0))
         else:
             kwargs["start_new_session"] = True
@@ -195,7 +195,7 @@ class ComfyProcess:
             return
         try:
             if os.name == "nt":
-                os.kill(self.popen.pid, signal.CTRL_BREAK_EVENT)
+                os.kill(self.popen.pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
             else:
                 os.killpg(self.popen.pid, signal.SIGINT)
         except OSError as exc:  # e.g. no console to send CTRL_BREAK through

@@ -55,14 +55,17 @@ def kill_on_close_job(process_handle: int) -> Any | None:
         kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
         job = kernel32.CreateJobObjectW(None, None)
         if not job:
-            raise OSError(ctypes.get_last_error(), "CreateJobObjectW failed")
+            raise OSError(ctypes.get_last_error(),  # type: ignore[attr-defined]
+                           "CreateJobObjectW failed")
         info = _structures()()
         info.BasicLimitInformation.LimitFlags = _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
         if not kernel32.SetInformationJobObject(job, _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION,
                                                 ctypes.byref(info), ctypes.sizeof(info)):
-            raise OSError(ctypes.get_last_error(), "SetInformationJobObject failed")
+            raise OSError(ctypes.get_last_error(),  # type: ignore[attr-defined]
+                           "SetInformationJobObject failed")
         if not kernel32.AssignProcessToJobObject(job, wintypes.HANDLE(process_handle)):
-            raise OSError(ctypes.get_last_error(), "AssignProcessToJobObject failed")
+            raise OSError(ctypes.get_last_error(),  # type: ignore[attr-defined]
+                           "AssignProcessToJobObject failed")
         return job
     except (OSError, AttributeError, ValueError) as exc:
         log.warning("ComfyUI is not tied to the app's lifetime (job object: %s); it is still "

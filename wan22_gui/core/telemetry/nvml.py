@@ -183,7 +183,7 @@ class Nvml:
             self._handles.clear()
             module = self._module
         try:
-            module.nvmlShutdown()
+            module.nvmlShutdown()  # type: ignore[union-attr]  # set: _initialized was True
         except Exception as exc:  # shutting down a lost driver may fail; nothing to do about it
             log.debug("nvmlShutdown failed: %s", exc)
 

@@ -70,7 +70,7 @@ def _read_windows() -> RamReading:  # pragma: no cover - exercised on Windows on
     status = MemoryStatusEx()
     status.dwLength = ctypes.sizeof(MemoryStatusEx)
     try:
-        if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+        if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
             return NO_READING
     except (AttributeError, OSError):
         return NO_READING

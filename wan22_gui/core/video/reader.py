@@ -102,7 +102,6 @@ def read_frames(
     Stops early, without an error, when the file ends before `count` frames (a truncated clip
     plays as far as it goes).
     """
-    import cv2
 
     cap = open_capture(path)
     try:

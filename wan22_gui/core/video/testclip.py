@@ -42,7 +42,7 @@ class TestScene:
 
         s = self.speed * t
         dx, dy = 1.5 * s, 0.75 * s
-        shift = np.float32([[1, 0, -self._pad - dx], [0, 1, -self._pad - dy]])
+        shift = np.array([[1, 0, -self._pad - dx], [0, 1, -self._pad - dy]], dtype=np.float32)
         out = cv2.warpAffine(self._texture, shift, (self.width, self.height), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REFLECT)
         radius = max(3, min(self.width, self.height) // 8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wan22_gui.core.base.errors import Wan22Error
 
@@ -31,7 +31,7 @@ class ClipWriter:
         self.size = (int(size[0]), int(size[1]))
         self.frames_written = 0
         self._tmp = self.dest.with_name(f".{self.dest.stem}.{os.getpid()}.partial{self.dest.suffix}")
-        self._writer = None
+        self._writer: Any = None  # a cv2.VideoWriter while open
 
     def __enter__(self) -> "ClipWriter":
         import cv2

@@ -54,7 +54,7 @@ def _id_key(node_id: str) -> tuple:
 
 def _problem(graph: Graph, node_id: str, input_name: str | None, value: Any, message: str,
              fix: str = "") -> ValidationProblem:
-    node = graph.get(node_id) if isinstance(graph.get(node_id), dict) else {}
+    node = graph[node_id] if isinstance(graph.get(node_id), dict) else {}
     return ValidationProblem(node_id, title_of(graph, node_id), node.get("class_type"),
                              input_name, value, message, fix)
 

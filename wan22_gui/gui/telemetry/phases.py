@@ -239,7 +239,7 @@ class PhaseOverlay:
              MARK_STYLES.get(m.kind, ("", m.kind))[1], m.kind in ("error", "oom"))
             for m in track.marks
         ]
-        for plot, item in self.items:
+        for _plot, item in self.items:
             colors = {}
             bands = []
             for span in track.spans:
