@@ -23,7 +23,7 @@ from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.gallery.actions import GalleryActions, ThumbnailForget, build_gallery_actions
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.queue import JobQueue, SessionFactory
 from wan22_gui.core.presets import PresetBook, load_presets
 from wan22_gui.core.server.launcher import ServerController

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from wan22_gui.cli.main import main
-from wan22_gui.core.appcore import AppCore
+from wan22_gui.app import App
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.video.testclip import write_test_clip
 
@@ -18,7 +18,7 @@ from wan22_gui.core.video.testclip import write_test_clip
 def _jobs(app_paths, folder: Path) -> tuple[Path, Path]:
     clip = write_test_clip(folder / "gen.mp4", frames=5, fps=16, size=(32, 32))
     x2 = write_test_clip(folder / "gen_x2.mp4", frames=9, fps=32, size=(32, 32))
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True)
     core.history.add(JobRecord(job_id="gen1", status="succeeded", outputs=[str(clip)]))
     core.history.add(JobRecord(job_id="int1", kind="interpolate", status="succeeded",
                                parent_id="gen1", outputs=[str(x2)]))
@@ -27,7 +27,7 @@ def _jobs(app_paths, folder: Path) -> tuple[Path, Path]:
 
 
 def _deleted(app_paths, job_id: str) -> bool:
-    core = AppCore.create(app_paths)
+    core = App.build(app_paths, history=True)
     try:
         return core.history.get(job_id).deleted
     finally:

@@ -20,9 +20,6 @@ GUI_ROOT = Path(__file__).resolve().parents[2] / "wan22_gui" / "gui"
 # Other idioms for reaching the GUI thread; only the bridge and the task runner may use them.
 FORBIDDEN = re.compile(r"main_thread_callback|invokeMethod|QueuedConnection|tasks\.on_main\(")
 BRIDGE_FILES = {"bridge.py", "tasks.py"}
-# Panels being rewritten by others while this guard was added; each entry goes once its file
-# uses the bridge (the guard fails on an entry that is no longer needed).
-ALLOWED_FOR_NOW = {"launcher/panel.py", "gallery/panel.py"}
 
 
 def _on_gui_thread() -> bool:
@@ -131,13 +128,13 @@ def test_a_handler_that_raises_reaches_sys_excepthook(qtbot, monkeypatch):
 
 
 def test_the_window_leaves_no_bridge_subscription_after_shutdown(qtbot, app_paths):
-    from wan22_gui.core.appcore import AppCore
+    from wan22_gui.app import App
     from wan22_gui.gui.context import AppContext
     from wan22_gui.gui.mainwindow import MainWindow
     from wan22_gui.gui.tasks import TaskRunner
 
-    core = AppCore.create(app_paths)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     signals = [core.connection.changed, core.jobs.phase, core.sampler.device_changed]
@@ -169,8 +166,6 @@ def _idiom_users() -> dict[str, list[str]]:
 
 def test_no_gui_module_has_its_own_way_onto_the_gui_thread():
     users = _idiom_users()
-    offenders = [hit for name, hits in users.items() if name not in ALLOWED_FOR_NOW for hit in hits]
+    offenders = [hit for hits in users.values() for hit in hits]
     assert not offenders, ("use wan22_gui.gui.bridge (subscribe, @on_main, post) instead:\n"
                            + "\n".join(offenders))
-    stale = sorted(ALLOWED_FOR_NOW - users.keys())
-    assert not stale, f"these use the bridge now; remove them from ALLOWED_FOR_NOW: {stale}"

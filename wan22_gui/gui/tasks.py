@@ -26,14 +26,6 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wan22-bg")
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan22-db")
 
-    def on_main(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Call `fn(*args)` on the GUI thread (safe from any thread)."""
-        bridge.post(fn, *args)
-
-    def main_thread_callback(self, fn: Callable[..., Any]) -> Callable[..., None]:
-        """Wrap `fn` so that calling it from any thread runs it on the GUI thread."""
-        return lambda *args: self.on_main(fn, *args)
-
     def run_in_background(
         self,
         fn: Callable[[], Any],
@@ -51,11 +43,11 @@ class TaskRunner(QObject):
             exc = fut.exception()
             if exc is not None:
                 if on_failure is not None:
-                    self.on_main(on_failure, exc)
+                    bridge.post(on_failure, exc)
                 else:
                     log.error("background task failed", exc_info=exc)
             elif on_success is not None:
-                self.on_main(on_success, fut.result())
+                bridge.post(on_success, fut.result())
 
         future.add_done_callback(_done)
         return future

@@ -4,6 +4,7 @@ filters and sorting, details, and the actions (play, compare, interpolate, re-ru
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 

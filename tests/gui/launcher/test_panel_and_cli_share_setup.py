@@ -10,8 +10,8 @@ from tests.core.launcher_helpers import free_port
 from tests.fakes.fake_comfyui_install import make_install
 from tests.fakes.fake_nvml import make_nvml, rtx_5090
 from wan22_gui.cli.main import main
-from wan22_gui.core.appcore import AppCore
-from wan22_gui.core.gpu import detect_gpus
+from wan22_gui.app import App
+from wan22_gui.core.telemetry.nvml import Nvml
 from wan22_gui.core.server import launcher as L
 from wan22_gui.core.server.setup import LaunchSetup
 from wan22_gui.gui.context import AppContext
@@ -29,8 +29,9 @@ def starts(monkeypatch):
         raise L.ComfyAlreadyRunning(self.plan.url, {"system": {"comfyui_version": "test"}})
 
     monkeypatch.setattr(LaunchSetup, "start", fake_start)
-    report = detect_gpus(make_nvml(rtx_5090()))
-    monkeypatch.setattr(AppCore, "gpus", property(lambda self: report))
+    # the GUI's App and the one `wan22 launch` builds both see the same fake RTX 5090
+    fake = make_nvml(rtx_5090())
+    monkeypatch.setattr("wan22_gui.app.Nvml", lambda: Nvml(fake, register_atexit=False))
     return seen
 
 
@@ -38,10 +39,10 @@ def test_the_panel_and_wan22_launch_use_the_same_launch_setup(qtbot, starts, app
                                                               tmp_path, monkeypatch, capsys):
     root = make_install(tmp_path / "ComfyUI", fake_torch=True)
     port = free_port()
-    core = AppCore.create(app_paths)
+    core = App.for_gui(app_paths)
     core.settings.set("launcher.comfyui_path", str(root))
     core.settings.set("launcher.port", port)
-    ctx = AppContext(core=core, tasks=TaskRunner())
+    ctx = AppContext(app=core, tasks=TaskRunner())
     panel = LauncherPanel(ctx)
     qtbot.addWidget(panel)
     try:

@@ -1,7 +1,7 @@
 """A small Qt-free signal: the core publishes, the GUI (or a test) subscribes.
 
 Callbacks run on the thread that calls `emit`. The GUI marshals them onto its own thread
-(`wan22_gui.gui.tasks.on_main`); tests may simply collect them.
+(`wan22_gui.gui.bridge.subscribe`); tests may simply collect them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from wan22_gui.core.base.messages import MessageBus, describe_exception
 from wan22_gui.core.base.supervise import Supervisor
 from wan22_gui.core.history import ACTIVE_STATUSES, HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.jobs import failures
-from wan22_gui.core.jobs.follow import FollowTimes
+from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.base.signals import Signal
