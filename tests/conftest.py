@@ -3,8 +3,10 @@ user's real settings or history, and Qt runs offscreen."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import socket
 import sys
 import threading
 
@@ -24,6 +26,38 @@ def _collect_qt_garbage_on_main_thread():
     yield
     if "PySide6" in sys.modules:
         gc.collect()
+
+
+COMFY_DEFAULT_PORT = 8188  # a user's (or another test run's) ComfyUI may be listening there
+
+
+@pytest.fixture(autouse=True)
+def _no_default_comfyui_port(monkeypatch):
+    """Nothing in a test may talk to 127.0.0.1:8188. Whatever listens there on this machine, a
+    connection is refused (so no test depends on it), and the test fails naming the call: every
+    server a test uses takes a free port (`tests.core.launcher_helpers.free_port`)."""
+    attempts: list[tuple[str, int]] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def _guarded(address) -> bool:
+        if isinstance(address, tuple) and len(address) >= 2 and address[1] == COMFY_DEFAULT_PORT:
+            attempts.append((str(address[0]), int(address[1])))
+            return True
+        return False
+
+    def connect(self, address):
+        if _guarded(address):
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "port 8188 is closed to tests")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        return errno.ECONNREFUSED if _guarded(address) else real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+    assert not attempts, (f"the test connected to {attempts[0][0]}:{COMFY_DEFAULT_PORT}, the "
+                          "default ComfyUI port; give the server it means a free port")
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import pytest
 
 from wan22_gui.app import App
 from wan22_gui.core.history import JobRecord
+from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.core.video.testclip import write_test_clip
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.gallery.panel import GalleryPanel
@@ -272,26 +273,20 @@ def test_play_and_compare_open_views_of_the_right_clips(qtbot, core, videos, mak
 
 def test_rerun_queues_the_same_settings_when_the_queue_exists(qtbot, core, videos, make_panel):
     a, _, _ = videos
-    core.history.add(_job("j1", a))
-    added = []
-
-    class FakeQueue:
-        def add(self, spec, *, label=None):
-            added.append((spec, label))
-            return JobRecord(job_id="new1")
-
-    panel = make_panel()
-    panel.ctx.app.__dict__["jobs"] = FakeQueue()  # the cached_property's slot
+    job = _job("j1", a)
+    job.params["image"] = str(a.with_name("cat.png"))  # the spec names its start image
+    core.history.add(job)
+    panel = make_panel()  # the App's own queue, not started: the re-run waits in it
     qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
     _select(panel, "j1")
     assert panel.details.buttons["rerun"].isEnabled()
     panel.rerun()
-    qtbot.waitUntil(lambda: bool(added), timeout=5000)
-    spec, label = added[0]
+    qtbot.waitUntil(lambda: bool(core.jobs.pending()), timeout=5000)
+    [queued] = core.jobs.pending()
+    spec = JobSpec.from_dict(queued.params)
     assert (spec.prompt, spec.width, spec.frames, spec.seed) == ("prompt of j1", 64, 9, 7)
-    assert "j1" in label
-    qtbot.waitUntil(lambda: "Queued new1" in panel.status.text(), timeout=5000)
-    del panel.ctx.app.__dict__["jobs"]
+    assert spec.image == job.params["image"] and "j1" in queued.label
+    qtbot.waitUntil(lambda: f"Queued {queued.job_id}" in panel.status.text(), timeout=5000)
 
 
 def test_new_history_rows_appear_without_a_manual_refresh(qtbot, core, videos, make_panel):
