@@ -82,9 +82,11 @@ def open_benchmark(services: BenchServices, spec: BenchSpec, out_dir: Path, *,
         server: Any = _launched(services, comfyui, port)
     elif server_url is None and controller is not None and _app_launched(services, controller):
         assert controller.plan is not None
+        # configurations with other flags restart the user's ComfyUI on its own port (not
+        # the launcher's default, where another ComfyUI may answer)
         server = LaunchedServer(controller, controller.plan.install, presets,
-                                controller.plan.preset, keep_running=True,
-                                gpus=services.gpus.report())
+                                controller.plan.preset, port=controller.plan.port,
+                                keep_running=True, gpus=services.gpus.report())
     else:
         url = server_url or services.connection.url or str(services.settings.get("server.url"))
         server = FixedServer(url, preset_flags=lambda name: presets.get(name).argv(),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wan22_gui.core.base.errors import ServerUnavailable
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import Settings, declare
 
 log = logging.getLogger("wan22.jobs")
@@ -41,16 +42,18 @@ class ServerSession:
     """
 
     def __init__(self, url: str, *, client_id: str | None = None, connect_timeout: float = 10.0,
-                 unreachable_timeout: float = 20.0, poll_interval: float = 3.0) -> None:
+                 unreachable_timeout: float = 20.0, poll_interval: float = 3.0,
+                 bus: MessageBus | None = None) -> None:
         from wan22_gui.core.comfy.client import ComfyClient
         from wan22_gui.core.comfy.stream import EventStream
         from wan22_gui.core.comfy.watcher import PromptWatcher
 
         self.url = url
         self.client: Any = ComfyClient(url, client_id=client_id)
-        self.stream: Any = EventStream(self.client.base_url, self.client.client_id)
+        # `bus` hears a failing reader or watcher step (their threads go on)
+        self.stream: Any = EventStream(self.client.base_url, self.client.client_id, bus=bus)
         self.watcher: Any = PromptWatcher(self.client, self.stream, poll_interval=poll_interval,
-                                          unreachable_timeout=unreachable_timeout)
+                                          unreachable_timeout=unreachable_timeout, bus=bus)
         self._connect_timeout = connect_timeout
         self._on_close: Callable[[], None] | None = None  # set by `of`: parts owned elsewhere
 

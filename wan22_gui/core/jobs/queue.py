@@ -106,7 +106,7 @@ class JobQueue:
         worker step)."""
         from wan22_gui.core.jobs.wiring import queue_options
 
-        options = queue_options(settings, connection, server=server, sampler=sampler)
+        options = queue_options(settings, connection, server=server, sampler=sampler, bus=bus)
         if session_factory is not None:
             options["session_factory"] = session_factory
         return cls(history, connection, output_dir, times=times or FollowTimes(), bus=bus,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.comfy.session import ServerSession, stable_client_id
@@ -24,12 +25,13 @@ LOG_TAIL_LINES = 40
 
 def queue_options(settings: Settings, connection: ServerConnection, *,
                   server: ServerController | None = None,
-                  sampler: GpuSampler | None = None) -> dict[str, Any]:
+                  sampler: GpuSampler | None = None,
+                  bus: MessageBus | None = None) -> dict[str, Any]:
     """Keyword arguments for `JobQueue(history, connection, output_dir, **options)`."""
     return {
         # the client id is read (and created once) on the worker thread, not the GUI's
         "session_factory": lambda url: ServerSession(
-            url, client_id=stable_client_id(settings)).open(),
+            url, client_id=stable_client_id(settings), bus=bus).open(),
         "metrics_fn": metrics_fn(sampler),
         "log_tail_fn": log_tail_fn(server),
         "preset_fn": lambda: preset_name(connection, server),
