@@ -5,6 +5,7 @@ import sys
 
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
+from tests.core.launcher_helpers import free_port
 from wan22_gui.app import App
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.mainwindow import REQUIRED_AREAS, MainWindow
@@ -74,9 +75,10 @@ def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
     qtbot.addWidget(window)
     label = window.findChild(QLabel, "server_status")
     assert label.text() == "ComfyUI: not connected"
-    core.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", pid=42))
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the panels' probes are refused
+    core.connection.set(ServerInfo(url, "launched", pid=42))
     qtbot.waitUntil(lambda: "started by the app" in label.text(), timeout=3000)
-    assert "http://127.0.0.1:8188" in label.text()
+    assert url in label.text()
     core.connection.set(ServerInfo("http://gpu-box:8188", "attached"))
     qtbot.waitUntil(lambda: label.text() == "ComfyUI: http://gpu-box:8188 (attached)", timeout=3000)
     window.shutdown_panels()

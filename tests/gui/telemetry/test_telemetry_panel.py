@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+from tests.core.launcher_helpers import free_port
 from tests.core.telemetry_helpers import (
     WALL_OFFSET, WAN_JOB_EVENTS, FakeTime, make_sampler, play_wan_job, wan_job_gpu, wan_ram,
 )
@@ -56,7 +57,7 @@ def watch_wan_job(make_panel, until: float):
     sampler = make_sampler(make_nvml(wan_job_gpu(time_, start)), time_,
                            ram_reader=wan_ram(time_, start))
     panel = make_panel(sampler)
-    panel.ctx.app.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 4242, 4.0))
+    panel.ctx.app.connection.set(ServerInfo(f"http://127.0.0.1:{free_port()}", "launched", 4242, 4.0))
     def live(event):  # as in the app: the panel repaints while the job goes on
         panel.add_phase_event(event)
         panel.refresh()
@@ -217,7 +218,7 @@ def test_server_pid_and_reserve_follow_the_connection(make_panel, qtbot):
     time_ = FakeTime()
     fake = make_nvml(rtx_4090(memory_used=6 * GIB), h100(memory_used=30 * GIB, processes=[(999, 29 * GIB)]))
     panel = make_panel(make_sampler(fake, time_))
-    panel.ctx.app.connection.set(ServerInfo("http://127.0.0.1:8188", "launched", 999, 6.0))
+    panel.ctx.app.connection.set(ServerInfo(f"http://127.0.0.1:{free_port()}", "launched", 999, 6.0))
     qtbot.waitUntil(lambda: panel.sampler.pid == 999, timeout=5000)
     panel.sampler.sample_once()
     panel.sampler.sample_once()  # auto: found ComfyUI on GPU 1 and switched
