@@ -60,3 +60,13 @@ def test_safe_names_work_on_windows(raw):
 def test_source_names_with_odd_characters_become_safe():
     spec = SPEC.replace(image="/home/me/my: best? shot*.webp")
     assert render_name("{source}", name_fields(spec)) == "my_ best_ shot_"
+
+
+def test_a_source_name_with_two_dots_gives_a_name_comfyui_can_serve():
+    """ComfyUI refuses to serve (download) a file whose name holds "..": a source named
+    holiday..final.png must not leave its finished clip on the server."""
+    spec = SPEC.replace(image="/home/me/holiday..final.png")
+    prefix = output_prefix(DEFAULT_PATTERN, spec)
+    assert prefix == "video/holiday.final_832x1216_5.0s_4step_lora"
+    assert ".." not in preview_name(DEFAULT_PATTERN, spec)
+    assert safe_name("a...b....c") == "a.b.c"

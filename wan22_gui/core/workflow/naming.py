@@ -107,6 +107,7 @@ def safe_name(text: str, max_length: int = MAX_NAME_LENGTH) -> str:
     """`text` as a file name that works on Windows, macOS and Linux (never empty)."""
     text = unicodedata.normalize("NFC", text)
     text = _FORBIDDEN.sub("_", text)
+    text = re.sub(r"\.{2,}", ".", text)  # ComfyUI's /view refuses any name holding ".."
     text = re.sub(r"\s+", " ", text).strip(" .")
     text = text[:max_length].rstrip(" .")
     if not text:
