@@ -13,20 +13,11 @@ from tests.fakes.fake_comfyui_install import make_install
 from tests.fakes.fake_nvml import make_nvml, rtx_5090
 from wan22_gui.core.base.errors import LaunchError, PresetError
 from wan22_gui.core.base.settings import Settings
-from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.gpu import detect_gpus
 from wan22_gui.core.presets import load_presets
 from wan22_gui.core.server import launcher as L
 from wan22_gui.core.server import setup as launch_setup_mod
 from wan22_gui.core.server.setup import LaunchSetup
-
-
-@pytest.fixture
-def controller(tmp_path):
-    ctl = L.ServerController(ServerConnection(), log_file=tmp_path / "logs" / "comfyui.log",
-                             ready_timeout_s=30, stop_grace_s=5, poll_s=0.1)
-    yield ctl
-    ctl.close()
 
 
 @pytest.fixture

@@ -23,14 +23,6 @@ def install(tmp_path):
     return find_install(make_install(tmp_path / "ComfyUI"))
 
 
-@pytest.fixture
-def controller(tmp_path):
-    ctl = L.ServerController(ServerConnection(), log_file=tmp_path / "logs" / "comfyui.log",
-                             ready_timeout_s=30, stop_grace_s=5, poll_s=0.1)
-    yield ctl
-    ctl.close()
-
-
 def _preset(name="rtx-4090"):
     return load_presets().get(name)
 
