@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.gui.context import AppContext
+    from wan22_gui.gui.common.wheel_guard import install_wheel_guard
     from wan22_gui.gui.crash import install_crash_handler
     from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
     from wan22_gui.gui.mainwindow import MainWindow
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     collector = MainThreadGarbageCollector(app)
+    install_wheel_guard(app)  # scrolling a form never turns its spin boxes and combos
 
     paths = AppPaths.default().ensure()
     guard = None

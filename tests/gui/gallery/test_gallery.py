@@ -295,3 +295,24 @@ def test_new_history_rows_appear_without_a_manual_refresh(qtbot, core, videos, m
     qtbot.waitUntil(lambda: "0 clips" in panel.status.text(), timeout=10000)
     core.history.add(_job("late", a))
     qtbot.waitUntil(lambda: _keys(panel) == ["late"], timeout=10000)
+
+
+LONG_PATH = "/home/someone/" + "/".join(["a-rather-long-folder-name"] * 11) + "/clip_00001.mp4"
+
+
+def test_a_long_status_moves_nothing(qtbot, core, videos, make_panel):
+    """The status line holds any text in one line (elided, all of it in the tooltip); the
+    window, the tiles and the buttons stay where they are (issue 14, item 2)."""
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    qtbot.wait(50)
+    play = panel.details.buttons["play"]
+    before = (panel.window().size(), play.mapToGlobal(play.rect().topLeft()), panel.grid.size())
+    panel.say(f"Interpolated into {LONG_PATH}")
+    qtbot.wait(50)
+    assert (panel.window().size(), play.mapToGlobal(play.rect().topLeft()),
+            panel.grid.size()) == before
+    assert LONG_PATH in panel.status.text() and LONG_PATH in panel.status.toolTip()

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.gallery.actions import GalleryActions
@@ -27,6 +27,7 @@ from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
 from wan22_gui.core.video.thumbnails import ThumbnailCache
 from wan22_gui.gui.bridge import subscribe, unsubscribe_all
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.compare import MAX_CLIPS, CompareView
 from wan22_gui.gui.gallery.details import GalleryDetails
@@ -63,8 +64,7 @@ class GalleryPanel(QWidget):
         self.grid = GalleryGrid(ctx)
         self.actions = gallery_actions(ctx, self.grid.cache)
         self.details = GalleryDetails()
-        self.status = QLabel("Loading the history…")
-        self.status.setObjectName("gallery_status")
+        self.status = ElidedLabel("Loading the history…", name="gallery_status")
         self.cancel_button = QPushButton("Cancel interpolation")
         self.cancel_button.setObjectName("cancel_interpolation")
         self.cancel_button.hide()

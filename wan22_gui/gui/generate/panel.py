@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QHBoxLayout, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -20,6 +20,7 @@ from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
@@ -49,12 +50,9 @@ class GeneratePanel(QWidget):
         self.queue_button.setDefault(True)
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
-        self.form_message = QLabel("")
-        self.form_message.setObjectName("form_message")
-        self.form_message.setWordWrap(True)
-        self.server_message = QLabel("")
-        self.server_message.setObjectName("server_message")
-        self.server_message.setWordWrap(True)
+        # status text never resizes its row: a long message must not move the Queue button
+        self.form_message = ElidedLabel(lines=2, name="form_message")
+        self.server_message = ElidedLabel(lines=2, name="server_message")
         self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
         self.server_message.hide()
         self.progress = JobProgress()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs.phases import PhaseEvent, phase_title
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.generate.queue_list import job_summary
 
 SAMPLING = (ph.HIGH_NOISE, ph.LOW_NOISE)
@@ -59,16 +60,13 @@ class JobProgress(QWidget):
         self.job_id: str | None = None
         self._phase: str | None = None
         self._phase_t0 = 0.0
-        self.now = QLabel("No job running.")
-        self.now.setObjectName("now_running")
-        self.now.setWordWrap(True)
+        self.now = ElidedLabel("No job running.", lines=2, name="now_running")
         self.bar = QProgressBar()
         self.bar.setObjectName("job_bar")
         self.bar.setTextVisible(False)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.step_text = QLabel("")
-        self.step_text.setObjectName("step_text")
+        self.step_text = ElidedLabel(name="step_text")  # "Saved <long path>" must not widen us
         self.timings_title = QLabel("")
         self.timings_title.setStyleSheet("font-weight: bold;")
         self.timings = QGridLayout()
