@@ -171,6 +171,7 @@ def test_cancel_then_resume(panel, qtbot, standin, tmp_path):
     panel.cancel()
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=30_000)
     assert panel.status.text().startswith("Cancelled"), panel.status.text()
+    assert "ETA" not in panel.progress.format()  # nothing runs: no time left is promised
     done_before = panel.progress.value()
     assert 2 <= done_before < 16
     standin.faults.step_seconds = 0.005

@@ -316,3 +316,24 @@ def test_a_long_status_moves_nothing(qtbot, core, videos, make_panel):
     assert (panel.window().size(), play.mapToGlobal(play.rect().topLeft()),
             panel.grid.size()) == before
     assert LONG_PATH in panel.status.text() and LONG_PATH in panel.status.toolTip()
+
+
+def test_an_interpolation_that_fails_before_it_starts_does_not_stay_running(
+        qtbot, core, videos, make_panel, monkeypatch):
+    """Whatever way the run ends, the status leaves "Interpolating…" (issue 14, item 3)."""
+    from wan22_gui.core.base.errors import InputError
+
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+
+    def refuse(*_a, **_kw):
+        raise InputError("The clip's folder is gone.", "Re-run the job.")
+
+    monkeypatch.setattr(panel.actions, "interpolate", refuse)  # fails before any signal
+    panel.start_interpolation(panel.selected(), "rife", 2)
+    qtbot.waitUntil(lambda: "Interpolating" not in panel.status.text(), timeout=5000)
+    assert "Interpolation failed: The clip's folder is gone." in panel.status.text()
+    assert not panel.cancel_button.isVisibleTo(panel)

@@ -239,6 +239,7 @@ class BenchmarkPanel(QWidget):
 
     def _done_running(self) -> None:
         self._set_running(False)
+        self.progress.setFormat("%v of %m runs")  # no ETA once nothing runs
         self._pause_app_queue(False)
 
     def _pause_app_queue(self, pause: bool) -> None:

@@ -233,7 +233,7 @@ class GalleryPanel(QWidget):
         # the outcome arrives through interpolation_finished / interpolation_failed
         self.ctx.tasks.run_in_background(
             lambda: actions.interpolate(clip, method, multiplier, cancel=cancel),
-            on_failure=_reported_by_signal)
+            on_failure=self._interpolation_task_failed)
 
     def _on_progress(self, done: int, total: int) -> None:
         if self._busy():
@@ -254,6 +254,12 @@ class GalleryPanel(QWidget):
         if not hasattr(exc, "user_text"):
             log.error("interpolation failed", exc_info=exc)
         self.refresh()
+
+    def _interpolation_task_failed(self, exc: BaseException) -> None:
+        """The run ended with an error: reported by interpolation_failed (posted first),
+        unless it failed before that signal; either way the status leaves "Interpolating"."""
+        if self._busy():
+            self._on_interpolation_failed(exc)
 
     def _cancel_interpolation(self) -> None:
         if self._cancel is not None:
@@ -349,7 +355,3 @@ def _delete_question(clip: library.Clip) -> str:
     extra = f" and its {len(clip.children)} interpolated version(s)" if clip.children else ""
     return (f"Delete {clip.title}{extra}? {len(files)} file(s) will be moved to the trash "
             "(you can restore them from there); the history keeps the job, marked deleted.")
-
-
-def _reported_by_signal(_exc: BaseException) -> None:
-    """A failure GalleryActions already published (interpolation_failed)."""

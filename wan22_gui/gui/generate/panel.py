@@ -202,10 +202,18 @@ class GeneratePanel(QWidget):
             current = jobs.current_job_id
             return (history.get(current) if current else None), jobs.pending(), jobs.paused
 
-        self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
+        # serial: reads finish in order, so the last one shown is the queue's latest state
+        self.ctx.tasks.run_in_background(read, lambda r: self._show_queue(*r), serial=True)
+
+    def _show_queue(self, current: JobRecord | None, pending: list[JobRecord],
+                    paused: bool) -> None:
+        self.queue.show_queue(current, pending, paused)
+        self.progress.follow(current)
 
     def _on_job_changed(self, record: JobRecord) -> None:
-        if record.status in ("queued", "running"):
+        # every history row passes here (Gallery RIFE runs, benchmark runs): only the queue's
+        # own job is "running" on this tab; the refresh brings the view back to the queue
+        if record.status in ("queued", "running") and record.job_id == self.jobs.current_job_id:
             if record.job_id != self.progress.job_id:
                 self.progress.job_started(record)
             else:
