@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.workflow.calculator import describe_duration
 
 HELP = "interpolate a clip ×2/×3/×4 (built-in optical flow, or RIFE/FILM in ComfyUI)"
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         result = actions.interpolate_file(source, args.method, args.multiplier,
                                           parent_id=parent, model=args.model)
         print(f"{result.label}: {result.output}")
-        print(f"  {result.frame_count} frames at {result.fps:g} fps, "
+        print(f"  {describe_duration(result.frame_count, result.fps)} at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")
         if args.compare:
             _export(source, result, args.compare)

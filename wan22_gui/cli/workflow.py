@@ -118,13 +118,13 @@ def _calc(args: argparse.Namespace, out: Any) -> int:
     lat = m.latent
     if args.frames is not None and frames != args.frames:
         print(f"{args.frames} frames is not 4n+1; using {frames}", file=out)
-    print(f"{frames} frames at {args.fps:g} fps = {m.seconds:.2f} s "
-          f"(plays {calc.playback_seconds(frames, args.fps):.2f} s)", file=out)
+    print(f"{calc.describe_duration(frames, args.fps)} at {args.fps:g} fps", file=out)
     print(f"latent {lat.channels}×{lat.frames}×{lat.height}×{lat.width}, "
           f"{lat.tokens} tokens per step", file=out)
     if m.interpolated_frames:
-        print(f"after ×{args.interpolate}: {m.interpolated_frames} frames at "
-              f"{m.interpolated_fps:g} fps", file=out)
+        print(f"after ×{args.interpolate}: "
+              f"{calc.describe_duration(m.interpolated_frames, m.interpolated_fps or args.fps)} "
+              f"at {m.interpolated_fps:g} fps", file=out)
     return EXIT_OK
 
 

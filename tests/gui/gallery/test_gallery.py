@@ -237,7 +237,7 @@ def test_interpolate_runs_in_the_background_and_the_result_is_grouped(qtbot, cor
     child = panel.grid.clips()[0].children[0]
     assert child.title == "Optical flow ×2 (built-in)"
     assert child.job.parent_id == "j1" and child.job.timings["interpolate"] > 0
-    assert "17 frames at 32 fps" in panel.status.text()
+    assert "0.53 s (17 frames) at 32 fps" in panel.status.text()
     assert not panel.cancel_button.isVisibleTo(panel)
 
 

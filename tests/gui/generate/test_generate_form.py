@@ -72,11 +72,11 @@ def test_frames_and_seconds_stay_in_step(qtbot, form):
     clip.seconds.setValue(3.0)
     assert clip.frames.value() == 49
     qtbot.mouseClick(clip.findChild(QPushButton, "quick_10s"), Qt.MouseButton.LeftButton)
-    assert clip.frames.value() == 161 and clip.seconds.value() == pytest.approx(10.0)
+    assert clip.frames.value() == 161 and clip.seconds.value() == pytest.approx(10.06)
     clip.frames.setValue(80)  # not 4n+1: the job uses the nearest valid count
     assert form.spec().frames == 81
     assert "will use 81" in clip.info.text()
-    assert "×2 interpolation would give 161 frames at 32 fps" in clip.info.text()
+    assert "×2 interpolation would give 5.03 s (161 frames) at 32 fps" in clip.info.text()
 
 
 def test_name_preview_follows_settings_and_is_safe_on_windows(qtbot, form, tmp_path):
@@ -84,7 +84,7 @@ def test_name_preview_follows_settings_and_is_safe_on_windows(qtbot, form, tmp_p
     Image.new("RGB", (640, 640)).save(path)
     load(qtbot, form, path)
     form.clip.frames.setValue(49)
-    assert form.name_preview.text() == "My dragon_832x832_3.0s_4step_lora.mp4"
+    assert form.name_preview.text() == "My dragon_832x832_3.06s_4step_lora.mp4"
     form.set_pattern("{source}: take?{seed}")
     assert form.name_preview.text() == "My dragon_ take_random.mp4"
     form.set_pattern("{source}_{nope}")

@@ -71,7 +71,7 @@ def test_a_gallery_rife_run_never_shows_as_running_on_generate(qtbot, generate,
         gallery.grid.setCurrentRow(0)
         gallery.start_interpolation(gallery.selected(), "rife", 2)
         qtbot.waitUntil(lambda: "RIFE ×2" in gallery.status.text(), timeout=30000)
-        assert "17 frames at 32 fps" in gallery.status.text()  # the end state, not "…ing"
+        assert "0.53 s (17 frames) at 32 fps" in gallery.status.text()  # the end state, not "…ing"
         assert not gallery.cancel_button.isVisibleTo(gallery)
         qtbot.wait(300)  # every history notification of the run has reached the panel
         assert_idle(generate.progress)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.jobs.phases import phase_title
 from wan22_gui.core.video.library import Clip
+from wan22_gui.core.workflow.calculator import describe_duration
 
 CHILD_ROLE = Qt.ItemDataRole.UserRole + 2
 # JobSpec fields worth showing, in order, with their titles
@@ -100,8 +101,8 @@ def details_html(clip: Clip) -> str:
     """The pane's text: file, job facts, error, peak VRAM, time per pass, settings."""
     rows: list[tuple[str, str]] = [("File", str(clip.path) if clip.path else "—")]
     if clip.info is not None:
-        rows.append(("Video", f"{clip.info.resolution}, {clip.info.frame_count} frames, "
-                              f"{clip.info.fps:g} fps, {clip.info.duration:.2f} s"))
+        rows.append(("Video", f"{clip.info.resolution}, {clip.info.fps:g} fps, "
+                              f"{describe_duration(clip.info.frame_count, clip.info.fps)}"))
     sections = [_table(rows)]
     job = clip.job
     if job is None:

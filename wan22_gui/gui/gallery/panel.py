@@ -26,6 +26,7 @@ from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
 from wan22_gui.core.video.thumbnails import ThumbnailCache
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui.bridge import subscribe, unsubscribe_all
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
@@ -242,8 +243,8 @@ class GalleryPanel(QWidget):
     def _on_interpolated(self, result: InterpolationResult) -> None:
         self._cancel = None
         self.cancel_button.hide()
-        self.say(f"{result.label}: {result.frame_count} frames at {result.fps:g} fps, "
-                 f"made in {result.seconds:.1f} s")
+        self.say(f"{result.label}: {describe_duration(result.frame_count, result.fps)} at "
+                 f"{result.fps:g} fps, made in {result.seconds:.1f} s")
         self.refresh()
 
     def _on_interpolation_failed(self, exc: BaseException) -> None:

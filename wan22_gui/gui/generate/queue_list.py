@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.interpolation.comfy_vfi import TITLES as VFI_TITLES
+from wan22_gui.core.workflow.calculator import describe_duration
 
 ROLE_ID = Qt.ItemDataRole.UserRole
 ROLE_RUNNING = Qt.ItemDataRole.UserRole + 1
@@ -36,8 +37,8 @@ def job_summary(record: JobRecord) -> str:
         title = VFI_TITLES.get(str(method), str(method).upper())
         mode += f" + {title} ×{p.get('interpolation_multiplier') or 2}"
     seed = "random seed" if p.get("seed") is None else f"seed {p['seed']}"
-    text = (f"{name} · {p.get('width')}×{p.get('height')} · {frames} frames "
-            f"({max(frames - 1, 0) / fps:.1f} s) · {mode} · {seed}")
+    text = (f"{name} · {p.get('width')}×{p.get('height')} · {describe_duration(frames, fps)}"
+            f" · {mode} · {seed}")
     return f"{record.label}: {text}" if record.label else text
 
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core.workflow.calculator import format_seconds
 from wan22_gui.gui.player.clock import SPEEDS, PlaybackClock
 
 
@@ -99,7 +100,7 @@ class PlayerControls(QWidget):
     def position_text(self, tick: int) -> str:
         """'frame 12/81 · 0.750 s / 5.06 s'; with several clips each panel shows its own frame."""
         timeline = self.clock.timeline
-        seconds = f"{float(timeline.time_of(tick)):.3f} s / {float(timeline.duration):.2f} s"
+        seconds = f"{float(timeline.time_of(tick)):.3f} s / {format_seconds(float(timeline.duration))}"
         if len(timeline.rates) > 1:
             return f"{seconds}  ·  frame numbers on each panel"
         return f"frame {timeline.frame_at(0, tick) + 1}/{timeline.frame_counts[0]}  ·  {seconds}"

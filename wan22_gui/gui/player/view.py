@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.video.frame_cache import FrameCache
 from wan22_gui.core.video.timeline import Timeline
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.canvas import ClipCanvas, PanelFrame
@@ -153,9 +154,10 @@ class PlayerView(QWidget):
         return f"{self.clips[index].title}\n{self.clip_facts(index)} · frame {frame + 1}"
 
     def clip_facts(self, index: int) -> str:
-        """'32 fps · 161 frames · made in 4.2 s' (the time only for interpolations)."""
+        """'32 fps · 5.03 s (161 frames) · made in 4.2 s' (the time only for
+        interpolations)."""
         clip, info = self.clips[index], self.caches[index].info
-        parts = [f"{info.fps:g} fps", f"{info.frame_count} frames"]
+        parts = [f"{info.fps:g} fps", describe_duration(info.frame_count, info.fps)]
         if clip.seconds is not None:
             parts.append(f"made in {clip.seconds:.1f} s")
         return " · ".join(parts)
