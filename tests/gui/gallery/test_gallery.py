@@ -337,3 +337,24 @@ def test_an_interpolation_that_fails_before_it_starts_does_not_stay_running(
     qtbot.waitUntil(lambda: "Interpolating" not in panel.status.text(), timeout=5000)
     assert "Interpolation failed: The clip's folder is gone." in panel.status.text()
     assert not panel.cancel_button.isVisibleTo(panel)
+
+
+def test_play_starts_playing_and_compare_opens_paused_on_frame_1(qtbot, core, videos,
+                                                                  make_panel):
+    """Play means play (it used to open paused on frame 1); a comparison waits for the user
+    to step or play (issue 14, item 8)."""
+    a, b, _ = videos
+    core.history.add(_job("j1", a))
+    core.history.add(JobRecord(job_id="i1", kind="interpolate", status="succeeded", parent_id="j1",
+                               outputs=[str(b)], label="FILM ×2 (ComfyUI)"))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    player = panel.play()
+    qtbot.waitUntil(lambda: player.player.clock is not None, timeout=10000)
+    qtbot.waitUntil(lambda: player.player.clock.playing, timeout=3000)
+    compare = panel.compare()
+    qtbot.waitUntil(lambda: compare.player.clock is not None, timeout=10000)
+    assert not compare.player.clock.playing and compare.player.clock.tick == 0
+    player.close()
+    compare.close()

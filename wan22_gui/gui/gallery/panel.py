@@ -179,7 +179,7 @@ class GalleryPanel(QWidget):
         clip = self.selected()
         if clip is None or clip.path is None:
             return None
-        return self.open_view([ClipSource(clip.path, clip.title)])
+        return self.open_view([ClipSource(clip.path, clip.title)], autoplay=True)
 
     def compare(self) -> CompareView | None:
         """Compare the selected clips (2–4), or one clip with its ticked interpolations."""
@@ -200,8 +200,9 @@ class GalleryPanel(QWidget):
             return ClipSource(clip.path, clip.title, (clip.job.timings or {}).get("interpolate"))
         return ClipSource(clip.path, "Source" if first else clip.title)
 
-    def open_view(self, clips: list[ClipSource]) -> CompareView:
-        view = CompareView(self.ctx, clips)
+    def open_view(self, clips: list[ClipSource], *, autoplay: bool = False) -> CompareView:
+        """A player window; Play starts it playing, Compare opens it paused on frame 1."""
+        view = CompareView(self.ctx, clips, autoplay=autoplay)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.destroyed.connect(lambda _=None, v=view: self.windows.remove(v) if v in self.windows else None)
         self.windows.append(view)

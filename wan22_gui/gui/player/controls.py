@@ -16,9 +16,11 @@ class PlayerControls(QWidget):
 
     Signals:
         zoom_requested(object): None for fit, 1.0 for 1:1.
+        step_requested(int): -1 / +1, one frame of the selected clip (the view knows which).
     """
 
     zoom_requested = Signal(object)
+    step_requested = Signal(int)
 
     def __init__(self, clock: PlaybackClock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,11 +59,15 @@ class PlayerControls(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSkipBackward, "First frame (Home)",
                                    self.clock.home, "home_button"))
-        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekBackward, "Previous frame (←)",
-                                   lambda: self.clock.step(-1), "step_back_button"))
+        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekBackward,
+                                   "Previous frame of the selected clip (←; Shift+← for the "
+                                   "common clock)", lambda: self.step_requested.emit(-1),
+                                   "step_back_button"))
         row.addWidget(self.play_button)
-        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekForward, "Next frame (→)",
-                                   lambda: self.clock.step(+1), "step_forward_button"))
+        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekForward,
+                                   "Next frame of the selected clip (→; Shift+→ for the "
+                                   "common clock)", lambda: self.step_requested.emit(+1),
+                                   "step_forward_button"))
         row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSkipForward, "Last frame (End)",
                                    self.clock.end, "end_button"))
         row.addWidget(self.loop_button)

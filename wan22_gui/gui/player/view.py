@@ -6,7 +6,8 @@ that is not there yet the view keeps the picture it shows (with a "decoding" hin
 when there is none), asks its cache for the frame and swaps it in as soon as the cache says it
 is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
 caches' sequential decoding pauses (`STEP_HOLD_S`), which leaves the CPU to the requested frames
-and the repaint. Keys: Space play/pause, ←/→ frame step, Home/End.
+and the repaint. Keys: Space play/pause, ←/→ one frame of the selected clip (`step_clip`),
+Shift+←/→ one step of the common clock, Home/End.
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ class PlayerView(QWidget):
     failed = Signal(str)
 
     def __init__(self, ctx: AppContext, clips: list[ClipSource], parent: QWidget | None = None,
-                 *, budget_bytes: int | None = None) -> None:
+                 *, budget_bytes: int | None = None, autoplay: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("player_view")
+        self.autoplay = autoplay  # start playing once the clips are open (Play in the gallery)
+        self.step_clip = 0  # whose frames the arrow keys step
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.ctx = ctx
         self.clips = list(clips)
@@ -130,6 +133,7 @@ class PlayerView(QWidget):
         self.clock = PlaybackClock(timeline, self)
         self.controls = PlayerControls(self.clock)
         self.controls.zoom_requested.connect(self.canvas.set_zoom)
+        self.controls.step_requested.connect(self.step)
         self.canvas.view_changed.connect(self._on_view_changed)
         self._layout.insertWidget(1, self.controls)
         self.clock.tick_changed.connect(self._on_tick)
@@ -140,6 +144,8 @@ class PlayerView(QWidget):
         self._update_status()
         self.setFocus()
         self.loaded.emit()
+        if self.autoplay:
+            self.clock.play()
 
     def _on_fail(self, exc: BaseException) -> None:
         text = getattr(exc, "user_text", lambda: str(exc))()
@@ -220,10 +226,11 @@ class PlayerView(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         if self.clock is None:
             return super().keyPressEvent(event)
+        common = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         actions = {
             Qt.Key.Key_Space: self.clock.toggle,
-            Qt.Key.Key_Left: lambda: self.clock.step(-1),
-            Qt.Key.Key_Right: lambda: self.clock.step(+1),
+            Qt.Key.Key_Left: lambda: self.step(-1, common=common),
+            Qt.Key.Key_Right: lambda: self.step(+1, common=common),
             Qt.Key.Key_Home: self.clock.home,
             Qt.Key.Key_End: self.clock.end,
         }
@@ -232,6 +239,21 @@ class PlayerView(QWidget):
             return super().keyPressEvent(event)
         action()
         event.accept()
+
+    def set_step_clip(self, index: int) -> None:
+        """Whose frames ←/→ step (clamped to the clips); the canvas marks that panel."""
+        self.step_clip = min(max(int(index), 0), len(self.clips) - 1)
+        self.canvas.set_selected(self.step_clip if len(self.clips) > 1 else None)
+
+    def step(self, direction: int, *, common: bool = False) -> None:
+        """One frame of the selected clip back/forward, or with `common` one step of the
+        common clock (the next instant where any clip changes)."""
+        if self.clock is None:
+            return
+        if common:
+            self.clock.step(direction)
+        else:
+            self.clock.step_frame(self.step_clip, direction)
 
     def shutdown(self) -> None:
         """Stop playing and decoding; frees the frame memory."""
