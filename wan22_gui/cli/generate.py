@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wan22_gui.core.base.errors import InputError, ServerUnavailable
+from wan22_gui.core.base.errors import InputError, ServerUnavailable, WorkflowError
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 
@@ -83,7 +83,7 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     try:
         spec = build_spec(args)
         build = _workflow_builder(args.workflow) if args.workflow else None
-    except InputError as exc:
+    except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
     url = args.server or str(app.settings.get("server.url"))
@@ -92,11 +92,15 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     except ServerUnavailable as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_SERVER
+    except InputError as exc:  # an address that is no http(s) URL
+        print(f"wan22 generate: {exc.user_text()}", file=err)
+        return EXIT_USAGE
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
         runner = JobRunner(session.client, session.watcher, app.history,
                            args.output_dir or app.paths.output_dir, name_pattern=pattern)
-        printer = ProgressPrinter(out if not args.quiet else None)
+        # progress on stderr: stdout carries only the result paths, for scripts
+        printer = ProgressPrinter(err if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
         runner.progress.connect(printer.on_progress)
         return _run_job(runner, spec, build, app.history, out, err)
@@ -132,9 +136,15 @@ def build_spec(args: argparse.Namespace) -> Any:
 
 
 def _frames(frames: int | None, seconds: float | None) -> int:
+    """The frame count of --frames or --seconds, refused (not clamped) outside the limits."""
     from wan22_gui.core.workflow import calculator as calc
+    from wan22_gui.core.workflow import limits
 
     if seconds is not None:
+        problem = limits.seconds_problem(seconds)
+        if problem:
+            raise InputError(f"--seconds {seconds:g}: {problem}",
+                             "Give a length such as --seconds 5 (81 frames).")
         from_seconds = calc.frames_for_seconds(seconds)
         if frames is not None and frames != from_seconds:
             raise InputError(f"--frames {frames} and --seconds {seconds:g} disagree "
@@ -142,9 +152,12 @@ def _frames(frames: int | None, seconds: float | None) -> int:
         return from_seconds
     if frames is None:
         return 81
-    if frames < 1 or (frames - 1) % 4:
-        raise InputError(f"Frames must be 4n+1, not {frames}.",
-                         f"The nearest valid count is {calc.snap_frames(frames)}.")
+    problem = limits.frames_problem(frames)
+    if problem:
+        nearest = calc.snap_frames(frames) if limits.FRAMES.problem(frames) is None else None
+        raise InputError(f"--frames {frames}: {problem}",
+                         f"The nearest valid count is {nearest}." if nearest else
+                         f"Use 4n+1 frames between 1 and {limits.MAX_FRAMES} (81 = 5 s).")
     return frames
 
 
@@ -231,7 +244,8 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
 
 
 class ProgressPrinter:
-    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals)."""
+    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals), on
+    stderr, so stdout holds only the result paths a script reads."""
 
     def __init__(self, out: TextIO | None) -> None:
         self.out = out
@@ -245,10 +259,9 @@ class ProgressPrinter:
     def on_phase(self, event: Any) -> None:
         from wan22_gui.core.jobs.phases import phase_title
 
+        # An "oom"/"error" mark is not printed: the final report says it once, with the hint.
         if event.state == "start":
             self._line(f"{phase_title(event.phase)}…")
-        elif event.state == "mark" and event.phase in ("oom", "error"):
-            self._line(f"{event.phase.upper()}: {event.detail}")
 
     def on_progress(self, job_id: str, phase: str, step: int, total: int,
                     eta: float | None) -> None:

@@ -58,11 +58,18 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     try:
         with Image.open(path) as raw:
             fmt = raw.format or path.suffix.lstrip(".").upper()
+            _refuse_many_frames(path, raw, fmt)
             upright = ImageOps.exif_transpose(raw)
             upright.load()
             rotated = upright.size != raw.size or _orientation(raw) not in (None, 1)
+    except InputError:
+        raise
     except UnidentifiedImageError:
         raise InputError(f"{path.name} is not an image this app can read.", SUPPORTED_HINT) from None
+    except PermissionError:
+        raise InputError(f"{path.name} cannot be read: permission denied.",
+                         "Check the file's permissions, or copy it somewhere you can read."
+                         ) from None
     except Image.DecompressionBombError:
         raise InputError(f"{path.name} is too large to open safely.",
                          "Scale it down below about 90 megapixels first.") from None
@@ -81,7 +88,24 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     return LoadedImage(path.resolve(), width, height, fmt, rotated, upright)
 
 
+def _refuse_many_frames(path: Path, raw: object, fmt: str) -> None:
+    """An animated GIF/WebP/PNG or a multi-page TIFF is refused: the preview would show one
+    picture, but ComfyUI's LoadImage feeds every frame into the job (8 GIF frames gave a
+    40-frame video), so the clip would not be the one the user saw."""
+    frames = int(getattr(raw, "n_frames", 1) or 1)
+    if frames > 1:
+        kind = "pages" if fmt == "TIFF" else "frames"
+        raise InputError(
+            f"{path.name} holds {frames} {kind} ({fmt}); the start image must be a single "
+            "picture, because ComfyUI would use every frame and the video would not start "
+            "from the picture shown here.",
+            "Save the frame you want as a PNG or JPEG and pick that file.")
+
+
 def _check_file(path: Path) -> None:
+    if not path.exists() and path.is_symlink():
+        raise InputError(f"{path} is a link that leads nowhere (broken, or it loops back on "
+                         "itself).", "Pick the picture itself, not the link.")
     if not path.exists():
         raise InputError(f"Image not found: {path}", "Check the path, or pick the file again.")
     if path.is_dir():

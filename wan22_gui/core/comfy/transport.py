@@ -11,21 +11,33 @@ from urllib.parse import urlsplit
 
 import requests
 
-from wan22_gui.core.base.errors import ComfyApiError, ServerUnavailable
+from wan22_gui.core.base.errors import ComfyApiError, InputError, ServerUnavailable
 
 log = logging.getLogger("wan22.comfy")
 
+_ADDRESS_HINT = "Give the address ComfyUI prints when it starts, such as http://127.0.0.1:8188."
+
+
+class BadServerAddress(InputError, ValueError):
+    """The ComfyUI address is not an http(s) URL (a ValueError too, for older callers)."""
+
 
 def normalize_base_url(url: str) -> str:
-    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (ValueError for something that is no URL)."""
+    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (BadServerAddress for what is no URL)."""
     text = (url or "").strip()
     if not text:
-        raise ValueError("the ComfyUI address is empty")
+        raise BadServerAddress("The ComfyUI address is empty.", _ADDRESS_HINT)
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port outside 0..65535
+    except ValueError as exc:
+        raise BadServerAddress(f"'{url}' is not a valid ComfyUI address ({exc}).",
+                               _ADDRESS_HINT) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'{url}' is not an http(s) address of a ComfyUI server")
+        raise BadServerAddress(f"'{url}' is not an http(s) address of a ComfyUI server.",
+                               _ADDRESS_HINT)
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
