@@ -148,6 +148,8 @@ class HistoryStore:
             thread, after the write is committed).
     """
 
+    BUSY_TIMEOUT_S = 10.0  # how long to wait for another process's write lock
+
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
         self._lock = threading.RLock()
@@ -175,12 +177,13 @@ class HistoryStore:
             return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.db_path), check_same_thread=False, timeout=10.0)
+        conn = sqlite3.connect(str(self.db_path), check_same_thread=False,
+                               timeout=self.BUSY_TIMEOUT_S)
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_S * 1000)}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             with conn:
                 conn.executescript(_schema())
