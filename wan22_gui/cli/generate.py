@@ -166,8 +166,6 @@ def _workflow_builder(path: Path) -> Any:
     from wan22_gui.core.workflow.importer import apply_spec, load_workflow_file
     from wan22_gui.core.workflow.validate import refuse_broken_structure
 
-    if not path.is_file():
-        raise InputError(f"Workflow file not found: {path}", "Check the path.")
     imported = load_workflow_file(path)
     refuse_broken_structure(imported.graph)  # before any server is asked
     if imported.missing_roles:

@@ -65,6 +65,10 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     except InputError:
         raise
     except UnidentifiedImageError:
+        if _looks_like_an_image(path):  # a picture's signature, but Pillow cannot parse it
+            raise InputError(f"{path.name} is damaged or incomplete (its header is broken).",
+                             "Open it in an image editor and save it again, or pick another "
+                             "file.") from None
         raise InputError(f"{path.name} is not an image this app can read.", SUPPORTED_HINT) from None
     except PermissionError:
         raise InputError(f"{path.name} cannot be read: permission denied.",
@@ -86,6 +90,20 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     if max_side and max(width, height) > max_side:
         upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return LoadedImage(path.resolve(), width, height, fmt, rotated, upright)
+
+
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
+               b"II*\x00", b"MM\x00*")
+
+
+def _looks_like_an_image(path: Path) -> bool:
+    """True when the file starts like a PNG, JPEG, GIF, BMP, TIFF or WebP does."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def _refuse_many_frames(path: Path, raw: object, fmt: str) -> None:

@@ -8,6 +8,7 @@ sampler passes must meet at the split step). Each problem names the node and wha
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from wan22_gui.core.base.errors import WorkflowError
@@ -53,7 +54,15 @@ def structure_problems(graph: Graph) -> list[ValidationProblem]:
         for name, value in (inputs.items() if isinstance(inputs, dict) else ()):
             if is_link(value) and not isinstance(graph.get(value[0]), dict):
                 problems.append(_dangling(graph, node_id, name, value))
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems.append(_not_finite(graph, node_id, name, value))
     return problems + _check_cycles(graph)
+
+
+def _not_finite(graph: Graph, node_id: str, name: str, value: float) -> ValidationProblem:
+    # JSON has no NaN or infinity: ComfyUI would never receive this workflow
+    return _problem(graph, node_id, name, value, f"{value} is not a finite number",
+                    "Enter a number.")
 
 
 def refuse_broken_structure(graph: Graph) -> None:
@@ -249,6 +258,8 @@ def _check_scalar(graph: Graph, node_id: str, name: str, value: Any, kind: str,
                          f"Enter a {kind} value.")]
     if not numeric:
         return []
+    if isinstance(value, float) and not math.isfinite(value):
+        return [_not_finite(graph, node_id, name, value)]
     low, high = opts.get("min"), opts.get("max")
     if low is not None and value < low or high is not None and value > high:
         return [_problem(graph, node_id, name, value, f"{value} is out of range",
