@@ -119,7 +119,9 @@ def build_spec(args: argparse.Namespace) -> Any:
     width, height = args.width, args.height
     if width is None or height is None:
         fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
-        width, height = width or fit_w, height or fit_h
+        # `is None`, not `or`: --width 0 must be refused below, not replaced by the fit
+        width = fit_w if width is None else width
+        height = fit_h if height is None else height
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")

@@ -68,12 +68,24 @@ def frames_problem(frames: Any) -> str | None:
     return None
 
 
+def side_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be the clip's `name` ("width"/"height"): range, then ×16."""
+    problem = SIDE.problem(value)
+    if problem:
+        return problem.replace("The width and height", f"The {name}")
+    if int(value) % 16:
+        return f"The {name} must be a multiple of 16 (at least 16), not {int(value)}."
+    return None
+
+
 def seconds_problem(seconds: Any) -> str | None:
     """Why a length in seconds cannot be made (not a number, too short, too long), or None."""
-    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
-            and math.isfinite(seconds) and seconds <= 0:
-        return f"The length must be more than 0 seconds, not {_num(seconds)}."
     problem = SECONDS.problem(seconds)
+    if problem and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                    or not math.isfinite(seconds)):
+        return problem
+    if seconds <= 0:
+        return f"The length must be more than 0 seconds, not {_num(seconds)}."
     if problem and seconds < SECONDS.low:
         return (f"{_num(seconds)} s is too short: the shortest clip is {MIN_CLIP_FRAMES} "
                 f"frames ({(MIN_CLIP_FRAMES - 1) / FPS:g} s).")

@@ -151,17 +151,8 @@ class JobSpec:
         return out
 
     def _size_problems(self) -> list[str]:
-        out = []
-        for name in ("width", "height"):
-            value = getattr(self, name)
-            problem = limits.SIDE.problem(value)
-            if problem is None and value % 16:
-                problem = f"The {name} must be a multiple of 16 (at least 16), not {value}."
-            elif problem is not None:
-                problem = problem.replace("The width and height", f"The {name}")
-            if problem:
-                out.append(problem)
-        return out
+        return [p for p in (limits.side_problem("width", self.width),
+                            limits.side_problem("height", self.height)) if p]
 
     def _sampling_problems(self) -> list[str]:
         s = self.sampling()
