@@ -127,7 +127,12 @@ class HttpTransport:
         )
 
     def unreachable_error(self, exc: Exception) -> ServerUnavailable:
-        reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
+        text = str(exc).lower()
+        if "badstatusline" in text.replace(" ", "") or "invalid http" in text:
+            return ServerUnavailable(
+                f"Something at {self.base_url} answered, but not in HTTP, so it is not ComfyUI.",
+                hint="Check the address and port: another program may be using it.")
+        reason = "connection refused" if "refused" in text else "no connection"
         return ServerUnavailable(
             f"No ComfyUI answers at {self.base_url} ({reason}).",
             hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",
