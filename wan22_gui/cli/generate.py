@@ -86,7 +86,7 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
-    url = args.server or str(app.settings.get("server.url"))
+    url = args.server or app.settings.get("server.url")  # the client checks its type
     try:
         session = ServerSession(url).open()
     except ServerUnavailable as exc:

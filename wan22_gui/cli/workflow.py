@@ -150,4 +150,4 @@ def _settings_url() -> str:
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.core.base.settings import Settings
 
-    return str(Settings.load(AppPaths.default().settings_file).get("server.url"))
+    return Settings.load(AppPaths.default().settings_file).get("server.url")  # checked later

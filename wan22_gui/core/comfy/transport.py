@@ -24,6 +24,8 @@ class BadServerAddress(InputError, ValueError):
 
 def normalize_base_url(url: str) -> str:
     """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (BadServerAddress for what is no URL)."""
+    if url is not None and not isinstance(url, str):  # e.g. a hand-edited settings file
+        raise BadServerAddress(f"The ComfyUI address must be text, not {url!r}.", _ADDRESS_HINT)
     text = (url or "").strip()
     if not text:
         raise BadServerAddress("The ComfyUI address is empty.", _ADDRESS_HINT)
