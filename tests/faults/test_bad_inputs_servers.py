@@ -61,7 +61,7 @@ def short_timeouts(monkeypatch):
 
 BAD_ADDRESSES = [
     ("ftp://127.0.0.1:8190", "is not an http(s) address"),
-    ("file:///etc/passwd", "is not an http(s) address"),
+    ("file:///notes.txt", "is not an http(s) address"),
     ("javascript:alert(1)", "is not"),
     ("http://", "is not an http(s) address"),
     ("   ", "The ComfyUI address is empty"),

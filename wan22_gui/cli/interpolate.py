@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
 
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be at least 1, not {args.workers}.",
-                         "Leave it out to use one worker per core.")
+    if args.workers is not None and args.workers < 0:
+        raise InputError(f"--workers must be 0 (work in this process) or more, not "
+                         f"{args.workers}.", "Leave it out to use one worker per core.")
     if args.compare:  # before the interpolation runs: its time is not wasted on a bad path
         check_writable_file(args.compare, "--compare")
     app = App.build(history=True)
