@@ -131,3 +131,47 @@ def test_writes_from_many_threads_all_land(store):
     for t in threads:
         t.join()
     assert len(store.list()) == 40
+
+
+def test_a_damaged_page_is_reported_naming_the_file_and_nothing_is_moved(tmp_path):
+    from wan22_gui.core.base.errors import StorageError
+
+    db = tmp_path / "history.sqlite3"
+    store = HistoryStore(db)
+    for i in range(150):
+        store.add(JobRecord(f"job-{i:03d}", params={"prompt": "p" * 400}))
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with db.open("r+b") as f:  # every page but the schema page
+        for page in range(2, db.stat().st_size // 4096):
+            f.seek(page * 4096 + 8)
+            f.write(b"\xff" * 64)
+    before = db.read_bytes()
+    store = HistoryStore(db)  # the schema is fine: it opens
+    try:
+        with pytest.raises(StorageError, match="is damaged") as caught:
+            store.list()
+        assert str(db) in str(caught.value) and ".recover" in caught.value.hint
+    finally:
+        store.close()
+    assert db.read_bytes() == before and not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_a_locked_database_is_not_mistaken_for_a_corrupt_one(tmp_path, monkeypatch):
+    from wan22_gui.core.base.errors import StorageError
+
+    db = tmp_path / "history.sqlite3"
+    HistoryStore(db).close()
+    monkeypatch.setattr(HistoryStore, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked by another program"):
+            HistoryStore(db)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("*.corrupt-*"))  # it used to be moved aside as "corrupt"

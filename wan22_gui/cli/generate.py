@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wan22_gui.core.base.errors import InputError, ServerUnavailable
+from wan22_gui.core.base.errors import InputError, ServerUnavailable, WorkflowError
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 
@@ -83,20 +83,24 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     try:
         spec = build_spec(args)
         build = _workflow_builder(args.workflow) if args.workflow else None
-    except InputError as exc:
+    except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
-    url = args.server or str(app.settings.get("server.url"))
+    url = args.server or app.settings.get("server.url")  # the client checks its type
     try:
         session = ServerSession(url).open()
     except ServerUnavailable as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_SERVER
+    except InputError as exc:  # an address that is no http(s) URL
+        print(f"wan22 generate: {exc.user_text()}", file=err)
+        return EXIT_USAGE
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
         runner = JobRunner(session.client, session.watcher, app.history,
                            args.output_dir or app.paths.output_dir, name_pattern=pattern)
-        printer = ProgressPrinter(out if not args.quiet else None)
+        # progress on stderr: stdout carries only the result paths, for scripts
+        printer = ProgressPrinter(err if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
         runner.progress.connect(printer.on_progress)
         return _run_job(runner, spec, build, app.history, out, err)
@@ -115,7 +119,9 @@ def build_spec(args: argparse.Namespace) -> Any:
     width, height = args.width, args.height
     if width is None or height is None:
         fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
-        width, height = width or fit_w, height or fit_h
+        # `is None`, not `or`: --width 0 must be refused below, not replaced by the fit
+        width = fit_w if width is None else width
+        height = fit_h if height is None else height
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")
@@ -132,9 +138,15 @@ def build_spec(args: argparse.Namespace) -> Any:
 
 
 def _frames(frames: int | None, seconds: float | None) -> int:
+    """The frame count of --frames or --seconds, refused (not clamped) outside the limits."""
     from wan22_gui.core.workflow import calculator as calc
+    from wan22_gui.core.workflow import limits
 
     if seconds is not None:
+        problem = limits.seconds_problem(seconds)
+        if problem:
+            raise InputError(f"--seconds {seconds:g}: {problem}",
+                             "Give a length such as --seconds 5 (81 frames).")
         from_seconds = calc.frames_for_seconds(seconds)
         if frames is not None and frames != from_seconds:
             raise InputError(f"--frames {frames} and --seconds {seconds:g} disagree "
@@ -142,19 +154,22 @@ def _frames(frames: int | None, seconds: float | None) -> int:
         return from_seconds
     if frames is None:
         return 81
-    if frames < 1 or (frames - 1) % 4:
-        raise InputError(f"Frames must be 4n+1, not {frames}.",
-                         f"The nearest valid count is {calc.snap_frames(frames)}.")
+    problem = limits.frames_problem(frames)
+    if problem:
+        nearest = calc.snap_frames(frames) if limits.FRAMES.problem(frames) is None else None
+        raise InputError(f"--frames {frames}: {problem}",
+                         f"The nearest valid count is {nearest}." if nearest else
+                         f"Use 4n+1 frames between 1 and {limits.MAX_FRAMES} (81 = 5 s).")
     return frames
 
 
 def _workflow_builder(path: Path) -> Any:
     from wan22_gui.core.workflow.builder import BuiltWorkflow
     from wan22_gui.core.workflow.importer import apply_spec, load_workflow_file
+    from wan22_gui.core.workflow.validate import refuse_broken_structure
 
-    if not path.is_file():
-        raise InputError(f"Workflow file not found: {path}", "Check the path.")
     imported = load_workflow_file(path)
+    refuse_broken_structure(imported.graph)  # before any server is asked
     if imported.missing_roles:
         raise InputError(f"{path.name}: {imported.missing_text()}",
                          "Use a Wan image-to-video workflow (LoadImage → WanImageToVideo → two "
@@ -231,7 +246,8 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
 
 
 class ProgressPrinter:
-    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals)."""
+    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals), on
+    stderr, so stdout holds only the result paths a script reads."""
 
     def __init__(self, out: TextIO | None) -> None:
         self.out = out
@@ -245,10 +261,9 @@ class ProgressPrinter:
     def on_phase(self, event: Any) -> None:
         from wan22_gui.core.jobs.phases import phase_title
 
+        # An "oom"/"error" mark is not printed: the final report says it once, with the hint.
         if event.state == "start":
             self._line(f"{phase_title(event.phase)}…")
-        elif event.state == "mark" and event.phase in ("oom", "error"):
-            self._line(f"{event.phase.upper()}: {event.detail}")
 
     def on_progress(self, job_id: str, phase: str, step: int, total: int,
                     eta: float | None) -> None:

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
 
+    if args.workers is not None and args.workers < 0:
+        raise InputError(f"--workers must be 0 (work in this process) or more, not "
+                         f"{args.workers}.", "Leave it out to use one worker per core.")
+    if args.compare:  # before the interpolation runs: its time is not wasted on a bad path
+        check_writable_file(args.compare, "--compare")
     app = App.build(history=True)
     try:
         source, parent = _source(app.history, args)
@@ -70,6 +75,25 @@ def _source(history, args) -> tuple[Path, str | None]:
         if str(clip) in record.outputs and record.kind == "generate":
             return clip, record.job_id
     return clip, None
+
+
+def check_writable_file(dest: Path, option: str) -> None:
+    """Refuse a destination that is a folder or whose folder cannot take a new file."""
+    import tempfile
+
+    from wan22_gui.core.base.errors import storage_reason
+
+    if dest.is_dir():
+        raise InputError(f"{option} {dest} is a folder.",
+                         "Give a file name in it, such as compare.mp4.")
+    folder = dest.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".wan22-probe-"):
+            pass  # a real write: permissions, read-only disks and full disks all show here
+    except OSError as exc:
+        raise InputError(f"{option} {dest} cannot be written: {storage_reason(exc)} "
+                         f"({folder}).", "Choose a folder you can write to.") from None
 
 
 def _export(source: Path, result, dest: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import builtins
 from typing import Any, Iterable
 
+from wan22_gui.core.base.errors import StorageError, storage_reason
 from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.history")
@@ -147,6 +148,8 @@ class HistoryStore:
             thread, after the write is committed).
     """
 
+    BUSY_TIMEOUT_S = 10.0  # how long to wait for another process's write lock
+
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
         self._lock = threading.RLock()
@@ -156,9 +159,12 @@ class HistoryStore:
     # -- lifecycle --------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
             return self._connect()
+        except (sqlite3.OperationalError, OSError) as exc:
+            # locked, read-only, unwritable folder, disk full: the file is fine, leave it be
+            raise _unusable(self.db_path, exc) from None
         except sqlite3.DatabaseError as exc:
             aside = self.db_path.with_name(f"{self.db_path.name}.corrupt-{int(time.time())}")
             log.warning("history database %s is unreadable (%s); kept as %s and started anew",
@@ -171,12 +177,13 @@ class HistoryStore:
             return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.db_path), check_same_thread=False, timeout=10.0)
+        conn = sqlite3.connect(str(self.db_path), check_same_thread=False,
+                               timeout=self.BUSY_TIMEOUT_S)
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_S * 1000)}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             with conn:
                 conn.executescript(_schema())
@@ -258,9 +265,8 @@ class HistoryStore:
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> JobRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return _from_row(row) if row else None
+        rows = self._query("SELECT * FROM jobs WHERE job_id = ?", [job_id])
+        return rows[0] if rows else None
 
     def list(
         self,
@@ -311,9 +317,34 @@ class HistoryStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def _query(self, sql: str, args: builtins.list[Any]) -> builtins.list[JobRecord]:
-        with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
+        try:
+            with self._lock:
+                rows = self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:  # a damaged page is found only when read
+            raise _unusable(self.db_path, exc) from None
         return [_from_row(r) for r in rows]
+
+
+def _unusable(db_path: Path, exc: BaseException) -> StorageError:
+    """The words for a history database that cannot be opened or read (nothing is moved)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageError(f"The history database {db_path} is locked by another program.",
+                            "Close other copies of the app (or the program holding the file) "
+                            "and try again.")
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"The history database {db_path} is read-only.",
+                            "Make the file and its folder writable, or set WAN22_HOME to a "
+                            "folder you can write to.")
+    if isinstance(exc, sqlite3.OperationalError) or isinstance(exc, OSError):
+        return StorageError(f"The history database {db_path} cannot be opened: "
+                            f"{storage_reason(exc) if isinstance(exc, OSError) else exc}.",
+                            "Free some space or fix the folder's permissions, or set "
+                            "WAN22_HOME to a folder you can write to.")
+    return StorageError(f"The history database {db_path} is damaged ({exc}).",
+                        "Close the app and move the file aside: the app then starts a new "
+                        "history. Old jobs can often be recovered with "
+                        f"`sqlite3 {db_path.name} .recover`.")
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:

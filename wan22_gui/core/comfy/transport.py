@@ -11,21 +11,35 @@ from urllib.parse import urlsplit
 
 import requests
 
-from wan22_gui.core.base.errors import ComfyApiError, ServerUnavailable
+from wan22_gui.core.base.errors import ComfyApiError, InputError, ServerUnavailable
 
 log = logging.getLogger("wan22.comfy")
 
+_ADDRESS_HINT = "Give the address ComfyUI prints when it starts, such as http://127.0.0.1:8188."
+
+
+class BadServerAddress(InputError, ValueError):
+    """The ComfyUI address is not an http(s) URL (a ValueError too, for older callers)."""
+
 
 def normalize_base_url(url: str) -> str:
-    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (ValueError for something that is no URL)."""
+    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (BadServerAddress for what is no URL)."""
+    if url is not None and not isinstance(url, str):  # e.g. a hand-edited settings file
+        raise BadServerAddress(f"The ComfyUI address must be text, not {url!r}.", _ADDRESS_HINT)
     text = (url or "").strip()
     if not text:
-        raise ValueError("the ComfyUI address is empty")
+        raise BadServerAddress("The ComfyUI address is empty.", _ADDRESS_HINT)
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port outside 0..65535
+    except ValueError as exc:
+        raise BadServerAddress(f"'{url}' is not a valid ComfyUI address ({exc}).",
+                               _ADDRESS_HINT) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'{url}' is not an http(s) address of a ComfyUI server")
+        raise BadServerAddress(f"'{url}' is not an http(s) address of a ComfyUI server.",
+                               _ADDRESS_HINT)
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -115,7 +129,12 @@ class HttpTransport:
         )
 
     def unreachable_error(self, exc: Exception) -> ServerUnavailable:
-        reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
+        text = str(exc).lower()
+        if "badstatusline" in text.replace(" ", "") or "invalid http" in text:
+            return ServerUnavailable(
+                f"Something at {self.base_url} answered, but not in HTTP, so it is not ComfyUI.",
+                hint="Check the address and port: another program may be using it.")
+        reason = "connection refused" if "refused" in text else "no connection"
         return ServerUnavailable(
             f"No ComfyUI answers at {self.base_url} ({reason}).",
             hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from wan22_gui.core.comfy.problems import damaged_model_text
 from wan22_gui.core.jobs.phases import (
     HIGH_NOISE, LOW_NOISE, MODEL_LOAD, TEXT_ENCODE, VAE_DECODE, phase_title,
 )
@@ -112,13 +113,16 @@ def fix_label(params: Mapping[str, Any], fix: Mapping[str, Any]) -> str:
 
 def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None,
                node_type: str | None, exception_type: str, exception_message: str,
-               traceback: Sequence[str] = ()) -> dict[str, Any]:
-    """A node raised something other than OOM (missing or broken model file, bad input...)."""
+               traceback: Sequence[str] = (), inputs: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+    """A node raised something other than OOM (missing or broken model file, bad input...).
+
+    `inputs` are the node's `current_inputs` (a loader's failure then names its file)."""
     first_line = (exception_message.strip().splitlines() or [""])[0]
     short_type = exception_type.rsplit(".", 1)[-1] or "Error"
     hint = "The details below say what ComfyUI reported; the server log has the full traceback."
     if "safetensors" in exception_type.lower() or "header" in first_line.lower():
-        hint = "The model file looks damaged or incomplete: download it again."
+        hint = damaged_model_text(node_type, dict(inputs or {}))
     elif phase == MODEL_LOAD:
         hint = "Check that the model files are complete and match the Wan 2.2 14B i2v workflow."
     return error_info(

@@ -47,6 +47,7 @@ from wan22_gui.core.jobs.phases import PhaseEvent
 from wan22_gui.core.jobs.timings import PhaseTracker
 from wan22_gui.core.workflow import naming
 from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
+from wan22_gui.core.workflow.validate import refuse_broken_structure
 from wan22_gui.core.workflow.spec import JobSpec
 
 log = logging.getLogger("wan22.jobs")
@@ -234,6 +235,7 @@ class JobRunner:
         built = build(spec, uploaded.load_value)
         if vfi_plan is not None:
             built = combined.add_vfi(built, spec, *vfi_plan)
+        refuse_broken_structure(built.graph)  # ComfyUI's own words for these mislead
         spec = spec.replace(seed=built.seed).resolved()  # the record keeps the seed used
         tracker.set_graph(built.graph, built.roles)
         self.history.update(job_id, params=spec.to_dict(), graph=built.graph)
@@ -300,7 +302,7 @@ class JobRunner:
             return self._fail(job_id, tracker, info, "oom", True)
         info = failures.node_error(params, phase, error.node_id, error.node_type,
                                    error.exception_type, error.exception_message,
-                                   error.traceback)
+                                   error.traceback, inputs=error.current_inputs)
         return self._fail(job_id, tracker, info, "node_error", True)
 
     def _download(self, job_id: str, tracker: PhaseTracker, ending: Ending,

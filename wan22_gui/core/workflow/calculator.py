@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.estimate import Estimate, estimate, estimate_text
 
 __all__ = [
@@ -29,7 +30,7 @@ FPS_14B = 16  # Wan 2.2 14B (and 2.1) generate at 16 fps
 FPS_5B = 24  # Wan 2.2 TI2V 5B generates at 24 fps
 QUICK_PICK_SECONDS = (1.6, 3.0, 5.0, 10.0)
 INTERPOLATION_MULTIPLIERS = (2, 3, 4)
-MAX_FRAMES = 16381  # the largest 4n+1 that WanImageToVideo.length (max 16384) accepts
+MAX_FRAMES = limits.MAX_FRAMES  # the largest 4n+1 that WanImageToVideo.length accepts
 SIZE_MULTIPLE = 16  # Wan needs width and height in multiples of 16 (VAE /8, patch 2x2)
 LATENT_CHANNELS = 16
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.workflow import calculator as calc
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 from wan22_gui.gui.generate.rows import hrow
 
@@ -53,14 +54,14 @@ class ClipBox(QGroupBox):
         self.height_spin.setValue(640)
         self.frames = QSpinBox()
         self.frames.setObjectName("frames")
-        self.frames.setRange(1, calc.MAX_FRAMES)
+        self.frames.setRange(int(limits.FRAMES.low), limits.MAX_FRAMES)  # the CLI's rule too
         self.frames.setSingleStep(4)
         self.frames.setValue(81)
         self.frames.setToolTip("Wan makes 4n+1 frames (17, 33, 49, 65, 81, …); other values are "
                                "moved to the nearest one.")
         self.seconds = QDoubleSpinBox()
         self.seconds.setObjectName("seconds")
-        self.seconds.setRange(0.0, calc.clip_duration(calc.MAX_FRAMES, self.fps))
+        self.seconds.setRange(0.0, limits.SECONDS.high)  # the CLI's rule too
         self.seconds.setDecimals(2)
         self.seconds.setSingleStep(0.25)
         self.seconds.setSuffix(" s")
@@ -242,7 +243,7 @@ class ClipBox(QGroupBox):
 def _size_spin(name: str) -> QSpinBox:
     spin = QSpinBox()
     spin.setObjectName(name)
-    spin.setRange(16, 4096)
+    spin.setRange(int(limits.SIDE.low), int(limits.SIDE.high))
     spin.setSingleStep(16)
     spin.setSuffix(" px")
     spin.setToolTip("A multiple of 16 (Wan's requirement); other values are rounded.")
