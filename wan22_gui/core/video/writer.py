@@ -177,6 +177,9 @@ def _open_h264(path: Path, fps: float, size: tuple[int, int], full_chroma: bool)
         even = size[0] % 2 == 0 and size[1] % 2 == 0
         stream.pix_fmt = "yuv420p" if even and not full_chroma else "yuv444p"
         stream.options = {"crf": str(CRF), "preset": PRESET, "tune": TUNE}
+        # A keyframe a second (x264 would put one every 250 frames): the player seeks by
+        # decoding from the keyframe before, so a jump costs at most a second of frames.
+        stream.codec_context.gop_size = max(1, round(fps))
     except Exception:
         container.close()
         raise
