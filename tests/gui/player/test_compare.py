@@ -233,13 +233,19 @@ def test_a_corrupt_clip_is_reported_not_crashed_on(qtbot, ctx, tmp_path):
     view.shutdown()
 
 
-def test_frames_are_cached_small_when_over_the_memory_budget(qtbot, open_view, tmp_path):
-    clip = write_test_clip(tmp_path / "a.mp4", frames=9, fps=16, size=(128, 96))
-    view = open_view([ClipSource(clip, "A")], budget_bytes=128 * 96 * 4 * 9 // 4)
+def test_clips_over_the_memory_budget_stream_at_full_size(qtbot, open_view, tmp_path):
+    clip = write_test_clip(tmp_path / "a.mp4", frames=40, fps=16, size=(128, 96))
+    budget = 128 * 96 * 4 * 40 // 2
+    view = open_view([ClipSource(clip, "A")], budget_bytes=budget)
     _ready(qtbot, view)
     cache = view.player.caches[0]
-    assert cache.scaled and cache.nbytes <= 128 * 96 * 4 * 9 // 4
-    assert "to save memory" in view.player.status.text()
+    assert cache.streaming and cache.nbytes <= budget
+    assert view.player.canvas.panels[0].frame.shape == (96, 128, 4), "full size, not shrunk"
+    qtbot.waitUntil(lambda: "Streaming" in view.player.status.text(), timeout=5000)
+    # a jump past the window shows the exact frame as soon as it is decoded
+    view.player.clock.seek(view.player.clock.timeline.tick_count - 5)
+    qtbot.waitUntil(lambda: view.player.canvas.panels[0].exact, timeout=5000)
+    assert view.player.canvas.panels[0].frame.shape == (96, 128, 4)
     # 1:1 still means one *video* pixel per screen pixel
     view.player.canvas.set_zoom(1.0)
     target = view.player.canvas._target(view.player.canvas.panel_rects()[0], (128, 96))

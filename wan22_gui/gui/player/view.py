@@ -1,10 +1,11 @@
 """The player: 1–4 clips on one clock, decoded off the GUI thread, painted by a timer.
 
-Each clip is decoded once into memory by a FrameCache (a background thread); when all clips at
-full size would exceed the memory budget they are cached at panel size instead. For a frame
-that is not there yet the view keeps the picture it shows (with a "decoding" hint; "Decoding…"
-when there is none), asks its cache for the frame and swaps it in as soon as the cache says it
-is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
+Each clip is decoded by a FrameCache (background threads): whole when the clips fit the memory
+budget, else streamed at full size through a window of frames around the playhead, with a small
+preview of every frame for scrubbing — so memory does not grow with clip length. For a frame
+that is not there yet the view shows its preview (or keeps the picture it shows), marked as not
+the exact frame ("Decoding…" when there is nothing), asks its cache for the frame and swaps it in
+as soon as the cache says it is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
 caches' sequential decoding pauses (`STEP_HOLD_S`), which leaves the CPU to the requested frames
 and the repaint. Keys: Space play/pause, ←/→ one frame of the selected clip (`step_clip`),
 Shift+←/→ one step of the common clock, Home/End.
@@ -34,7 +35,7 @@ from wan22_gui.gui.player.controls import PlayerControls
 log = logging.getLogger("wan22.gui")
 
 BUDGET_KEY = "player.memory_budget_mb"
-declare(BUDGET_KEY, 0)  # 0 = a quarter of the RAM, at most 4 GiB
+declare(BUDGET_KEY, 0)  # 0 = an eighth of the RAM, at most 1 GiB (longer clips stream)
 _LOADING_POLL_MS = 40
 STEP_HOLD_S = 0.25  # sequential decoding waits this long after a step, seek or jump
 
@@ -63,7 +64,7 @@ def memory_budget(settings) -> int:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         ram = 8 << 30
-    return int(min(ram // 4, 4 << 30))
+    return int(min(ram // 8, 1 << 30))
 
 
 class PlayerView(QWidget):
@@ -109,14 +110,13 @@ class PlayerView(QWidget):
         if self._closed:
             return
         budget = self._budget
-        fit = (self.canvas.sizeHint().width(), self.canvas.sizeHint().height())
-        self.ctx.tasks.run_in_background(lambda: self._open(budget, fit), self._on_open, self._on_fail)
+        self.ctx.tasks.run_in_background(lambda: self._open(budget), self._on_open, self._on_fail)
 
-    def _open(self, budget: int, fit: tuple[int, int]) -> list[FrameCache]:
+    def _open(self, budget: int) -> list[FrameCache]:
         caches: list[FrameCache] = []
         try:
             for clip in self.clips:
-                caches.append(FrameCache(clip.path, budget_bytes=budget // len(self.clips), fit=fit))
+                caches.append(FrameCache(clip.path, budget_bytes=budget // len(self.clips)))
         except Exception:
             for cache in caches:
                 cache.close()
@@ -170,7 +170,7 @@ class PlayerView(QWidget):
 
     def show_tick(self, tick: int) -> None:
         """Put every clip's frame for `tick` on the canvas. A frame not decoded yet is asked
-        for; meanwhile the panel keeps its picture, marked as not the exact frame."""
+        for; meanwhile the panel shows its preview (or keeps its picture), marked as not exact."""
         shown = self.canvas.panels
         panels = []
         for i, cache in enumerate(self.caches):
@@ -179,7 +179,9 @@ class PlayerView(QWidget):
             exact = frame is not None
             if not exact:
                 cache.request(index)
-                frame = shown[i].frame if i < len(shown) else None
+                frame = cache.preview(index)
+                if frame is None and i < len(shown) and not cache.streaming:
+                    frame = shown[i].frame  # a held-whole clip's slots are never reused
             panels.append(PanelFrame(frame, (cache.info.width, cache.info.height),
                                      self.panel_label(i, index), exact=exact))
         self.canvas.set_panels(panels)
@@ -207,15 +209,19 @@ class PlayerView(QWidget):
             self._poll.stop()
 
     def _update_status(self) -> None:
-        done = sum(c.ready_count for c in self.caches)
-        total = sum(c.frame_count for c in self.caches)
-        notes = [f"Decoded {done}/{total} frames" if done < total else "All frames in memory"]
-        scaled = [c for c in self.caches if c.scaled]
-        if scaled:
-            notes.append(f"cached at {scaled[0].size[0]}×{scaled[0].size[1]} to save memory")
+        notes = [self._memory_note()]
         errors = [c.error.user_text() for c in self.caches if c.error is not None]
         notes.extend(errors)
         self.status.setText("  ·  ".join(notes))
+
+    def _memory_note(self) -> str:
+        """'Decoded 40/81 frames', 'All frames in memory' or, for clips longer than the budget,
+        'Streaming: 120 frames around the playhead in memory (of 1284)'."""
+        done = sum(c.ready_count for c in self.caches)
+        total = sum(c.frame_count for c in self.caches)
+        if any(c.streaming for c in self.caches):
+            return f"Streaming: {done} frames around the playhead in memory (of {total})"
+        return f"Decoded {done}/{total} frames" if done < total else "All frames in memory"
 
     def _on_view_changed(self) -> None:
         if self.controls is not None:
