@@ -346,8 +346,8 @@ class FrameCache:
     # -- the preview thread (streamed clips only) ---------------------------------------------
 
     def _run_previews(self) -> None:
-        """One sequential pass over the clip at low priority, making the frames' previews the
-        decoder has not made yet."""
+        """One sequential pass over the clip at low priority, in the playing decoder's spare
+        time, making the frames' previews it has not made yet."""
         _lower_priority()
         try:
             cap = open_capture(self.info.path)
@@ -357,9 +357,9 @@ class FrameCache:
         try:
             index = 0
             while index < self.frame_count:
+                if not self._wait_for_spare_time():
+                    return
                 with self._lock:
-                    if self._stop:
-                        return
                     done = bool(self._has_preview[index])
                 ok, bgr = cap.read()  # read on even where a preview exists: a seek costs more
                 if not ok or bgr is None:
@@ -374,6 +374,17 @@ class FrameCache:
         finally:
             cap.release()
             self._previews_finished()
+
+    def _wait_for_spare_time(self) -> bool:
+        """Block while the playing decoder needs the CPU: the window around the playhead is
+        not full yet, or the user is stepping. False when the cache is closing."""
+        with self._wake:
+            while not self._stop:
+                hold = self._background_after - time.monotonic()
+                if self._idle and hold <= 0:
+                    return True
+                self._wake.wait(max(0.01, min(hold, 0.5)) if hold > 0 else 0.5)
+            return False
 
     def _previews_finished(self) -> None:
         with self._wake:
