@@ -21,8 +21,8 @@ def test_interpolate_prints_both_clips_and_records_the_child(standin_with_models
     assert code == 0, err
     clip, interpolated = (Path(line) for line in out.strip().splitlines())  # stdout: paths only
     assert clip.parent == app_paths.output_dir
-    assert clip.name == "harbour_320x224_1.0s_4step_lora.mp4"
-    assert interpolated.name == "harbour_320x224_1.0s_4step_lora_film_x4.mp4"
+    assert clip.name == "harbour_320x224_1.06s_4step_lora.mp4"
+    assert interpolated.name == "harbour_320x224_1.06s_4step_lora_film_x4.mp4"
     assert (probe(clip).frame_count, probe(clip).fps) == (17, 16)
     assert (probe(interpolated).frame_count, probe(interpolated).fps) == (65, 64)
     assert any(line.endswith("Interpolation…") for line in err.splitlines())  # progress line
