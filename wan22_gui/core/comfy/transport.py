@@ -16,6 +16,14 @@ from wan22_gui.core.base.errors import ComfyApiError, ServerUnavailable
 log = logging.getLogger("wan22.comfy")
 
 
+class ConnectionRefused(ServerUnavailable):
+    """Nothing listens at the server's port any more (the connection was refused).
+
+    Unlike a timeout (a busy server), a refusal after a working connection means the process
+    is gone; the prompt watcher uses it to report a crash within seconds.
+    """
+
+
 def normalize_base_url(url: str) -> str:
     """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (ValueError for something that is no URL)."""
     text = (url or "").strip()
@@ -33,6 +41,20 @@ def websocket_url(base_url: str, client_id: str) -> str:
     """The /ws address for `base_url` (http -> ws, https -> wss)."""
     scheme, _, rest = normalize_base_url(base_url).partition("://")
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """Whether a requests/urllib3 connection error is, deep down, a refused connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        nested = [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        current = getattr(current, "reason", None) or (nested[0] if nested else None) \
+            or current.__cause__ or current.__context__
+    return "refused" in str(exc).lower()  # Windows words it "actively refused it"
 
 
 def _is_loopback(host: str) -> bool:
@@ -115,9 +137,11 @@ class HttpTransport:
         )
 
     def unreachable_error(self, exc: Exception) -> ServerUnavailable:
-        reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
-        return ServerUnavailable(
-            f"No ComfyUI answers at {self.base_url} ({reason}).",
+        refused = _is_refusal(exc)
+        kind = ConnectionRefused if refused else ServerUnavailable
+        return kind(
+            f"No ComfyUI answers at {self.base_url} "
+            f"({'connection refused' if refused else 'no connection'}).",
             hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",
         )
 

@@ -128,15 +128,23 @@ def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None
     )
 
 
-def crash_error(phase: str | None, log_tail: Sequence[str]) -> dict[str, Any]:
-    """ComfyUI went away while the job ran (process died, connection gone and not back)."""
+def crash_error(phase: str | None, log_tail: Sequence[str], *, cause: str = "",
+                hint: str = "") -> dict[str, Any]:
+    """ComfyUI went away while the job ran (process died, connection gone and not back).
+
+    `cause` is what is known about why (the launcher's crash report, or the watcher's
+    "stopped answering" sentence) and `hint` what to do; without a hint a generic one is made.
+    """
     where = f" during the {phase_title(phase).lower()}" if phase else ""
-    hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
-            if log_tail else "Restart ComfyUI and check its console for the reason.")
-    if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
-        hint += " A crash while sampling or decoding is often memory: try fewer frames."
-    return error_info(f"ComfyUI stopped while running this job{where}.", hint, phase=phase,
-                      log_tail=log_tail)
+    message = f"ComfyUI stopped while running this job{where}" + (f": {cause}" if cause else ".")
+    if hint:  # the cause's own advice; it never guesses memory without evidence
+        hint += " The last lines of its log are below." if log_tail else ""
+    else:
+        hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
+                if log_tail else "Restart ComfyUI and check its console for the reason.")
+        if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
+            hint += " A crash while sampling or decoding is often memory: try fewer frames."
+    return error_info(message, hint, phase=phase, log_tail=log_tail)
 
 
 def lost_error(phase: str | None) -> dict[str, Any]:

@@ -256,7 +256,7 @@ class JobRunner:
     def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending,
                vfi: combined.CombinedVfi | None = None) -> JobResult:
         phase = tracker.current_phase
-        tracker.end()
+        tracker.end(at=ending.ended_at)  # a crash ends the pass when it happened, not when seen
         params = spec.to_dict()
         if ending.status == "success":
             return self._download(job_id, tracker, ending, vfi)
@@ -275,7 +275,8 @@ class JobRunner:
         if self._server_alive():
             return self._fail(job_id, tracker, failures.lost_error(phase), "lost", True)
         tail = list(self.log_tail_fn() if self.log_tail_fn else [])
-        return self._fail(job_id, tracker, failures.crash_error(phase, tail), "crash", True)
+        return self._fail(job_id, tracker, failures.crash_error(
+            phase, tail, cause=ending.message, hint=ending.hint), "crash", True)
 
     def _server_alive(self) -> bool:
         try:
