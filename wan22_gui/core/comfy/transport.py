@@ -43,6 +43,10 @@ def websocket_url(base_url: str, client_id: str) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
 
 
+class ServerError(ComfyApiError):
+    """ComfyUI answered with a 5xx: its own failure, which may pass (a retry can work)."""
+
+
 def _is_refusal(exc: BaseException) -> bool:
     """Whether a requests/urllib3 connection error is, deep down, a refused connection."""
     seen: set[int] = set()
@@ -164,7 +168,7 @@ class HttpTransport:
                 hint="Is this address really ComfyUI, and a version this app supports?",
             )
         text = f"ComfyUI at {self.base_url} answered {where} with HTTP {status}"
-        return ComfyApiError(
+        return (ServerError if status >= 500 else ComfyApiError)(
             text + (f": {body}" if body else "."),
             hint="See the ComfyUI console for details." if status >= 500 else "",
         )

@@ -147,6 +147,18 @@ def crash_error(phase: str | None, log_tail: Sequence[str], *, cause: str = "",
     return error_info(message, hint, phase=phase, log_tail=log_tail)
 
 
+def not_downloaded_error(job_id: str, left: Sequence[Any]) -> dict[str, Any]:
+    """The clip is finished on the server, but /view would not give it to us (ServerFiles)."""
+    first = left[0]
+    more = f" (and {len(left) - 1} more file(s))" if len(left) > 1 else ""
+    return error_info(
+        f"The clip is finished on the server but could not be downloaded: {first.error} "
+        f"It is on the server at {first.where()}{more}.",
+        f"Download it again with `wan22 history fetch {job_id}` or **Download again** in the "
+        f"Gallery once ComfyUI answers, or copy it from that folder.",
+        phase="download", details="\n".join(f"{f.location}: {f.error}" for f in left))
+
+
 def lost_error(phase: str | None) -> dict[str, Any]:
     """The server answers but no longer knows the job (restarted, or history cleared)."""
     return error_info(
