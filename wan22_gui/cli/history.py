@@ -78,10 +78,8 @@ def _delete(app: App, job_ids: list[str]) -> int:
 
 def _fetch(app: App, job_id: str, server: str | None, output_dir: Path | None) -> int:
     """`wan22 history fetch`: the Gallery's "Download again", from the terminal."""
-    from wan22_gui.core.jobs.refetch import download_again
-
     try:
-        paths = download_again(app.history, job_id, server_url=server, dest=output_dir)
+        paths = app.gallery_actions().download_again(job_id, server_url=server, dest=output_dir)
     except Wan22Error as exc:
         print(f"wan22 history fetch: {exc.user_text()}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-""""Download again": fetch the finished clips a job left on the server, and mend its row.
+"""Download again: fetch the finished clips a job left on the server, and mend its row.
 
 When `/view` failed after a job finished, the job's history row keeps `server_outputs` (where
 each file is on the server, its `/view` URL, the folder it was meant for). `wan22 history fetch
