@@ -251,7 +251,9 @@ class PromptWatcher:
     def _next_wait(self) -> float:
         """Look often while a crash is suspected (socket gone, refusals), else every interval."""
         suspect = self._socket_lost_at is not None or self._refused_since is not None
-        return min(self._confirm_poll, self._poll_interval) if suspect else self._poll_interval
+        if suspect and self._active():  # an idle app does not poll a server that went away
+            return min(self._confirm_poll, self._poll_interval)
+        return self._poll_interval
 
     def _check(self, jobs: list[JobHandle]) -> None:
         """One look at /queue, then /history for each job not (or no longer) in it.
