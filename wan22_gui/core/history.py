@@ -59,6 +59,9 @@ class JobRecord:
             "seconds", "steps"}; cached nodes have "cached": True and no times.
         phase_spans: {"phase", "start", "end"} in the order they happened.
         queue_pos: position in the app's queue while pending (lower runs first), else None.
+        server_outputs: finished files the app could not download, still on the server:
+            {"filename", "subfolder", "type", "location", "url", "dest", "error"}
+            (`comfy.retrieve.ServerFile`); emptied once they are fetched.
     """
 
     job_id: str
@@ -83,6 +86,7 @@ class JobRecord:
     node_timings: list = field(default_factory=list)
     phase_spans: list = field(default_factory=list)
     queue_pos: int | None = None
+    server_outputs: list = field(default_factory=list)  # a new column (_add_missing_columns)
 
     @property
     def duration(self) -> float | None:
@@ -96,7 +100,7 @@ class JobRecord:
 
 
 _JSON_FIELDS = {"params", "graph", "timings", "metrics", "outputs", "error", "node_timings",
-                "phase_spans"}
+                "phase_spans", "server_outputs"}
 _FIELD_NAMES = tuple(f.name for f in fields(JobRecord))
 _COLUMN_TYPES = {
     "created_at": "REAL NOT NULL", "started_at": "REAL", "finished_at": "REAL",
@@ -135,7 +139,8 @@ def _from_row(row: sqlite3.Row) -> JobRecord:
                 log.warning("job %s: unreadable %s in history, shown empty", row["job_id"], name)
                 value = None
         if name in _JSON_FIELDS and value is None and name != "error":
-            value = [] if name in ("outputs", "node_timings", "phase_spans") else {}
+            value = [] if name in ("outputs", "node_timings", "phase_spans",
+                                   "server_outputs") else {}
         values[name] = bool(value) if name == "deleted" else value
     return JobRecord(**values)
 

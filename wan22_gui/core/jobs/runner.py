@@ -28,14 +28,15 @@ from wan22_gui.core.base.errors import (
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy import events as ev
+from wan22_gui.core.comfy import retrieve
 from wan22_gui.core.comfy.prompt import (
     Ending,
     FollowState,
     FollowTimes,
     PromptRun,
-    download_outputs,
     ending_from_history,
 )
+from wan22_gui.core.comfy.retrieve import RetryPolicy, ServerFile
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
@@ -59,9 +60,6 @@ BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
 MetricsFn = Callable[[float, float, Sequence[PhaseEvent]], dict]
 LogTailFn = Callable[[], Sequence[str]]
 
-# ComfyUI numbers its outputs "<prefix>_00001_.mp4"; the app's own files drop the counter
-# (downloads never overwrite, so a second run gets " (1)").
-_COUNTER = re.compile(r"_\d{5}_(?=\.[^.]+$)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,8 @@ class JobResult:
         reason: "" on success, else "input", "server_unavailable", "rejected", "oom",
             "node_error", "crash", "lost", "download", "cancelled", "interrupted",
             "detached" or "bug". `submitted` says whether ComfyUI accepted the prompt.
+        server_outputs: finished files that could not be downloaded (reason "download"):
+            where each is on the server; the history row keeps them for a later fetch.
     """
 
     job_id: str
@@ -89,6 +89,7 @@ class JobResult:
     reason: str = ""
     submitted: bool = False
     interpolation_job_id: str | None = None
+    server_outputs: list[ServerFile] = field(default_factory=list)
 
 
 class JobRunner:
@@ -112,6 +113,7 @@ class JobRunner:
         log_tail_fn: LogTailFn | None = None,
         name_pattern: str = naming.DEFAULT_PATTERN,
         times: FollowTimes = FollowTimes(),
+        download_retry: RetryPolicy = retrieve.DEFAULT_RETRY,
     ) -> None:
         self.client = client
         self.watcher = watcher
@@ -122,6 +124,7 @@ class JobRunner:
         self.log_tail_fn = log_tail_fn
         self.name_pattern = name_pattern
         self.times = times
+        self.download_retry = download_retry
         self.phase = Signal("jobs.phase")
         self.progress = Signal("jobs.progress")
         self.finished = Signal("jobs.finished")
@@ -232,6 +235,8 @@ class JobRunner:
             spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it
         if spec.filename_prefix is None:
             spec = spec.replace(filename_prefix=naming.output_prefix(self.name_pattern, spec))
+        else:  # e.g. a re-run of an old row: ComfyUI's /view refuses names holding ".."
+            spec = spec.replace(filename_prefix=safe_prefix(spec.filename_prefix))
         built = build(spec, uploaded.load_value)
         if vfi_plan is not None:
             built = combined.add_vfi(built, spec, *vfi_plan)
@@ -258,7 +263,7 @@ class JobRunner:
     def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending,
                vfi: combined.CombinedVfi | None = None) -> JobResult:
         phase = tracker.current_phase
-        tracker.end()
+        tracker.end(at=ending.ended_at)  # a crash ends the pass when it happened, not when seen
         params = spec.to_dict()
         if ending.status == "success":
             return self._download(job_id, tracker, ending, vfi)
@@ -277,7 +282,8 @@ class JobRunner:
         if self._server_alive():
             return self._fail(job_id, tracker, failures.lost_error(phase), "lost", True)
         tail = list(self.log_tail_fn() if self.log_tail_fn else [])
-        return self._fail(job_id, tracker, failures.crash_error(phase, tail), "crash", True)
+        return self._fail(job_id, tracker, failures.crash_error(
+            phase, tail, cause=ending.message, hint=ending.hint), "crash", True)
 
     def _server_alive(self) -> bool:
         try:
@@ -314,20 +320,15 @@ class JobRunner:
                 "ComfyUI finished but saved no file.",
                 "Check that the workflow ends in a SaveVideo node."), "download", True)
         tracker.begin(ph.DOWNLOAD)
-        outputs: list[Path] = []
-        try:
-            outputs += self._fetch(clip_files, self.output_dir)
-            self.history.update(job_id, outputs=[str(p) for p in outputs])
-            started = time.monotonic()
-            interpolated = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
-            vfi_download_s = time.monotonic() - started
-        except Wan22Error as exc:
-            tracker.end()
-            self.history.update(job_id, outputs=[str(p) for p in outputs])
-            return self._fail(job_id, tracker, failures.error_info(
-                f"The video was made but could not be downloaded: {exc}",
-                exc.hint or "It is still in ComfyUI's output folder."), "download", True)
+        outputs, left = self._fetch(clip_files, self.output_dir)
+        self.history.update(job_id, outputs=[str(p) for p in outputs])
+        started = time.monotonic()
+        interpolated, vfi_left = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
+        vfi_download_s = time.monotonic() - started
         tracker.end()
+        if left or vfi_left:  # finished, but (partly) still only on the server
+            return self._kept_on_server(job_id, tracker, outputs + interpolated,
+                                        left + vfi_left)
         if vfi is None:
             return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
         if not interpolated:
@@ -348,9 +349,28 @@ class JobRunner:
         return JobResult(job_id, "succeeded", outputs=outputs + interpolated, submitted=True,
                          interpolation_job_id=child)
 
-    def _fetch(self, files: Sequence[Any], dest: Path) -> list[Path]:
-        """Download ComfyUI's files into `dest` without its "_00001_" counter."""
-        return download_outputs(self.client, files, dest, lambda name: _COUNTER.sub("", name))
+    def _fetch(self, files: Sequence[Any], dest: Path) -> tuple[list[Path], list[ServerFile]]:
+        """Download ComfyUI's files into `dest` (without its "_00001_" counter), retrying
+        transient failures; returns the files saved and those left on the server."""
+        saved: list[Path] = []
+        left: list[ServerFile] = []
+        for ref in files:
+            try:
+                saved.append(retrieve.fetch(self.client, ref, dest, policy=self.download_retry))
+            except Wan22Error as exc:
+                log.warning("%s stays on the server: %s", ref.filename, exc)
+                left.append(retrieve.describe(self.client, ref, dest, str(exc)))
+        return saved, left
+
+    def _kept_on_server(self, job_id: str, tracker: PhaseTracker, saved: list[Path],
+                        left: list[ServerFile]) -> JobResult:
+        """The clip is finished but not here: say where it is; the row keeps it for a
+        later `wan22 history fetch` / the Gallery's "Download again"."""
+        self.history.update(job_id, outputs=[str(p) for p in saved],
+                            server_outputs=[f.to_dict() for f in left])
+        info = failures.not_downloaded_error(job_id, left)
+        result = self._fail(job_id, tracker, info, "download", True)
+        return dataclasses.replace(result, outputs=saved, server_outputs=left)
 
     def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
                               ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
@@ -358,11 +378,9 @@ class JobRunner:
         error = ending.error
         clip_files, _ = vfi.split([f for f in ending.outputs if f.type == "output"],
                                   ending.history)
-        try:
-            saved = self._fetch(clip_files, self.output_dir)
-        except Wan22Error as exc:
-            log.warning("job %s: the clip could not be downloaded: %s", job_id, exc)
-            saved = []
+        saved, left = self._fetch(clip_files, self.output_dir)
+        if left:  # the clip was made: never let it vanish with the failed interpolation
+            self.history.update(job_id, server_outputs=[f.to_dict() for f in left])
         if error.is_oom:
             info = failures.oom_error(params, ph.INTERPOLATE, error.node_id, error.node_type,
                                       error.exception_message)
@@ -381,8 +399,11 @@ class JobRunner:
             except Wan22Error as exc:
                 log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
             info["message"] += f" The clip itself was saved: {saved[0]}"
+        elif left:
+            info["message"] += (f" The clip itself is finished but could not be downloaded; "
+                                f"it is on the server at {left[0].where()}.")
         result = self._fail(job_id, tracker, info, "oom" if error.is_oom else "node_error", True)
-        return dataclasses.replace(result, outputs=saved)
+        return dataclasses.replace(result, outputs=saved, server_outputs=left)
 
     def _fail(self, job_id: str, tracker: PhaseTracker, info: dict, reason: str,
               submitted: bool = False) -> JobResult:
@@ -457,3 +478,10 @@ class JobRunner:
         prompt = PromptRun(self.client, self.watcher, times=self.times, state=state)
         prompt.watch(tracker.feed, prompt_id=record.prompt_id)
         return prompt.follow()
+
+
+def safe_prefix(prefix: str) -> str:
+    """SaveVideo's `filename_prefix` with every part a safe name (no "..", which ComfyUI's
+    /view refuses, nor a part that leaves the output folder)."""
+    parts = [p for p in re.split(r"[\\/]", prefix) if p.strip(" .")]
+    return "/".join(naming.safe_name(p) for p in parts) or "video/clip"

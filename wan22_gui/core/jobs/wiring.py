@@ -30,8 +30,9 @@ def queue_options(settings: Settings, connection: ServerConnection, *,
     """Keyword arguments for `JobQueue(history, connection, output_dir, **options)`."""
     return {
         # the client id is read (and created once) on the worker thread, not the GUI's
+        # the connection tells the session at once when a launched ComfyUI's process ends
         "session_factory": lambda url: ServerSession(
-            url, client_id=stable_client_id(settings), bus=bus).open(),
+            url, client_id=stable_client_id(settings), bus=bus, connection=connection).open(),
         "metrics_fn": metrics_fn(sampler),
         "log_tail_fn": log_tail_fn(server),
         "preset_fn": lambda: preset_name(connection, server),

@@ -24,14 +24,15 @@ PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("width", "Width"), ("
           ("method", "Method"), ("multiplier", "Multiplier"), ("model", "Model"),
           ("source", "Source clip"))
 ACTIONS = (("play", "Play"), ("compare", "Compare"), ("interpolate", "Interpolate…"),
-           ("rerun", "Re-run"), ("reveal", "Show in folder"), ("delete", "Delete…"))
+           ("rerun", "Re-run"), ("reveal", "Show in folder"), ("delete", "Delete…"),
+           ("fetch", "Download again"))
 
 
 class GalleryDetails(QWidget):
     """Shows one clip; its buttons emit `action(name)`.
 
     Signals:
-        action(str): one of play, compare, interpolate, rerun, reveal, delete.
+        action(str): one of play, compare, interpolate, rerun, reveal, delete, fetch.
     """
 
     action = Signal(str)
@@ -60,6 +61,8 @@ class GalleryDetails(QWidget):
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[name] = button
         self.buttons["rerun"].setToolTip("Queue a new job with exactly these settings")
+        self.buttons["fetch"].setToolTip("The clip is finished on the server but its download "
+                                         "failed: fetch it again")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(grid)
@@ -89,6 +92,10 @@ class GalleryDetails(QWidget):
         self.buttons["rerun"].setEnabled(can_rerun and clip is not None and clip.job is not None
                                          and clip.job.kind == "generate")
         self.buttons["delete"].setEnabled(clip is not None)
+        on_server = clip is not None and clip.job is not None and \
+            bool(getattr(clip.job, "server_outputs", None))
+        self.buttons["fetch"].setVisible(on_server)  # only for a clip left on the server
+        self.buttons["fetch"].setEnabled(on_server)
         self.buttons["delete"].setText("Remove…" if clip is not None and clip.job is None else "Delete…")
 
     def checked_children(self) -> list[Clip]:
@@ -116,6 +123,11 @@ def details_html(clip: Clip) -> str:
         message = html.escape(str(job.error.get("message", "")))
         hint = html.escape(str(job.error.get("hint") or ""))
         sections.append(f"<h4 style='color:#c0392b'>Error</h4><p>{message}</p><p><i>{hint}</i></p>")
+    left = getattr(job, "server_outputs", None) or []
+    if left:
+        sections.append("<h4>Finished, still on the server</h4>" + _table(
+            [(str(f.get("filename", "")), f"{f.get('location', '')} ({f.get('url', '')})")
+             for f in left]))
     metrics = job.metrics or {}
     gpu = [(title, f"{metrics[key] / 2**30:.2f} GiB") for key, title in
            (("peak_vram_bytes", "Peak VRAM (GPU)"), ("peak_process_vram_bytes", "Peak VRAM (ComfyUI)"))

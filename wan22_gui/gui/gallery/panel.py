@@ -173,7 +173,8 @@ class GalleryPanel(QWidget):
 
     def _on_action(self, name: str) -> None:
         {"play": self.play, "compare": self.compare, "interpolate": self.interpolate,
-         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete}[name]()
+         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete,
+         "fetch": self.download_again}[name]()
 
     def play(self) -> CompareView | None:
         clip = self.selected()
@@ -280,6 +281,23 @@ class GalleryPanel(QWidget):
         self.ctx.tasks.run_in_background(
             lambda: actions.rerun(job_id), on_failure=lambda exc: self.say(
                 f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
+            serial=True)
+
+    def download_again(self) -> None:
+        """Fetch the finished clip the selected job left on the server (its download failed);
+        the row becomes a playable clip through the history's change signal."""
+        clip = self.selected()
+        if clip is None or clip.job is None:
+            return
+        job_id, actions = clip.job.job_id, self.actions
+        self.say(f"Downloading the clip of {job_id} from ComfyUI…")
+        self.ctx.tasks.run_in_background(
+            lambda: actions.download_again(job_id),
+            on_success=lambda paths: self.say(
+                "Downloaded " + ", ".join(Path(p).name for p in paths)),
+            on_failure=lambda exc: self.say(
+                f"Download failed: {getattr(exc, 'user_text', lambda: exc)()}".replace(
+                    "\n", " — ")),
             serial=True)
 
     def _on_rerun_queued(self, record: JobRecord, source_id: str) -> None:
