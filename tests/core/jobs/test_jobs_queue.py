@@ -180,7 +180,9 @@ def test_jobs_left_running_by_a_crash_are_recovered_on_start(env, image, tmp_pat
     assert done.wait(15)
     q.close()
     # the app "crashed" while these ran: one finished on the server, one it never heard of
-    store.update(finished_job.job_id, status="running", outputs=[], finished_at=None)
+    # (a crashed owner: its lease is stale, as after the process died)
+    store.update(finished_job.job_id, status="running", outputs=[], finished_at=None,
+                 heartbeat_at=0.0)
     store.add(JobRecord(job_id="j-lost", status="running", prompt_id="unknown",
                         server_url=fake.base_url, params=spec(image).to_dict()))
     store.add(JobRecord(job_id="j-other", status="queued", prompt_id="x",
