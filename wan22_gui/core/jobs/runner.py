@@ -385,7 +385,8 @@ class JobRunner:
         try:
             child = combined.record_child(
                 self.history, self.history.get(job_id), vfi, outputs[0], output=interpolated[0],
-                timings=timings, started_at=vfi.started_at(tracker.node_timings))
+                timings=timings, started_at=vfi.started_at(tracker.node_timings),
+                cached=vfi.all_cached(tracker.node_timings))
         except Wan22Error as exc:  # e.g. a clip the video reader refuses: the files stay
             log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
             child = None
@@ -449,7 +450,9 @@ class JobRunner:
         result = dataclasses.replace(result, timings=dict(tracker.timings))
         changes: dict[str, Any] = {"timings": tracker.timings, "node_timings": tracker.node_timings,
                                    "phase_spans": tracker.phase_spans}
-        if result.status != "detached":
+        if result.status == "detached":
+            changes["heartbeat_at"] = None  # we stop following it: the next start recovers it
+        else:
             changes.update(status=result.status, finished_at=t1)
             if result.status in ("cancelled", "interrupted"):
                 changes["error"] = failures.error_info(result.error or "", "")
