@@ -24,7 +24,7 @@ def reused_from(history: Any, *, server_url: str | None, same: Callable[[Any], b
         if same(row):
             origin = (row.metrics or {}).get("cached_from") or row.job_id
             seconds = float((row.timings or {}).get("interpolate") or 0.0)
-            return {"from_cache": True, "cached_from": origin}, round(seconds, 3)
+            return {"from_cache": True, "cached_from": origin}, seconds
     return {"from_cache": True, "cached_from": None}, 0.0
 
 
