@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import socket
-from pathlib import Path
 
 import pytest
 from PIL import Image
