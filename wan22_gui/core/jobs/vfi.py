@@ -164,7 +164,8 @@ def record_child(history: Any, parent: Any, vfi: CombinedVfi, clip: Path, *,
                          graph=parent.graph, server_url=parent.server_url,
                          prompt_id=parent.prompt_id)
     if output is not None:
-        timings, metrics = dict(timings or {}), {}
+        timings = dict(timings or {})
+        metrics: dict[str, Any] = {}
         if cached:
             signature = upstream_signature(parent.graph, vfi.node_ids)
             metrics, timings["interpolate"] = reused_from(
