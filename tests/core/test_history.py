@@ -175,3 +175,57 @@ def test_a_locked_database_is_not_mistaken_for_a_corrupt_one(tmp_path, monkeypat
         holder.execute("ROLLBACK")
         holder.close()
     assert not list(tmp_path.glob("*.corrupt-*"))  # it used to be moved aside as "corrupt"
+
+
+# -- the owner lease (schema version 2) -----------------------------------------------------
+
+def _version_1_database(path) -> None:
+    """A history database as version 1 wrote it: no lease columns."""
+    from wan22_gui.core.history import LEASE_FIELDS, _FIELD_NAMES
+
+    columns = ", ".join(f"{n} TEXT" if n != "job_id" else "job_id TEXT PRIMARY KEY"
+                        for n in _FIELD_NAMES if n not in LEASE_FIELDS)
+    conn = sqlite3.connect(str(path))
+    with conn:
+        conn.execute(f"CREATE TABLE jobs ({columns})")
+        conn.execute("INSERT INTO jobs (job_id, kind, status, created_at, deleted, params) "
+                     "VALUES ('old-1', 'generate', 'running', 1.0, 0, '{\"seed\": 4}')")
+        conn.execute("PRAGMA user_version=1")
+    conn.close()
+
+
+def test_a_version_1_database_gains_the_lease_columns_and_keeps_its_jobs(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    _version_1_database(path)
+    store = HistoryStore(path)
+    try:
+        old = store.get("old-1")
+        assert old.status == "running" and old.params == {"seed": 4}
+        assert old.owner_pid is None and old.heartbeat_at is None  # ownerless: recoverable
+        assert store.claim("old-1", {"owner_pid": 7, "owner_started": 1.5,
+                                     "owner_host": "box", "heartbeat_at": 2.0})
+        assert store.get("old-1").owner_pid == 7
+    finally:
+        store.close()
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+
+
+def test_claim_takes_a_job_only_from_the_owner_it_expects(store):
+    store.add(_record(job_id="j", status="running", owner_pid=11, owner_started=5.0))
+    new = {"owner_pid": 22, "owner_started": 6.0, "owner_host": "box", "heartbeat_at": 9.0}
+    dead = {"owner_pid": 11, "owner_started": 5.0}
+    assert store.claim("j", new, expected=dead)
+    assert not store.claim("j", {**new, "owner_pid": 33}, expected=dead)  # the other lost
+    assert store.get("j").owner_pid == 22
+    store.update("j", status="succeeded")
+    assert not store.claim("j", new)  # a finished job has no lease to take
+
+
+def test_beat_renews_only_the_owners_jobs(store):
+    store.add(_record(job_id="mine", status="running", owner_pid=1, heartbeat_at=1.0))
+    store.add(_record(job_id="theirs", status="running", owner_pid=2, heartbeat_at=1.0))
+    store.beat(["mine", "theirs"], 1, 50.0)
+    assert store.get("mine").heartbeat_at == 50.0
+    assert store.get("theirs").heartbeat_at == 1.0

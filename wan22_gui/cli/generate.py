@@ -7,7 +7,12 @@
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
-4 out of GPU memory, 130 interrupted (Ctrl-C cancels the job on the server).
+4 out of GPU memory, 5 the disk holding the app's data is full (the clip, if it was made, is
+kept and printed), 130 interrupted (Ctrl-C cancels the job on the server).
+
+A job an earlier run left behind (that process was killed) is finished first: its clip is
+downloaded from ComfyUI's history, or it is marked failed. Jobs of a process still running
+(the GUI, another `wan22 generate`) are never touched.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 HELP = "generate a video from an image in ComfyUI (Wan 2.2 14B i2v), with progress"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SERVER, EXIT_OOM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_DISK_FULL = 5
 DEFAULT_MAX_SIDE = 832
 
 
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, JobRunner
+    from wan22_gui.core.jobs.wiring import server_preset
     from wan22_gui.core.comfy.session import ServerSession
 
     try:
@@ -98,7 +105,9 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
         runner = JobRunner(session.client, session.watcher, app.history,
-                           args.output_dir or app.paths.output_dir, name_pattern=pattern)
+                           args.output_dir or app.paths.output_dir, name_pattern=pattern,
+                           preset=server_preset(session.client, app.presets))
+        finish_left_jobs(runner, app.history, err)
         # progress on stderr: stdout carries only the result paths, for scripts
         printer = ProgressPrinter(err if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
@@ -106,6 +115,28 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         return _run_job(runner, spec, build, app.history, out, err)
     finally:
         session.close()
+
+
+def finish_left_jobs(runner: Any, history: Any, err: TextIO) -> None:
+    """Recover jobs on this server whose process is gone (a killed earlier run)."""
+    from wan22_gui.core.jobs import lease
+
+    url = runner.client.base_url.rstrip("/")
+    for record in lease.dead_jobs(history):
+        if (record.server_url or "").rstrip("/") != url or not lease.take_over(history, record):
+            continue
+        print(f"wan22 generate: finishing job {record.job_id}, left by an earlier run that "
+              "ended…", file=err)
+        try:
+            result = runner.recover(record)
+        except Exception as exc:  # never stops this run's own job
+            from wan22_gui.core.base.messages import describe_exception
+
+            print(f"wan22 generate: job {record.job_id} could not be finished: "
+                  f"{describe_exception(exc)}", file=err)
+            continue
+        told = ", ".join(map(str, result.outputs)) or result.error or ""
+        print(f"wan22 generate: job {record.job_id} {result.status}: {told}", file=err)
 
 
 def build_spec(args: argparse.Namespace) -> Any:
@@ -193,6 +224,8 @@ def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
     def work() -> None:
         try:
             box["result"] = runner.run(spec, job_id=job_id, build=build)
+        except Exception as exc:  # told in words below, not as a thread's traceback
+            box["error"] = exc
         finally:
             done.set()
 
@@ -207,6 +240,12 @@ def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
             print("wan22 generate: ComfyUI did not confirm; the job may still run there.",
                   file=err)
         return EXIT_INTERRUPTED
+    if "error" in box:
+        from wan22_gui.core.base.diskspace import is_disk_full
+        from wan22_gui.core.base.messages import describe_exception
+
+        print(f"wan22 generate: {describe_exception(box['error'])}", file=err)
+        return EXIT_DISK_FULL if is_disk_full(box["error"]) else EXIT_FAILED
     return _report(box.get("result"), history, out, err)
 
 
@@ -214,6 +253,13 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
     if result is None:
         print("wan22 generate: the job ended without a result (see the log).", file=err)
         return EXIT_FAILED
+    if result.reason == "disk_full":
+        for path in result.outputs:  # on disk, though the history could not say so
+            print(path, file=out)
+        print(f"wan22 generate: {result.error}", file=err)
+        print("Free some space on that disk. The clip above is kept, though the history may "
+              "not list it.", file=err)
+        return EXIT_DISK_FULL
     record = history.get(result.job_id)
     if result.status == "succeeded":
         from wan22_gui.core.jobs.phases import phase_title

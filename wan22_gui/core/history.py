@@ -26,7 +26,7 @@ from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.history")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the owner lease (owner_pid, owner_started, owner_host, heartbeat_at)
 KINDS = ("generate", "interpolate", "bench")
 STATUSES = ("pending", "queued", "running", "succeeded", "failed", "interrupted", "cancelled")
 ACTIVE_STATUSES = ("queued", "running")  # a job in these states has a prompt on a server
@@ -62,6 +62,10 @@ class JobRecord:
         server_outputs: finished files the app could not download, still on the server:
             {"filename", "subfolder", "type", "location", "url", "dest", "error"}
             (`comfy.retrieve.ServerFile`); emptied once they are fetched.
+        owner_pid, owner_started, owner_host: the process that runs (or last ran) the job:
+            its pid, that process's start time (so a reused pid is told apart) and host.
+        heartbeat_at: when that process last said it still follows the job
+            (`core.jobs.lease`); a job whose owner is gone is recovered, never a live one.
     """
 
     job_id: str
@@ -87,6 +91,10 @@ class JobRecord:
     phase_spans: list = field(default_factory=list)
     queue_pos: int | None = None
     server_outputs: list = field(default_factory=list)  # a new column (_add_missing_columns)
+    owner_pid: int | None = None
+    owner_started: float | None = None
+    owner_host: str | None = None
+    heartbeat_at: float | None = None
 
     @property
     def duration(self) -> float | None:
@@ -105,7 +113,9 @@ _FIELD_NAMES = tuple(f.name for f in fields(JobRecord))
 _COLUMN_TYPES = {
     "created_at": "REAL NOT NULL", "started_at": "REAL", "finished_at": "REAL",
     "deleted": "INTEGER NOT NULL DEFAULT 0", "queue_pos": "INTEGER",
+    "owner_pid": "INTEGER", "owner_started": "REAL", "heartbeat_at": "REAL",
 }
+LEASE_FIELDS = ("owner_pid", "owner_started", "owner_host", "heartbeat_at")
 
 
 def _schema() -> str:
@@ -202,7 +212,11 @@ class HistoryStore:
 
     @staticmethod
     def _add_missing_columns(conn: sqlite3.Connection) -> None:
-        """Older databases gain the columns of newer fields (never dropped, never renamed)."""
+        """Older databases gain the columns of newer fields (never dropped, never renamed).
+
+        Version 1 -> 2 adds the lease columns; rows from before have no owner, so a job an
+        older version left queued or running counts as ownerless and is recovered as before.
+        """
         present = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
         for name in _FIELD_NAMES:
             if name not in present:
@@ -266,6 +280,39 @@ class HistoryStore:
                 )
         for job_id in ids:
             self.changed.emit(job_id)
+
+    # -- the owner lease (core.jobs.lease decides who is alive) -----------------------------
+
+    def claim(self, job_id: str, lease: dict[str, Any], *,
+              expected: dict[str, Any] | None = None) -> bool:
+        """Make `lease` (LEASE_FIELDS) the owner of an active job, atomically.
+
+        With `expected`, only if the job's owner is still that one (compare-and-set: of two
+        processes recovering the same dead job, one wins). False when the job is not active
+        or its owner changed meanwhile.
+        """
+        names = [n for n in LEASE_FIELDS if n in lease]
+        sql = (f"UPDATE jobs SET {', '.join(f'{n} = ?' for n in names)} WHERE job_id = ? "
+               f"AND status IN ({', '.join('?' for _ in ACTIVE_STATUSES)})")
+        args: builtins.list[Any] = [lease[n] for n in names] + [job_id, *ACTIVE_STATUSES]
+        if expected is not None:
+            sql += " AND owner_pid IS ? AND owner_started IS ?"
+            args += [expected.get("owner_pid"), expected.get("owner_started")]
+        with self._lock, self._conn:
+            taken = self._conn.execute(sql, args).rowcount
+        if taken:
+            self.changed.emit(job_id)
+        return bool(taken)
+
+    def beat(self, job_ids: Iterable[str], owner_pid: int, now: float) -> None:
+        """Renew the lease of jobs this owner still follows (no `changed`: nothing to show)."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self._lock, self._conn:
+            self._conn.execute(
+                f"UPDATE jobs SET heartbeat_at = ? WHERE owner_pid = ? "
+                f"AND job_id IN ({', '.join('?' for _ in ids)})", [now, owner_pid, *ids])
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from wan22_gui.core.base.errors import (
     Wan22Error,
     WorkflowError,
 )
+from wan22_gui.core.base.diskspace import disk_full_error, is_disk_full
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy import events as ev
@@ -41,7 +42,7 @@ from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
-from wan22_gui.core.jobs import failures
+from wan22_gui.core.jobs import failures, lease
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
 from wan22_gui.core.jobs.phases import PhaseEvent
@@ -131,13 +132,20 @@ class JobRunner:
         self._lock = threading.Lock()
         self._active: dict[str, FollowState] = {}
         self._early_cancels: set[str] = set()  # cancelled before `run` got to them
+        self._saved: dict[str, list[Path]] = {}  # files on disk per job, even if unrecorded
+        self.owner = lease.this_process()
+        self._heartbeat = lease.Heartbeat(history, self.owner)
 
     # -- public -----------------------------------------------------------------------------
 
     def run(self, spec: JobSpec, *, job_id: str | None = None, build: BuildFn | None = None,
             label: str | None = None) -> JobResult:
-        """Run one job to its end and record it; never raises for a job's own failure."""
-        job_id = self._ensure_record(spec, job_id, label)
+        """Run one job to its end and record it; never raises for a job's own failure.
+
+        A full disk (the history refuses a write) ends the job with reason "disk_full": the
+        files already downloaded stay on disk and are in the result's `outputs`.
+        """
+        job_id = job_id or new_job_id()
         state = FollowState()
         with self._lock:
             self._active[job_id] = state
@@ -146,21 +154,66 @@ class JobRunner:
                 state.cancel.set()
         tracker = PhaseTracker(job_id, self.phase.emit, self.progress.emit)
         t0 = time.time()
-        self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
-                            server_url=self.client.base_url, preset=self.preset, queue_pos=None,
-                            error=None)
-        tracker.mark(ph.JOB_START)
+        self._heartbeat.add(job_id)
         try:
-            result = self._run(spec, job_id, build or build_wan_i2v, state, tracker)
-        except Exception as exc:  # a bug must still leave a readable record
-            log.exception("job %s failed unexpectedly", job_id)
-            result = self._fail(job_id, tracker, failures.error_info(
-                f"Unexpected error: {exc}", "This is a bug in the app; the log has details."),
-                "bug", submitted=bool(state.prompt_id))
-        finally:
+            self._begin_record(spec, job_id, label, t0)
+            tracker.mark(ph.JOB_START)
+            result = self._run_guarded(spec, job_id, build or build_wan_i2v, state, tracker)
             with self._lock:
                 self._active.pop(job_id, None)
-        return self._finish(job_id, tracker, t0, result)
+            return self._finish(job_id, tracker, t0, result)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return self._disk_full(job_id, tracker, exc, submitted=bool(state.prompt_id))
+        finally:
+            self._heartbeat.discard(job_id)
+            with self._lock:
+                self._active.pop(job_id, None)
+                self._saved.pop(job_id, None)
+
+    def _begin_record(self, spec: JobSpec, job_id: str, label: str | None, t0: float) -> None:
+        """Create the row if needed and take the job's lease (this process runs it now)."""
+        if self.history.get(job_id) is None:
+            self.history.add(JobRecord(job_id=job_id, params=spec.to_dict(),
+                                       source_image=spec.image or None, label=label))
+        self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
+                            server_url=self.client.base_url, preset=self.preset, queue_pos=None,
+                            error=None, **self.owner.lease(t0))
+
+    def _run_guarded(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
+                     tracker: PhaseTracker) -> JobResult:
+        try:
+            return self._run(spec, job_id, build, state, tracker)
+        except Exception as exc:  # a bug must still leave a readable record
+            if is_disk_full(exc):
+                raise
+            log.exception("job %s failed unexpectedly", job_id)
+            return self._fail(job_id, tracker, failures.error_info(
+                f"Unexpected error: {exc}", "This is a bug in the app; the log has details."),
+                "bug", submitted=bool(state.prompt_id))
+
+    def _disk_full(self, job_id: str, tracker: PhaseTracker, exc: BaseException, *,
+                   submitted: bool) -> JobResult:
+        """End a job whose record the full disk refused: say so, keep what was downloaded."""
+        log.warning("job %s: the history could not be written: %s", job_id, exc)
+        problem = disk_full_error(self.history.db_path)
+        saved = list(self._saved.get(job_id, []))
+        message = f"The job stopped: {problem}"
+        if saved:
+            message += f" The clip was saved: {saved[0]}"
+        info = failures.error_info(message, problem.hint, exception_type=type(exc).__name__)
+        tracker.end()
+        tracker.mark(ph.JOB_END, "failed")
+        result = JobResult(job_id, "failed", outputs=saved, timings=dict(tracker.timings),
+                           error=message, reason="disk_full", submitted=submitted)
+        try:  # it may fit now (a smaller write, or space freed meanwhile)
+            self.history.update(job_id, status="failed", finished_at=time.time(), error=info,
+                                outputs=[str(p) for p in saved], timings=tracker.timings)
+        except Exception as again:
+            log.warning("job %s: its failure could not be written either: %s", job_id, again)
+        self.finished.emit(result)
+        return result
 
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop: removed from the server's queue if it still waits, interrupted
@@ -187,14 +240,6 @@ class JobRunner:
             return job_id in self._active
 
     # -- one job ----------------------------------------------------------------------------
-
-    def _ensure_record(self, spec: JobSpec, job_id: str | None, label: str | None) -> str:
-        if job_id and self.history.get(job_id) is not None:
-            return job_id
-        record = JobRecord(job_id=job_id or new_job_id(), params=spec.to_dict(),
-                           source_image=spec.image or None, label=label)
-        self.history.add(record)
-        return record.job_id
 
     def _run(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
              tracker: PhaseTracker) -> JobResult:
@@ -321,9 +366,11 @@ class JobRunner:
                 "Check that the workflow ends in a SaveVideo node."), "download", True)
         tracker.begin(ph.DOWNLOAD)
         outputs, left = self._fetch(clip_files, self.output_dir)
+        self._keep(job_id, outputs)  # before the history hears of them: it may refuse
         self.history.update(job_id, outputs=[str(p) for p in outputs])
         started = time.monotonic()
         interpolated, vfi_left = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
+        self._keep(job_id, interpolated)
         vfi_download_s = time.monotonic() - started
         tracker.end()
         if left or vfi_left:  # finished, but (partly) still only on the server
@@ -342,7 +389,8 @@ class JobRunner:
         try:
             child = combined.record_child(
                 self.history, self.history.get(job_id), vfi, outputs[0], output=interpolated[0],
-                timings=timings, started_at=vfi.started_at(tracker.node_timings))
+                timings=timings, started_at=vfi.started_at(tracker.node_timings),
+                cached=vfi.all_cached(tracker.node_timings))
         except Wan22Error as exc:  # e.g. a clip the video reader refuses: the files stay
             log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
             child = None
@@ -372,6 +420,12 @@ class JobRunner:
         result = self._fail(job_id, tracker, info, "download", True)
         return dataclasses.replace(result, outputs=saved, server_outputs=left)
 
+    def _keep(self, job_id: str, paths: list[Path]) -> list[Path]:
+        """Remember files on disk before the history hears of them (it may refuse)."""
+        with self._lock:
+            self._saved.setdefault(job_id, []).extend(paths)
+        return paths
+
     def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
                               ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
         """RIFE/FILM failed after the clip was made: keep the clip, say what to do."""
@@ -379,6 +433,7 @@ class JobRunner:
         clip_files, _ = vfi.split([f for f in ending.outputs if f.type == "output"],
                                   ending.history)
         saved, left = self._fetch(clip_files, self.output_dir)
+        self._keep(job_id, saved)
         if left:  # the clip was made: never let it vanish with the failed interpolation
             self.history.update(job_id, server_outputs=[f.to_dict() for f in left])
         if error.is_oom:
@@ -420,7 +475,9 @@ class JobRunner:
         result = dataclasses.replace(result, timings=dict(tracker.timings))
         changes: dict[str, Any] = {"timings": tracker.timings, "node_timings": tracker.node_timings,
                                    "phase_spans": tracker.phase_spans}
-        if result.status != "detached":
+        if result.status == "detached":
+            changes["heartbeat_at"] = None  # we stop following it: the next start recovers it
+        else:
             changes.update(status=result.status, finished_at=t1)
             if result.status in ("cancelled", "interrupted"):
                 changes["error"] = failures.error_info(result.error or "", "")
@@ -439,9 +496,23 @@ class JobRunner:
         """Finish a job the app lost track of (it closed or crashed while the job ran).
 
         The server's `/history` says how it ended; a prompt still queued or running is
-        followed to its end; one the server does not know is marked failed.
+        followed to its end; one the server does not know is marked failed. The caller owns
+        the job's lease first (`lease.take_over`); this renews it while it follows the job.
         """
         tracker = PhaseTracker(record.job_id, self.phase.emit, self.progress.emit)
+        self._heartbeat.add(record.job_id)
+        try:
+            return self._recover(record, tracker)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return self._disk_full(record.job_id, tracker, exc, submitted=True)
+        finally:
+            self._heartbeat.discard(record.job_id)
+            with self._lock:
+                self._saved.pop(record.job_id, None)
+
+    def _recover(self, record: JobRecord, tracker: PhaseTracker) -> JobResult:
         tracker.set_graph(record.graph, None)
         t0 = record.started_at or time.time()
         try:
@@ -449,8 +520,9 @@ class JobRunner:
         except InputError:
             spec = JobSpec()  # only the OOM fix reads it
         if not record.prompt_id:
-            info = failures.error_info("The app closed before this job reached ComfyUI.",
-                                       "Queue it again.")
+            info = failures.error_info(
+                "The app (or the wan22 command) that ran this job ended before the job "
+                "reached ComfyUI.", "Queue it again.")
             return self._finish(record.job_id, tracker, t0,
                                 self._fail(record.job_id, tracker, info, "lost"))
         state = FollowState(prompt_id=record.prompt_id)

@@ -114,6 +114,7 @@ class GeneratePanel(QWidget):
         self.queue.remove_requested.connect(lambda j: self._do(lambda: self.jobs.remove(j)))
         self.queue.cancel_requested.connect(lambda j: self._do(lambda: self.jobs.cancel(j)))
         self.queue.pause_toggled.connect(lambda on: self._do(lambda: self.jobs.set_paused(on)))
+        self.queue.resume_requested.connect(lambda: self._do(lambda: self.jobs.set_paused(False)))
         self.queue.edit_requested.connect(self._edit)
         self.progress.requeue_requested.connect(self._requeue)
 
@@ -198,9 +199,10 @@ class GeneratePanel(QWidget):
     def _refresh_queue(self) -> None:
         jobs, history = self.jobs, self.ctx.app.history
 
-        def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
+        def read() -> tuple[JobRecord | None, list[JobRecord], bool, str | None]:
             current = jobs.current_job_id
-            return (history.get(current) if current else None), jobs.pending(), jobs.paused
+            return ((history.get(current) if current else None), jobs.pending(), jobs.paused,
+                    jobs.pause_reason)
 
         # serial: reads finish in order, so the last one shown is the queue's latest state
         self.ctx.tasks.run_in_background(read, lambda r: self._show_queue(*r), serial=True)
