@@ -30,7 +30,8 @@ def picture(tmp_path):
 
 
 class Cli:
-    """`python -m wan22_gui generate ...` in its own process, its output read as it comes."""
+    """`python -m wan22_gui generate ...` in its own process, its progress (stderr) read as it
+    comes; stdout holds only the result paths."""
 
     def __init__(self, url: str, picture: Path, seed: int) -> None:
         self.proc = subprocess.Popen(
@@ -43,8 +44,8 @@ class Cli:
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
             with self._new:
                 self.lines.append(line.rstrip("\n"))
                 self._new.notify_all()
@@ -59,11 +60,12 @@ class Cli:
                 self._new.wait(left)
 
     def finish(self, timeout: float = 120.0) -> tuple[int, str]:
-        assert self.proc.stderr is not None
-        err = self.proc.stderr.read()
+        assert self.proc.stdout is not None
+        self.output = self.proc.stdout.read()
         code = self.proc.wait(timeout)
         self._reader.join(5)
-        return code, err
+        with self._new:
+            return code, "\n".join(self.lines)
 
     def kill(self) -> None:
         self.proc.kill()

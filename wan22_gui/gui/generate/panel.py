@@ -208,8 +208,8 @@ class GeneratePanel(QWidget):
         self.ctx.tasks.run_in_background(read, lambda r: self._show_queue(*r), serial=True)
 
     def _show_queue(self, current: JobRecord | None, pending: list[JobRecord],
-                    paused: bool) -> None:
-        self.queue.show_queue(current, pending, paused)
+                    paused: bool, pause_reason: str | None = None) -> None:
+        self.queue.show_queue(current, pending, paused, pause_reason)
         self.progress.follow(current)
 
     def _on_job_changed(self, record: JobRecord) -> None:
