@@ -81,7 +81,7 @@ def _keys(panel):
 def _select(panel, key):
     for i, clip in enumerate(panel.grid.clips()):
         if clip.key == key:
-            panel.grid.setCurrentRow(i)
+            panel.grid.select_row(i)
             return clip
     raise AssertionError(f"{key} not shown: {_keys(panel)}")
 
@@ -114,11 +114,12 @@ def test_every_job_output_and_added_clip_is_a_tile_and_a_broken_file_does_not_bl
     assert not tiles[f"file:{mine.resolve()}"].broken
     # the details pane shows what the job was
     _select(panel, "j2")
+    qtbot.waitUntil(lambda: "rtx4090-24gb" in panel.details.text.toPlainText(), timeout=5000)
     text = panel.details.text.toPlainText()
     assert "prompt of j2" in text and "rtx4090-24gb" in text and "21.00 GiB" in text
     assert "High-noise pass" in text and "31.5 s" in text
     _select(panel, "j4")
-    assert "Out of GPU memory" in panel.details.text.toPlainText()
+    qtbot.waitUntil(lambda: "Out of GPU memory" in panel.details.text.toPlainText(), timeout=5000)
     assert not panel.details.buttons["play"].isEnabled()
 
 

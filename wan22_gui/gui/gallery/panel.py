@@ -1,8 +1,11 @@
 """Gallery panel: every output of every job and every video the user added, as thumbnails;
 details of the selected clip; play, compare, interpolate, re-run, reveal, delete.
 
-The panel keeps no copy of the history: it reloads it (in the background) whenever the history
-says it changed, and rebuilds the tiles from `core.video.library`. Delete, re-run and
+The panel keeps no copy of the history: `core.gallery.catalog` reads the light rows once (in
+the background) and then only the rows a history change names; a change no tile shows (a
+running job's writes, a queue reorder) costs the window nothing. The tiles are a list model
+changed row by row (`model.py`), so the selection and scroll position stay; the selected
+clip's whole row (metrics, error) is read when it is selected. Delete, re-run and
 interpolate are `core.gallery.GalleryActions` (called in the background, events through the
 bridge); the panel only asks, shows and reports.
 """
@@ -20,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.gallery.actions import GalleryActions
+from wan22_gui.core.gallery.catalog import GalleryCatalog, concerns_gallery
 from wan22_gui.core.gallery.trash import DeleteResult
-from wan22_gui.core.history import JobRecord
+from wan22_gui.core.history import HistoryChange, JobRecord
 from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
@@ -36,7 +40,8 @@ from wan22_gui.gui.gallery.interpolate import InterpolateDialog
 from wan22_gui.gui.player.view import ClipSource
 
 log = logging.getLogger("wan22.gui")
-_REFRESH_DELAY_MS = 300
+_REFRESH_DELAY_MS = 100  # history writes come in bursts (a job ending writes its row thrice)
+_FACTS_DELAY_MS = 300
 _FACT_KEYS = ("resolution", "duration")
 
 
@@ -58,6 +63,12 @@ class GalleryPanel(QWidget):
         self.setAcceptDrops(True)
         self.ctx = ctx
         self.all_clips: list[library.Clip] = []
+        self.catalog = GalleryCatalog(ctx.app.history, ctx.app.settings)
+        self._changed_ids: set[str] = set()
+        self._reload_wanted = False
+        self._reading = False  # one catalog read at a time, so their results arrive in order
+        self._record: JobRecord | None = None  # the selected clip's whole row, once read
+        self._record_job: object = None  # the summary it was read for
         self.windows: list[CompareView] = []
         self.filters = GalleryFilterBar()
         self.grid = GalleryGrid(ctx)
@@ -70,10 +81,11 @@ class GalleryPanel(QWidget):
         self.cancel_button.hide()
         self._cancel: threading.Event | None = None
         self._closed = False
+        self._loaded = False
         self._note = ""  # the last action's outcome, kept when the tiles are rebuilt
         self._refresh_timer = QTimer(self, singleShot=True, interval=_REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
-        self._facts_timer = QTimer(self, singleShot=True, interval=_REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._read_catalog)
+        self._facts_timer = QTimer(self, singleShot=True, interval=_FACTS_DELAY_MS)
         self._facts_timer.timeout.connect(self._on_facts)
         self._build()
         self._connect()
@@ -96,12 +108,13 @@ class GalleryPanel(QWidget):
     def _connect(self) -> None:
         self.filters.changed.connect(self.apply)
         self.filters.add_requested.connect(self._ask_add)
-        self.grid.itemSelectionChanged.connect(self._on_selection)
-        self.grid.itemDoubleClicked.connect(lambda _item: self.play())
+        self.grid.selectionModel().selectionChanged.connect(self._on_selection)
+        self.grid.clip_model.dataChanged.connect(self._on_selection)
+        self.grid.doubleClicked.connect(lambda _index: self.play())
         self.grid.info_known.connect(self._facts_timer.start)
         self.details.action.connect(self._on_action)
         self.cancel_button.clicked.connect(self._cancel_interpolation)
-        subscribe(self, self.ctx.app.history.changed, self._history_changed)
+        subscribe(self, self.ctx.app.history.rows_changed, self._history_changed)
         subscribe(self, self.actions.interpolation_progress, self._on_progress)
         subscribe(self, self.actions.interpolation_finished, self._on_interpolated)
         subscribe(self, self.actions.interpolation_failed, self._on_interpolation_failed)
@@ -111,35 +124,57 @@ class GalleryPanel(QWidget):
     # -- loading ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the history and the added clips (in the background)."""
-        if self._closed:
-            return
-        history, settings = self.ctx.app.history, self.ctx.app.settings
-        self.ctx.tasks.run_in_background(
-            lambda: library.collect(history.list(), library.added_clips(settings)),
-            self._on_loaded, self._on_load_failed)
+        """Read the whole gallery again (in the background): the added clips changed."""
+        self._reload_wanted = True
+        self._read_catalog()
 
-    def _history_changed(self, _job_id: str) -> None:
-        if not self._closed:
+    def _history_changed(self, change: HistoryChange) -> None:
+        if self._closed or not concerns_gallery(change):
+            return
+        self._changed_ids.update(change.ids)
+        if not self._refresh_timer.isActive():  # gather a burst, but never put it off for long
             self._refresh_timer.start()
 
-    def _on_loaded(self, clips: list[library.Clip]) -> None:
+    def _read_catalog(self) -> None:
+        """Start the next catalog read: everything, or just the rows that changed."""
+        if self._closed or self._reading:
+            return
+        catalog = self.catalog
+        if self._reload_wanted or not self._loaded:
+            self._reload_wanted, self._changed_ids = False, set()
+            work = catalog.load
+        elif self._changed_ids:
+            ids, self._changed_ids = self._changed_ids, set()
+            work = lambda: catalog.refresh(ids)  # noqa: E731
+        else:
+            return
+        self._reading = True
+        self.ctx.tasks.run_in_background(work, self._on_read, self._on_load_failed)
+
+    def _on_read(self, clips: list[library.Clip] | None) -> None:
+        self._reading = False
         if self._closed:
             return
+        if clips is not None:  # None: the rows changed, but no tile did
+            self._loaded = True
+            self._on_loaded(clips)
+        self._read_catalog()
+
+    def _on_loaded(self, clips: list[library.Clip]) -> None:
         self.all_clips = clips
-        self.grid.request_thumbnails([c for clip in clips for c in clip.children])
         self.apply()
 
     def _on_load_failed(self, exc: BaseException) -> None:
+        self._reading = False
         self.status.setText(f"Cannot read the history: {exc}")
 
     def apply(self) -> None:
         """Show the clips that pass the filter, in the chosen order."""
-        clips = library.with_info(self.all_clips, self.grid.known_infos())
+        infos = self.grid.known_infos()
+        clips = library.with_info(self.all_clips, infos)
         self.filters.set_choices(library.choices(clips))
-        wanted = self.filters.current_filter()
         key, descending = self.filters.sort_key()
-        shown = library.sort_clips([c for c in clips if wanted.accepts(c)], key, descending=descending)
+        shown = library.view(clips, self.filters.current_filter(), key, descending=descending)
         self.grid.set_clips(shown)
         self._on_selection()
         hidden = len(clips) - len(shown)
@@ -165,8 +200,27 @@ class GalleryPanel(QWidget):
         clips = self.grid.selected_clips()
         return clips[0] if clips else None
 
-    def _on_selection(self) -> None:
-        self.details.show_clip(self.selected(), can_rerun=self.actions.can_rerun)
+    def _on_selection(self, *_: object) -> None:
+        """Show the selected clip; its whole history row is read in the background."""
+        clip = self.selected()
+        if clip is not None and clip is self.details.clip:
+            return
+        job = clip.job if clip is not None else None
+        known = self._record if job is not None and job is self._record_job else None
+        self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=known)
+        if job is not None and known is None:
+            history, job_id = self.ctx.app.history, job.job_id
+            self.ctx.tasks.run_in_background(
+                lambda: history.get(job_id), lambda record: self._on_record(job, record),
+                lambda exc: self.say(f"Cannot read the job's details: {exc}"))
+
+    def _on_record(self, job: object, record: JobRecord | None) -> None:
+        if self._closed:
+            return
+        self._record, self._record_job = record, job
+        clip = self.selected()
+        if clip is not None and clip.job is job:
+            self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=record)
 
     # -- actions ----------------------------------------------------------------------------
 
