@@ -16,6 +16,7 @@ from wan22_gui.core.video.library import Clip
 
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
 
 
 class ClipModel(QAbstractListModel):
@@ -29,7 +30,7 @@ class ClipModel(QAbstractListModel):
 
     # -- Qt model ---------------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # Qt override
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # Qt override
         return 0 if parent.isValid() else len(self._clips)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # Qt override

@@ -12,6 +12,7 @@ are small and the filters need them.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from pathlib import Path
 
@@ -77,6 +78,11 @@ class ThumbnailStore(QObject):
         """Facts of every clip whose thumbnail arrived (path string -> VideoInfo)."""
         return {key: t.info for key, t in self._thumbs.items() if t.info is not None}
 
+    @property
+    def busy(self) -> bool:
+        """Thumbnails asked for and not arrived yet."""
+        return bool(self._waiting or self._running)
+
     def want(self, path: Path) -> None:
         """A tile of `path` is on screen without its picture: fetch it (newest asks first)."""
         key = str(path)
@@ -112,9 +118,8 @@ class ThumbnailStore(QObject):
         while not self._closed and self._waiting and len(self._running) < self.workers:
             key, path = self._waiting.popitem(last=True)
             self._running.add(key)
-            cache, box = self.cache, QSize(self.box)
             self.tasks.run_in_background(
-                lambda p=path: decode(cache, p, box),
+                functools.partial(decode, self.cache, path, QSize(self.box)),
                 lambda result, k=key: self._arrived(k, *result),
                 lambda exc, k=key, p=path: self._arrived(k, Thumbnail(p, None, None, str(exc)), None))
 
