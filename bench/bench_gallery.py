@@ -222,6 +222,10 @@ def start_gallery(paths: AppPaths, count: int, window: tuple[int, int], beat: He
     result = {"settled_s": took if ok else float("nan"), "rss_mib": rss_mib()}
     if scroll:
         bar = panel.grid.verticalScrollBar()
+        last = -1
+        while bar.maximum() != last:  # the batched layout has placed every tile
+            last = bar.maximum()
+            spin_until(lambda: False, 0.2)
         steps = max(1, bar.maximum() // max(1, bar.pageStep()))
         missed = 0
         for i in range(1, min(steps, 40) + 1):  # at most 40 pages: the LRU turns over

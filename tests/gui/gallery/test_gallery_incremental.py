@@ -85,8 +85,10 @@ class ModelEvents:
 def _settle(qtbot, panel, count):
     """Until the tiles on screen have their pictures and their facts are applied."""
     qtbot.waitUntil(lambda: len(panel.grid.clips()) == count, timeout=10000)
-    qtbot.waitUntil(lambda: not panel.grid.thumbs.busy and not panel._facts_timer.isActive()
-                    and not panel._reading, timeout=15000)
+    grid = panel.grid
+    qtbot.waitUntil(lambda: any(grid.thumbnail(c) for c in grid.clips()) and all(
+        c.info is not None for c in grid.clips() if grid.thumbnail(c) is not None)
+        and not grid.thumbs.busy and not panel._reading, timeout=15000)
     qtbot.wait(50)
 
 

@@ -35,6 +35,7 @@ class GalleryCatalog:
         self.settings = settings
         self._lock = threading.Lock()
         self._rows: dict[str, JobSummary] = {}
+        self._last: dict[str, library.Clip] = {}
 
     def load(self) -> list[library.Clip]:
         """Read every row anew; the clips, newest first."""
@@ -56,7 +57,18 @@ class GalleryCatalog:
         return self.clips()
 
     def clips(self) -> list[library.Clip]:
-        """The gallery's clips from the rows held and the added files, newest first."""
+        """The gallery's clips from the rows held and the added files, newest first. A clip
+        equal to one handed out before is that same object, so the window's list model tells
+        unchanged rows by identity instead of comparing thousands of them on its thread."""
         with self._lock:
             rows = list(self._rows.values())
-        return library.collect(rows, library.added_clips(self.settings))
+        fresh = library.collect(rows, library.added_clips(self.settings))
+        with self._lock:
+            last = self._last
+            clips = [_same(last.get(c.key), c) for c in fresh]
+            self._last = {c.key: c for c in clips}
+        return clips
+
+
+def _same(before: library.Clip | None, now: library.Clip) -> library.Clip:
+    return before if before is not None and before == now else now

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -142,27 +143,48 @@ class GalleryPanel(QWidget):
         catalog = self.catalog
         if self._reload_wanted or not self._loaded:
             self._reload_wanted, self._changed_ids = False, set()
-            work = catalog.load
+            read = catalog.load
         elif self._changed_ids:
             ids, self._changed_ids = self._changed_ids, set()
-            work = lambda: catalog.refresh(ids)  # noqa: E731
+            read = lambda: catalog.refresh(ids)  # noqa: E731
         else:
             return
+        # filtering and sorting thousands of clips happen on the worker too, for the view
+        # as it is now; the GUI thread then only applies the row edit
+        state, wanted, (key, descending) = self._view_state(), self.filters.current_filter(), \
+            self.filters.sort_key()
+        infos = self.grid.known_infos()
+
+        def work() -> _Read | None:
+            clips = read()
+            if clips is None:
+                return None
+            known = library.with_info(clips, infos)
+            return _Read(clips, library.view(known, wanted, key, descending=descending),
+                         library.choices(known), state)
+
         self._reading = True
         self.ctx.tasks.run_in_background(work, self._on_read, self._on_load_failed)
 
-    def _on_read(self, clips: list[library.Clip] | None) -> None:
+    def _on_read(self, read: _Read | None) -> None:
         self._reading = False
         if self._closed:
             return
-        if clips is not None:  # None: the rows changed, but no tile did
+        if read is not None:  # None: the rows changed, but no tile did
             self._loaded = True
-            self._on_loaded(clips)
+            self.all_clips = read.clips
+            if read.state == self._view_state():
+                self._show(read.shown, read.choices)
+            else:  # the user changed the filter meanwhile
+                self.apply()
         self._read_catalog()
 
-    def _on_loaded(self, clips: list[library.Clip]) -> None:
-        self.all_clips = clips
-        self.apply()
+    def _view_state(self) -> tuple:
+        """What the shown list depends on besides the clips: the filter bar's settings."""
+        bar = self.filters
+        return (bar.search.text(), bar.date.currentIndex(), bar.source.currentData(),
+                bar.resolution.currentData(), bar.duration.currentIndex(),
+                bar.status.currentData(), bar.sort_key(), len(self.grid.known_infos()))
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self._reading = False
@@ -170,11 +192,14 @@ class GalleryPanel(QWidget):
 
     def apply(self) -> None:
         """Show the clips that pass the filter, in the chosen order."""
-        infos = self.grid.known_infos()
-        clips = library.with_info(self.all_clips, infos)
-        self.filters.set_choices(library.choices(clips))
+        clips = library.with_info(self.all_clips, self.grid.known_infos())
         key, descending = self.filters.sort_key()
         shown = library.view(clips, self.filters.current_filter(), key, descending=descending)
+        self._show(shown, library.choices(clips))
+
+    def _show(self, shown: list[library.Clip], choices: dict[str, list[str]]) -> None:
+        clips = self.all_clips
+        self.filters.set_choices(choices)
         self.grid.set_clips(shown)
         self._on_selection()
         hidden = len(clips) - len(shown)
@@ -393,6 +418,16 @@ class GalleryPanel(QWidget):
         for view in list(self.windows):
             view.close()
 
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A catalog read done on a worker: the clips, and the view of them for `state`."""
+
+    clips: list[library.Clip]
+    shown: list[library.Clip]
+    choices: dict[str, list[str]]
+    state: tuple
 
 
 def _delete_question(clip: library.Clip) -> str:
