@@ -89,8 +89,7 @@ def measure(paths: AppPaths, clips: int, jobs: int, steps: int, *, gallery: bool
     window.resize(1600, 900)
     window.show()
     if window.gallery is not None:
-        spin_until(lambda: window.gallery.grid.clip_model.rowCount() == clips
-                   and not window.gallery._reading, 120)
+        spin_until(lambda: len(window.gallery.grid.clips()) == clips, 120)
     spin_until(lambda: False, 1.0)  # the first thumbnails in
     beat = Heartbeat()
     beat.start()
