@@ -186,3 +186,14 @@ def test_the_pixmap_cache_keeps_only_the_most_recent_within_its_bound(qtbot, cor
     finally:
         store.shutdown()
         tasks.shutdown()
+
+
+def test_the_details_follow_a_change_of_the_selected_jobs_row(qtbot, core, clip_files, make_panel):
+    _add_jobs(core, clip_files[:3])
+    core.history.update("j01", metrics={"peak_vram_bytes": 20 * 2**30})
+    panel = make_panel()
+    _settle(qtbot, panel, 3)
+    _select_row(panel, 1)
+    qtbot.waitUntil(lambda: "20.00 GiB" in panel.details.text.toPlainText(), timeout=5000)
+    core.history.update("j01", metrics={"peak_vram_bytes": 22 * 2**30})  # no tile shows it
+    qtbot.waitUntil(lambda: "22.00 GiB" in panel.details.text.toPlainText(), timeout=5000)

@@ -131,7 +131,12 @@ class GalleryPanel(QWidget):
         self._read_catalog()
 
     def _history_changed(self, change: HistoryChange) -> None:
-        if self._closed or not concerns_gallery(change):
+        if self._closed:
+            return
+        shown = self.details.clip
+        if shown is not None and shown.job_id in change.ids:
+            self._read_details(shown)  # its metrics or error may have changed, not its tile
+        if not concerns_gallery(change):
             return
         self._changed_ids.update(change.ids)
         if not self._refresh_timer.isActive():  # gather a burst, but never put it off for long
@@ -240,18 +245,29 @@ class GalleryPanel(QWidget):
         job = clip.job if clip is not None else None
         known = self._record if job is not None and job is self._record_job else None
         self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=known)
-        if job is not None and known is None:
-            history, job_id = self.ctx.app.history, job.job_id
-            self.ctx.tasks.run_in_background(
-                lambda: history.get(job_id), lambda record: self._on_record(job, record),
-                lambda exc: self.say(f"Cannot read the job's details: {exc}"))
+        if clip is not None and known is None:
+            self._read_details(clip)
+
+    def _read_details(self, clip: library.Clip) -> None:
+        """Read the clip's whole history row in the background, then show it."""
+        job = clip.job
+        if job is None:
+            return
+        history, job_id = self.ctx.app.history, job.job_id
+        self.ctx.tasks.run_in_background(
+            lambda: history.get(job_id), lambda record: self._on_record(job, record),
+            lambda exc: self.say(f"Cannot read the job's details: {exc}"))
 
     def _on_record(self, job: object, record: JobRecord | None) -> None:
         if self._closed:
             return
         self._record, self._record_job = record, job
         clip = self.selected()
-        if clip is not None and clip.job is job:
+        if clip is None or clip.job is not job:
+            return  # the user moved on
+        if record is None:
+            self.details.text.setHtml("<p>This job is no longer in the history.</p>")
+        else:
             self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=record)
 
     # -- actions ----------------------------------------------------------------------------
