@@ -197,3 +197,28 @@ def test_the_details_follow_a_change_of_the_selected_jobs_row(qtbot, core, clip_
     qtbot.waitUntil(lambda: "20.00 GiB" in panel.details.text.toPlainText(), timeout=5000)
     core.history.update("j01", metrics={"peak_vram_bytes": 22 * 2**30})  # no tile shows it
     qtbot.waitUntil(lambda: "22.00 GiB" in panel.details.text.toPlainText(), timeout=5000)
+
+
+def test_a_failed_read_is_said_and_no_change_is_lost(qtbot, core, clip_files, make_panel,
+                                                    monkeypatch):
+    import sqlite3
+
+    from wan22_gui.core.gallery.catalog import GalleryCatalog
+
+    _add_jobs(core, clip_files[:2])
+    panel = make_panel()
+    _settle(qtbot, panel, 2)
+    real, failed = GalleryCatalog.refresh, []
+
+    def locked_once(self, ids):
+        if not failed:
+            failed.append(ids)
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, ids)
+
+    monkeypatch.setattr(GalleryCatalog, "refresh", locked_once)
+    core.history.update("j00", label="First rename")
+    qtbot.waitUntil(lambda: "Cannot read the history: database is locked" in panel.status.text(),
+                    timeout=5000)
+    core.history.update("j01", label="Second rename")
+    qtbot.waitUntil(lambda: _titles(panel) == ["First rename", "Second rename"], timeout=5000)

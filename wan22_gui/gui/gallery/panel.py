@@ -198,6 +198,7 @@ class GalleryPanel(QWidget):
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self._reading = False
+        self._reload_wanted = True  # the rows of that read are not shown: read all next time
         self.status.setText(f"Cannot read the history: {exc}")
 
     def apply(self) -> None:
