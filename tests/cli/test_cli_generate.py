@@ -30,10 +30,10 @@ def test_generate_prints_progress_writes_the_file_and_a_history_row(
                     "waves roll in", "--server", standin_with_models.url, "--seed", 7)
     out, err = capsys.readouterr()
     assert code == 0, err
-    lines = out.strip().splitlines()
-    video = Path(lines[-1])
+    [video] = map(Path, out.strip().splitlines())  # stdout: the result path and nothing else
     assert video.is_file() and video.parent == app_paths.output_dir
-    assert video.name == "harbour_320x224_1.0s_4step_lora.mp4"
+    assert video.name == "harbour_320x224_1.06s_4step_lora.mp4"
+    lines = err.splitlines()  # progress goes to stderr
     assert any("High-noise pass: step 2/2" in line for line in lines)
     assert any("Low-noise pass: step 1/2" in line for line in lines)
     assert "done in" in err and "(seed 7)" in err and "High-noise pass" in err
@@ -51,7 +51,7 @@ def test_seconds_and_fitting_to_the_image(standin_with_models, picture, capsys):
     code = generate(picture, "--seconds", 1, "--server", standin_with_models.url, "--quiet")
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert Path(out.strip()).name == "harbour_832x576_1.0s_4step_lora.mp4"  # 640×448 → 832×576
+    assert Path(out.strip()).name == "harbour_832x576_1.06s_4step_lora.mp4"  # 640×448 → 832×576
 
 
 @pytest.mark.parametrize("args, words", [
@@ -118,7 +118,7 @@ def test_ctrl_c_cancels_the_job_on_the_server_and_exits_130(standin_with_models,
          "--width", "320", "--height", "224", "--server", standin_with_models.url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
-        for line in proc.stdout:
+        for line in proc.stderr:
             if "pass: step 1/2" in line:
                 break
         proc.send_signal(signal.SIGINT)

@@ -19,13 +19,13 @@ def test_interpolate_prints_both_clips_and_records_the_child(standin_with_models
                     standin_with_models.url, "--interpolate", "film", "--multiplier", 4)
     out, err = capsys.readouterr()
     assert code == 0, err
-    clip, interpolated = (Path(line) for line in out.strip().splitlines()[-2:])
+    clip, interpolated = (Path(line) for line in out.strip().splitlines())  # stdout: paths only
     assert clip.parent == app_paths.output_dir
-    assert clip.name == "harbour_320x224_1.0s_4step_lora.mp4"
-    assert interpolated.name == "harbour_320x224_1.0s_4step_lora_film_x4.mp4"
+    assert clip.name == "harbour_320x224_1.06s_4step_lora.mp4"
+    assert interpolated.name == "harbour_320x224_1.06s_4step_lora_film_x4.mp4"
     assert (probe(clip).frame_count, probe(clip).fps) == (17, 16)
     assert (probe(interpolated).frame_count, probe(interpolated).fps) == (65, 64)
-    assert any(line.endswith("Interpolation…") for line in out.splitlines())  # progress line
+    assert any(line.endswith("Interpolation…") for line in err.splitlines())  # progress line
     assert f"FILM ×4 (ComfyUI): {interpolated}" in err and "Interpolation" in err
     assert main(["history", "--json", "--limit", "2"]) == 0
     rows = {r["kind"]: r for r in json.loads(capsys.readouterr().out)}

@@ -50,4 +50,5 @@ def test_build_and_calc(capsys):
     assert graph["63"]["inputs"]["length"] == 49 and graph["57"]["inputs"]["noise_seed"] == 5
     assert main(["workflow", "calc", "--seconds", "5", "--interpolate", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "81 frames at 16 fps = 5.00 s" in printed and "161 frames at 32 fps" in printed
+    assert "5.06 s (81 frames) at 16 fps" in printed
+    assert "after ×2: 5.03 s (161 frames) at 32 fps" in printed

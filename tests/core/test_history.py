@@ -188,3 +188,114 @@ def test_a_row_with_damaged_json_still_lists(store):
     rows = {r.job_id: r for r in store.summaries()}
     assert rows[rec.job_id].params == {"prompt": "ok"}
     assert rows[bad.job_id].params == {} and rows[bad.job_id].outputs == ()
+
+
+def test_a_damaged_page_is_reported_naming_the_file_and_nothing_is_moved(tmp_path):
+    from wan22_gui.core.base.errors import StorageError
+
+    db = tmp_path / "history.sqlite3"
+    store = HistoryStore(db)
+    for i in range(150):
+        store.add(JobRecord(f"job-{i:03d}", params={"prompt": "p" * 400}))
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with db.open("r+b") as f:  # every page but the schema page
+        for page in range(2, db.stat().st_size // 4096):
+            f.seek(page * 4096 + 8)
+            f.write(b"\xff" * 64)
+    before = db.read_bytes()
+    store = HistoryStore(db)  # the schema is fine: it opens
+    try:
+        with pytest.raises(StorageError, match="is damaged") as caught:
+            store.list()
+        assert str(db) in str(caught.value) and ".recover" in caught.value.hint
+    finally:
+        store.close()
+    assert db.read_bytes() == before and not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_a_locked_database_is_not_mistaken_for_a_corrupt_one(tmp_path, monkeypatch):
+    from wan22_gui.core.base.errors import StorageError
+
+    db = tmp_path / "history.sqlite3"
+    HistoryStore(db).close()
+    monkeypatch.setattr(HistoryStore, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked by another program"):
+            HistoryStore(db)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("*.corrupt-*"))  # it used to be moved aside as "corrupt"
+
+
+# -- the owner lease (schema version 2) -----------------------------------------------------
+
+def _version_1_database(path) -> None:
+    """A history database as version 1 wrote it: no lease columns."""
+    from wan22_gui.core.history import LEASE_FIELDS, _FIELD_NAMES
+
+    columns = ", ".join(f"{n} TEXT" if n != "job_id" else "job_id TEXT PRIMARY KEY"
+                        for n in _FIELD_NAMES if n not in LEASE_FIELDS)
+    conn = sqlite3.connect(str(path))
+    with conn:
+        conn.execute(f"CREATE TABLE jobs ({columns})")
+        conn.execute("INSERT INTO jobs (job_id, kind, status, created_at, deleted, params) "
+                     "VALUES ('old-1', 'generate', 'running', 1.0, 0, '{\"seed\": 4}')")
+        conn.execute("PRAGMA user_version=1")
+    conn.close()
+
+
+def test_a_version_1_database_gains_the_lease_columns_and_keeps_its_jobs(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    _version_1_database(path)
+    store = HistoryStore(path)
+    try:
+        old = store.get("old-1")
+        assert old.status == "running" and old.params == {"seed": 4}
+        assert old.owner_pid is None and old.heartbeat_at is None  # ownerless: recoverable
+        assert store.claim("old-1", {"owner_pid": 7, "owner_started": 1.5,
+                                     "owner_host": "box", "heartbeat_at": 2.0})
+        assert store.get("old-1").owner_pid == 7
+    finally:
+        store.close()
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+
+
+def test_claim_takes_a_job_only_from_the_owner_it_expects(store):
+    store.add(_record(job_id="j", status="running", owner_pid=11, owner_started=5.0))
+    new = {"owner_pid": 22, "owner_started": 6.0, "owner_host": "box", "heartbeat_at": 9.0}
+    dead = {"owner_pid": 11, "owner_started": 5.0}
+    assert store.claim("j", new, expected=dead)
+    assert not store.claim("j", {**new, "owner_pid": 33}, expected=dead)  # the other lost
+    assert store.get("j").owner_pid == 22
+    store.update("j", status="succeeded")
+    assert not store.claim("j", new)  # a finished job has no lease to take
+
+
+def test_beat_renews_only_the_owners_jobs(store):
+    store.add(_record(job_id="mine", status="running", owner_pid=1, heartbeat_at=1.0))
+    store.add(_record(job_id="theirs", status="running", owner_pid=2, heartbeat_at=1.0))
+    store.beat(["mine", "theirs"], 1, 50.0)
+    assert store.get("mine").heartbeat_at == 50.0
+    assert store.get("theirs").heartbeat_at == 1.0
+
+
+def test_a_claimed_lease_is_a_row_change_no_list_shows(store):
+    from wan22_gui.core.history import SUMMARY_FIELDS
+
+    store.add(_record(job_id="j", status="running"))
+    seen = []
+    store.rows_changed.connect(seen.append)
+    assert store.claim("j", {"owner_pid": 7, "owner_started": 1.5, "owner_host": "h",
+                             "heartbeat_at": 2.0})
+    [change] = seen
+    assert (change.ids, change.kind) == (("j",), "updated") and "owner_pid" in change.fields
+    assert not change.touches(SUMMARY_FIELDS)

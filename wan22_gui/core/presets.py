@@ -131,6 +131,34 @@ class PresetBook:
                 return preset
         return next((p for p in self.presets if p.match.get("cpu")), self.presets[-1])
 
+    def named_by_argv(self, argv: list[str], gpu_name: str = "") -> str | None:
+        """The preset a running ComfyUI was started with, read from its command line.
+
+        A preset fits when every one of its flags (with its value) is on the command line; of
+        those, the one with the most flags wins (the launcher adds attention and extra flags
+        after the preset's). Presets with the same flags (the RTX 5090's and 4090's) are told
+        apart by the GPU they are for (`gpu_name`, as ComfyUI names its device). None when no
+        preset fits, or two still fit equally well.
+        """
+        fits = [p for p in self.presets
+                if p.args and all(_has_flag(argv, spec.argv()) for spec in p.args)]
+        if not fits:
+            return None
+        most = max(len(p.args) for p in fits)
+        best = [p for p in fits if len(p.args) == most]
+        if len(best) > 1:
+            best = [p for p in best
+                    if any(_word_in(n, gpu_name) for n in p.match.get("names") or [])]
+        return best[0].name if len(best) == 1 else None
+
+
+def _has_flag(argv: list[str], flag: list[str]) -> bool:
+    """Whether `flag` (["--x"] or ["--x", "value"]) appears in `argv`, also as "--x=value"."""
+    n = len(flag)
+    if any(argv[i:i + n] == flag for i in range(len(argv) - n + 1)):
+        return True
+    return n == 2 and f"{flag[0]}={flag[1]}" in argv
+
 
 # Memory sizes cards are sold with, in GB.
 _BOX_SIZES = (2, 3, 4, 6, 8, 10, 11, 12, 16, 20, 24, 32, 40, 48, 64, 80, 94, 96, 141, 180, 192)

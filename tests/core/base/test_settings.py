@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from wan22_gui.core.base.settings import Settings, declare
 
 
@@ -35,3 +37,17 @@ def test_unversioned_file_is_migrated(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"server.url": "http://10.0.0.5:8188"}), encoding="utf-8")
     assert Settings.load(path).get("server.url") == "http://10.0.0.5:8188"
+
+
+@pytest.mark.parametrize("content", [
+    '{"schema_version": "1", "values": {}}', '{"schema_version": 1.5, "values": {}}',
+    '{"schema_version": 1, "values": [1, 2]}', '{"schema_version": 1, "values": "x"}',
+    '{"a":' * 3000 + '1' + '}' * 3000,
+], ids=["version_text", "version_float", "values_list", "values_text", "deep"])
+def test_a_settings_file_of_the_wrong_shape_gives_defaults_and_is_kept(tmp_path, content):
+    """It used to stop the app from starting (int("1.5"), dict([1, 2]), RecursionError)."""
+    path = tmp_path / "settings.json"
+    path.write_text(content, encoding="utf-8")
+    settings = Settings.load(path)
+    assert settings.get("server.url") == "http://127.0.0.1:8188"
+    assert path.with_suffix(".json.corrupt").read_text(encoding="utf-8") == content

@@ -242,7 +242,7 @@ def test_interpolate_runs_in_the_background_and_the_result_is_grouped(qtbot, cor
     child = panel.grid.clips()[0].children[0]
     assert child.title == "Optical flow ×2 (built-in)"
     assert child.job.parent_id == "j1" and child.job.timings["interpolate"] > 0
-    assert "17 frames at 32 fps" in panel.status.text()
+    assert "0.53 s (17 frames) at 32 fps" in panel.status.text()
     assert not panel.cancel_button.isVisibleTo(panel)
 
 
@@ -300,3 +300,66 @@ def test_new_history_rows_appear_without_a_manual_refresh(qtbot, core, videos, m
     qtbot.waitUntil(lambda: "0 clips" in panel.status.text(), timeout=10000)
     core.history.add(_job("late", a))
     qtbot.waitUntil(lambda: _keys(panel) == ["late"], timeout=10000)
+
+
+LONG_PATH = "/home/someone/" + "/".join(["a-rather-long-folder-name"] * 11) + "/clip_00001.mp4"
+
+
+def test_a_long_status_moves_nothing(qtbot, core, videos, make_panel):
+    """The status line holds any text in one line (elided, all of it in the tooltip); the
+    window, the tiles and the buttons stay where they are (issue 14, item 2)."""
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    qtbot.wait(50)
+    play = panel.details.buttons["play"]
+    before = (panel.window().size(), play.mapToGlobal(play.rect().topLeft()), panel.grid.size())
+    panel.say(f"Interpolated into {LONG_PATH}")
+    qtbot.wait(50)
+    assert (panel.window().size(), play.mapToGlobal(play.rect().topLeft()),
+            panel.grid.size()) == before
+    assert LONG_PATH in panel.status.text() and LONG_PATH in panel.status.toolTip()
+
+
+def test_an_interpolation_that_fails_before_it_starts_does_not_stay_running(
+        qtbot, core, videos, make_panel, monkeypatch):
+    """Whatever way the run ends, the status leaves "Interpolating…" (issue 14, item 3)."""
+    from wan22_gui.core.base.errors import InputError
+
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+
+    def refuse(*_a, **_kw):
+        raise InputError("The clip's folder is gone.", "Re-run the job.")
+
+    monkeypatch.setattr(panel.actions, "interpolate", refuse)  # fails before any signal
+    panel.start_interpolation(panel.selected(), "rife", 2)
+    qtbot.waitUntil(lambda: "Interpolating" not in panel.status.text(), timeout=5000)
+    assert "Interpolation failed: The clip's folder is gone." in panel.status.text()
+    assert not panel.cancel_button.isVisibleTo(panel)
+
+
+def test_play_starts_playing_and_compare_opens_paused_on_frame_1(qtbot, core, videos,
+                                                                  make_panel):
+    """Play means play (it used to open paused on frame 1); a comparison waits for the user
+    to step or play (issue 14, item 8)."""
+    a, b, _ = videos
+    core.history.add(_job("j1", a))
+    core.history.add(JobRecord(job_id="i1", kind="interpolate", status="succeeded", parent_id="j1",
+                               outputs=[str(b)], label="FILM ×2 (ComfyUI)"))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    player = panel.play()
+    qtbot.waitUntil(lambda: player.player.clock is not None, timeout=10000)
+    qtbot.waitUntil(lambda: player.player.clock.playing, timeout=3000)
+    compare = panel.compare()
+    qtbot.waitUntil(lambda: compare.player.clock is not None, timeout=10000)
+    assert not compare.player.clock.playing and compare.player.clock.tick == 0
+    player.close()
+    compare.close()

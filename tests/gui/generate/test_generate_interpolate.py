@@ -81,11 +81,11 @@ def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, stand
     form.clip.frames.setValue(17)
     connect(qtbot, panel, standin_with_models.url)
     form.clip.after.setCurrentIndex(form.clip.after.findText("RIFE ×2"))
-    assert "Then RIFE ×2 in the same job: a second clip of 33 frames at 32 fps" in \
+    assert "Then RIFE ×2 in the same job: a second clip of 1.03 s (33 frames) at 32 fps" in \
         form.clip.info.text()
     assert form.name_preview.text() == (
-        "lighthouse_480x336_1.0s_4step_lora.mp4\n"
-        "+ interpolated/lighthouse_480x336_1.0s_4step_lora_rife_x2.mp4")
+        "lighthouse_480x336_1.06s_4step_lora.mp4\n"
+        "+ interpolated/lighthouse_480x336_1.06s_4step_lora_rife_x2.mp4")
     preview = form.name_preview  # every line of both names is shown, however they wrap
     qtbot.waitUntil(lambda: preview.visibleRegion().boundingRect().height()
                     >= preview.heightForWidth(preview.width()), timeout=3000)

@@ -99,7 +99,7 @@ def _convert_ui(data: dict[str, Any], schemas: dict[str, Any]) -> tuple[Graph, l
         return ui_to_api(data, schemas)
     except WorkflowError:
         raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         # A hand-edited or damaged file: say so instead of showing a traceback.
         log.warning("UI workflow conversion failed", exc_info=True)
         raise WorkflowError(f"The workflow file is damaged and cannot be converted ({exc!r}).",
@@ -165,6 +165,10 @@ def _parse(data: dict[str, Any] | str | bytes) -> dict[str, Any]:
             raise WorkflowError(
                 f"The workflow file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}).", hint=_EXPORT_HINT) from None
+        except RecursionError:  # json.loads recurses once per level of nesting
+            raise WorkflowError("The workflow file is nested too deeply to be a ComfyUI "
+                                "workflow (thousands of brackets inside each other).",
+                                hint=_EXPORT_HINT) from None
     if not isinstance(data, dict):
         raise WorkflowError("The workflow file does not hold a ComfyUI workflow "
                             f"(it is a JSON {type(data).__name__}).", hint=_EXPORT_HINT)

@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.gallery.actions import GalleryActions
@@ -31,7 +31,9 @@ from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
 from wan22_gui.core.video.thumbnails import ThumbnailCache
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui.bridge import subscribe, unsubscribe_all
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.compare import MAX_CLIPS, CompareView
 from wan22_gui.gui.gallery.details import GalleryDetails
@@ -76,8 +78,7 @@ class GalleryPanel(QWidget):
         self.grid = GalleryGrid(ctx)
         self.actions = gallery_actions(ctx, self.grid.cache)
         self.details = GalleryDetails()
-        self.status = QLabel("Loading the history…")
-        self.status.setObjectName("gallery_status")
+        self.status = ElidedLabel("Loading the history…", name="gallery_status")
         self.cancel_button = QPushButton("Cancel interpolation")
         self.cancel_button.setObjectName("cancel_interpolation")
         self.cancel_button.hide()
@@ -275,13 +276,14 @@ class GalleryPanel(QWidget):
 
     def _on_action(self, name: str) -> None:
         {"play": self.play, "compare": self.compare, "interpolate": self.interpolate,
-         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete}[name]()
+         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete,
+         "fetch": self.download_again}[name]()
 
     def play(self) -> CompareView | None:
         clip = self.selected()
         if clip is None or clip.path is None:
             return None
-        return self.open_view([ClipSource(clip.path, clip.title)])
+        return self.open_view([ClipSource(clip.path, clip.title)], autoplay=True)
 
     def compare(self) -> CompareView | None:
         """Compare the selected clips (2–4), or one clip with its ticked interpolations."""
@@ -302,8 +304,9 @@ class GalleryPanel(QWidget):
             return ClipSource(clip.path, clip.title, (clip.job.timings or {}).get("interpolate"))
         return ClipSource(clip.path, "Source" if first else clip.title)
 
-    def open_view(self, clips: list[ClipSource]) -> CompareView:
-        view = CompareView(self.ctx, clips)
+    def open_view(self, clips: list[ClipSource], *, autoplay: bool = False) -> CompareView:
+        """A player window; Play starts it playing, Compare opens it paused on frame 1."""
+        view = CompareView(self.ctx, clips, autoplay=autoplay)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.destroyed.connect(lambda _=None, v=view: self.windows.remove(v) if v in self.windows else None)
         self.windows.append(view)
@@ -336,7 +339,7 @@ class GalleryPanel(QWidget):
         # the outcome arrives through interpolation_finished / interpolation_failed
         self.ctx.tasks.run_in_background(
             lambda: actions.interpolate(clip, method, multiplier, cancel=cancel),
-            on_failure=_reported_by_signal)
+            on_failure=self._interpolation_task_failed)
 
     def _on_progress(self, done: int, total: int) -> None:
         if self._busy():
@@ -345,8 +348,8 @@ class GalleryPanel(QWidget):
     def _on_interpolated(self, result: InterpolationResult) -> None:
         self._cancel = None
         self.cancel_button.hide()
-        self.say(f"{result.label}: {result.frame_count} frames at {result.fps:g} fps, "
-                 f"made in {result.seconds:.1f} s")
+        self.say(f"{result.label}: {describe_duration(result.frame_count, result.fps)} at "
+                 f"{result.fps:g} fps, made in {result.seconds:.1f} s")
         self.refresh()
 
     def _on_interpolation_failed(self, exc: BaseException) -> None:
@@ -357,6 +360,12 @@ class GalleryPanel(QWidget):
         if not hasattr(exc, "user_text"):
             log.error("interpolation failed", exc_info=exc)
         self.refresh()
+
+    def _interpolation_task_failed(self, exc: BaseException) -> None:
+        """The run ended with an error: reported by interpolation_failed (posted first),
+        unless it failed before that signal; either way the status leaves "Interpolating"."""
+        if self._busy():
+            self._on_interpolation_failed(exc)
 
     def _cancel_interpolation(self) -> None:
         if self._cancel is not None:
@@ -375,6 +384,23 @@ class GalleryPanel(QWidget):
         self.ctx.tasks.run_in_background(
             lambda: actions.rerun(job_id), on_failure=lambda exc: self.say(
                 f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
+            serial=True)
+
+    def download_again(self) -> None:
+        """Fetch the finished clip the selected job left on the server (its download failed);
+        the row becomes a playable clip through the history's change signal."""
+        clip = self.selected()
+        if clip is None or clip.job is None:
+            return
+        job_id, actions = clip.job.job_id, self.actions
+        self.say(f"Downloading the clip of {job_id} from ComfyUI…")
+        self.ctx.tasks.run_in_background(
+            lambda: actions.download_again(job_id),
+            on_success=lambda paths: self.say(
+                "Downloaded " + ", ".join(Path(p).name for p in paths)),
+            on_failure=lambda exc: self.say(
+                f"Download failed: {getattr(exc, 'user_text', lambda: exc)()}".replace(
+                    "\n", " — ")),
             serial=True)
 
     def _on_rerun_queued(self, record: JobRecord, source_id: str) -> None:
@@ -462,7 +488,3 @@ def _delete_question(clip: library.Clip) -> str:
     extra = f" and its {len(clip.children)} interpolated version(s)" if clip.children else ""
     return (f"Delete {clip.title}{extra}? {len(files)} file(s) will be moved to the trash "
             "(you can restore them from there); the history keeps the job, marked deleted.")
-
-
-def _reported_by_signal(_exc: BaseException) -> None:
-    """A failure GalleryActions already published (interpolation_failed)."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.workflow import calculator as calc
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 from wan22_gui.gui.generate.rows import hrow
 
@@ -53,14 +54,14 @@ class ClipBox(QGroupBox):
         self.height_spin.setValue(640)
         self.frames = QSpinBox()
         self.frames.setObjectName("frames")
-        self.frames.setRange(1, calc.MAX_FRAMES)
+        self.frames.setRange(int(limits.FRAMES.low), limits.MAX_FRAMES)  # the CLI's rule too
         self.frames.setSingleStep(4)
         self.frames.setValue(81)
         self.frames.setToolTip("Wan makes 4n+1 frames (17, 33, 49, 65, 81, …); other values are "
                                "moved to the nearest one.")
         self.seconds = QDoubleSpinBox()
         self.seconds.setObjectName("seconds")
-        self.seconds.setRange(0.0, calc.MAX_FRAMES / self.fps)
+        self.seconds.setRange(0.0, limits.SECONDS.high)  # the CLI's rule too
         self.seconds.setDecimals(2)
         self.seconds.setSingleStep(0.25)
         self.seconds.setSuffix(" s")
@@ -86,10 +87,13 @@ class ClipBox(QGroupBox):
         form.addRow("Length", hrow(self.frames, "frames =", self.seconds))
         picks = QHBoxLayout()
         for seconds, frames in calc.quick_picks(self.fps):
-            button = QPushButton(f"{seconds:g} s")
+            # labelled with the length the clip will have, as everywhere else (81 -> 5.06 s)
+            button = QPushButton(calc.format_seconds(calc.clip_duration(frames, self.fps)))
             button.setObjectName(f"quick_{seconds:g}s")
-            button.setToolTip(f"{frames} frames")
-            button.setMaximumWidth(52)
+            button.setToolTip(calc.describe_duration(frames, self.fps))
+            # as narrow as the text allows: four buttons must fit beside the picture
+            button.setMaximumWidth(max(52, button.fontMetrics().horizontalAdvance(
+                button.text()) + 10))
             button.clicked.connect(lambda _=False, n=frames: self.frames.setValue(n))
             picks.addWidget(button)
         picks.addStretch(1)
@@ -196,7 +200,7 @@ class ClipBox(QGroupBox):
         if self._syncing:
             return
         self._syncing = True
-        self.seconds.setValue(calc.seconds_for_frames(self.frames.value(), self.fps))
+        self.seconds.setValue(calc.clip_duration(self.frames.value(), self.fps))
         self._syncing = False
         self._update_info()
 
@@ -204,7 +208,7 @@ class ClipBox(QGroupBox):
         if self._syncing:
             return
         self._syncing = True
-        self.frames.setValue(calc.frames_for_seconds(seconds, self.fps))
+        self.frames.setValue(calc.frames_for_duration(seconds, self.fps))
         self._syncing = False
         self._update_info()
 
@@ -219,16 +223,17 @@ class ClipBox(QGroupBox):
         math = calc.clip_math(v["width"], v["height"], v["frames"], self.fps, m)
         latent = math.latent
         note = "" if v["frames"] == self.frames.value() else f" (will use {v['frames']})"
+        interpolated = calc.describe_duration(math.interpolated_frames or 0,
+                                              math.interpolated_fps or self.fps)
         if method:
             after = (f"Then {METHOD_TITLES[method]} ×{m} in the same job: a second clip of "
-                     f"{math.interpolated_frames} frames at {math.interpolated_fps:g} fps, "
-                     "same length")
+                     f"{interpolated} at {math.interpolated_fps:g} fps")
         else:
-            after = (f"×{m} interpolation would give {math.interpolated_frames} frames at "
+            after = (f"×{m} interpolation would give {interpolated} at "
                      f"{math.interpolated_fps:g} fps (choose it above, or later in the Gallery)")
         problem = self.problem()
         self.info.setText(
-            f"{v['frames']} frames at {self.fps:g} fps = {math.seconds:.2f} s{note} · latent "
+            f"{calc.describe_duration(v['frames'], self.fps)} at {self.fps:g} fps{note} · latent "
             f"{latent.frames}×{latent.height}×{latent.width} ({latent.tokens:,} tokens)\n"
             + (problem or after))
         self.info.setStyleSheet("color: #b00020;" if problem else "")
@@ -238,7 +243,7 @@ class ClipBox(QGroupBox):
 def _size_spin(name: str) -> QSpinBox:
     spin = QSpinBox()
     spin.setObjectName(name)
-    spin.setRange(16, 4096)
+    spin.setRange(int(limits.SIDE.low), int(limits.SIDE.high))
     spin.setSingleStep(16)
     spin.setSuffix(" px")
     spin.setToolTip("A multiple of 16 (Wan's requirement); other values are rounded.")

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QHBoxLayout, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -20,6 +20,7 @@ from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
@@ -49,12 +50,9 @@ class GeneratePanel(QWidget):
         self.queue_button.setDefault(True)
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
-        self.form_message = QLabel("")
-        self.form_message.setObjectName("form_message")
-        self.form_message.setWordWrap(True)
-        self.server_message = QLabel("")
-        self.server_message.setObjectName("server_message")
-        self.server_message.setWordWrap(True)
+        # status text never resizes its row: a long message must not move the Queue button
+        self.form_message = ElidedLabel(lines=2, name="form_message")
+        self.server_message = ElidedLabel(lines=2, name="server_message")
         self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
         self.server_message.hide()
         self.progress = JobProgress()
@@ -116,6 +114,7 @@ class GeneratePanel(QWidget):
         self.queue.remove_requested.connect(lambda j: self._do(lambda: self.jobs.remove(j)))
         self.queue.cancel_requested.connect(lambda j: self._do(lambda: self.jobs.cancel(j)))
         self.queue.pause_toggled.connect(lambda on: self._do(lambda: self.jobs.set_paused(on)))
+        self.queue.resume_requested.connect(lambda: self._do(lambda: self.jobs.set_paused(False)))
         self.queue.edit_requested.connect(self._edit)
         self.progress.requeue_requested.connect(self._requeue)
 
@@ -200,14 +199,23 @@ class GeneratePanel(QWidget):
     def _refresh_queue(self) -> None:
         jobs, history = self.jobs, self.ctx.app.history
 
-        def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
+        def read() -> tuple[JobRecord | None, list[JobRecord], bool, str | None]:
             current = jobs.current_job_id
-            return (history.get(current) if current else None), jobs.pending(), jobs.paused
+            return ((history.get(current) if current else None), jobs.pending(), jobs.paused,
+                    jobs.pause_reason)
 
-        self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
+        # serial: reads finish in order, so the last one shown is the queue's latest state
+        self.ctx.tasks.run_in_background(read, lambda r: self._show_queue(*r), serial=True)
+
+    def _show_queue(self, current: JobRecord | None, pending: list[JobRecord],
+                    paused: bool) -> None:
+        self.queue.show_queue(current, pending, paused)
+        self.progress.follow(current)
 
     def _on_job_changed(self, record: JobRecord) -> None:
-        if record.status in ("queued", "running"):
+        # every history row passes here (Gallery RIFE runs, benchmark runs): only the queue's
+        # own job is "running" on this tab; the refresh brings the view back to the queue
+        if record.status in ("queued", "running") and record.job_id == self.jobs.current_job_id:
             if record.job_id != self.progress.job_id:
                 self.progress.job_started(record)
             else:
