@@ -33,6 +33,13 @@ ACTIVE_STATUSES = ("queued", "running")  # a job in these states has a prompt on
 FINAL_STATUSES = ("succeeded", "failed", "interrupted", "cancelled")
 
 
+# the columns the gallery's grid needs (its light "summary" list), and the JobSpec keys of them
+SUMMARY_FIELDS = frozenset({"kind", "status", "created_at", "params", "timings", "outputs",
+                            "parent_id", "source_image", "label", "deleted"})
+SUMMARY_PARAMS = ("prompt", "width", "height", "frames", "fps", "source")
+_ID_CHUNK = 500  # job ids per "IN (...)" query, well under SQLite's variable limit
+
+
 def new_job_id() -> str:
     """A fresh job id: sortable by creation time, unique across processes."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -107,6 +114,45 @@ class JobRecord:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class HistoryChange:
+    """What one committed write changed (the payload of `HistoryStore.rows_changed`).
+
+    Attributes:
+        ids: the rows written.
+        kind: "added", "updated", "deleted" (marked deleted) or "reordered" (queue positions).
+        fields: the fields written (every field for "added").
+    """
+
+    ids: tuple[str, ...]
+    kind: str
+    fields: frozenset[str]
+
+    def touches(self, names: frozenset[str]) -> bool:
+        """Whether this write may have changed any of the fields `names`."""
+        return self.kind in ("added", "deleted") or bool(self.fields & names)
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """The light view of a job that lists need (no graph, node timings, metrics or spans).
+
+    `params` holds only the SUMMARY_PARAMS keys present; load the whole row with
+    `HistoryStore.get` when the details are wanted.
+    """
+
+    job_id: str
+    kind: str
+    status: str
+    created_at: float
+    params: dict
+    timings: dict
+    outputs: tuple[str, ...]
+    parent_id: str | None = None
+    source_image: str | None = None
+    label: str | None = None
+
+
 _JSON_FIELDS = {"params", "graph", "timings", "metrics", "outputs", "error", "node_timings",
                 "phase_spans", "server_outputs"}
 _FIELD_NAMES = tuple(f.name for f in fields(JobRecord))
@@ -161,6 +207,9 @@ class HistoryStore:
     Signals:
         changed(job_id): a row was added, updated or marked deleted (emitted on the caller's
             thread, after the write is committed).
+        rows_changed(HistoryChange): the same writes, once per write, with every row id and
+            the fields written, so a list can refresh just those rows (and skip writes of
+            fields it does not show).
     """
 
     BUSY_TIMEOUT_S = 10.0  # how long to wait for another process's write lock
@@ -169,6 +218,7 @@ class HistoryStore:
         self.db_path = Path(db_path)
         self._lock = threading.RLock()
         self.changed = Signal("history.changed")
+        self.rows_changed = Signal("history.rows_changed")
         self._conn = self._open()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -243,6 +293,7 @@ class HistoryStore:
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"job {record.job_id} is already in the history") from exc
         self.changed.emit(record.job_id)
+        self.rows_changed.emit(HistoryChange((record.job_id,), "added", frozenset(_FIELD_NAMES)))
 
     def update(self, job_id: str, **changes: Any) -> bool:
         """Set some fields of a job. Returns False when the job does not exist.
@@ -263,6 +314,8 @@ class HistoryStore:
             cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", values)
         if cursor.rowcount:
             self.changed.emit(job_id)
+            kind = "deleted" if changes.get("deleted") else "updated"
+            self.rows_changed.emit(HistoryChange((job_id,), kind, frozenset(changes)))
         return bool(cursor.rowcount)
 
     def mark_deleted(self, job_id: str) -> None:
@@ -280,6 +333,8 @@ class HistoryStore:
                 )
         for job_id in ids:
             self.changed.emit(job_id)
+        if ids:
+            self.rows_changed.emit(HistoryChange(tuple(ids), "reordered", frozenset({"queue_pos"})))
 
     # -- the owner lease (core.jobs.lease decides who is alive) -----------------------------
 
@@ -302,6 +357,7 @@ class HistoryStore:
             taken = self._conn.execute(sql, args).rowcount
         if taken:
             self.changed.emit(job_id)
+            self.rows_changed.emit(HistoryChange((job_id,), "updated", frozenset(names)))
         return bool(taken)
 
     def beat(self, job_ids: Iterable[str], owner_pid: int, now: float) -> None:
@@ -353,6 +409,32 @@ class HistoryStore:
             "SELECT * FROM jobs WHERE parent_id = ? AND deleted = 0 ORDER BY created_at", [job_id]
         )
 
+    def summaries(self, ids: Iterable[str] | None = None,
+                  kinds: Iterable[str] = ("generate", "interpolate")) -> builtins.list[JobSummary]:
+        """Light rows (JobSummary) of the jobs not deleted, newest first: all of `kinds`, or
+        only those of `ids` (an id that is deleted, of another kind or unknown is left out)."""
+        kinds = list(kinds)
+        base = (f"SELECT {_SUMMARY_COLUMNS} FROM jobs WHERE deleted = 0 "
+                f"AND kind IN ({', '.join('?' for _ in kinds)})")
+        order = " ORDER BY created_at DESC, job_id DESC"
+        if ids is None:
+            return self._summaries(base + order, kinds)
+        wanted = list(dict.fromkeys(ids))
+        found: builtins.list[JobSummary] = []
+        for start in range(0, len(wanted), _ID_CHUNK):
+            chunk = wanted[start:start + _ID_CHUNK]
+            found += self._summaries(
+                base + f" AND job_id IN ({', '.join('?' for _ in chunk)})" + order, kinds + chunk)
+        return sorted(found, key=lambda r: (r.created_at, r.job_id), reverse=True)
+
+    def _summaries(self, sql: str, args: builtins.list[Any]) -> builtins.list[JobSummary]:
+        try:
+            with self._lock:
+                rows = self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:  # as _query: the words, not sqlite's
+            raise _unusable(self.db_path, exc) from None
+        return [_summary_from_row(r) for r in rows]
+
     def pending_queue(self) -> builtins.list[JobRecord]:
         """The app's queue: pending jobs in run order."""
         return self._query(
@@ -375,6 +457,34 @@ class HistoryStore:
         except sqlite3.DatabaseError as exc:  # a damaged page is found only when read
             raise _unusable(self.db_path, exc) from None
         return [_from_row(r) for r in rows]
+
+
+# json_extract reads just the few JobSpec keys in SQLite (no JSON parsing of whole specs in
+# Python); json_valid keeps one damaged row from failing the whole list
+_SUMMARY_COLUMNS = ", ".join(
+    ["job_id", "kind", "status", "created_at", "timings", "outputs", "parent_id", "source_image",
+     "label"] + [f"CASE WHEN json_valid(params) THEN json_extract(params, '$.{key}') END AS p_{key}"
+                 for key in SUMMARY_PARAMS])
+
+
+def _summary_from_row(row: sqlite3.Row) -> JobSummary:
+    params = {key: row[f"p_{key}"] for key in SUMMARY_PARAMS if row[f"p_{key}"] is not None}
+    timings, outputs = _json_or(row["timings"], {}), _json_or(row["outputs"], [])
+    return JobSummary(
+        job_id=row["job_id"], kind=row["kind"], status=row["status"],
+        created_at=row["created_at"], params=params,
+        timings=timings if isinstance(timings, dict) else {},
+        outputs=tuple(str(o) for o in outputs) if isinstance(outputs, list) else (),
+        parent_id=row["parent_id"], source_image=row["source_image"], label=row["label"])
+
+
+def _json_or(text: str | None, empty: Any) -> Any:
+    if text is None:
+        return empty
+    try:
+        return json.loads(text)
+    except ValueError:
+        return empty
 
 
 def _unusable(db_path: Path, exc: BaseException) -> StorageError:

@@ -53,9 +53,10 @@ def test_download_again_fetches_the_clip_and_the_tile_plays_it(qtbot, core, stan
     panel.show()
     try:
         qtbot.waitUntil(lambda: [c.key for c in panel.grid.clips()] == ["j1"], timeout=10000)
-        panel.grid.setCurrentRow(0)
+        panel.grid.select_row(0)
         button = panel.details.buttons["fetch"]
-        assert button.isVisible() and button.isEnabled()
+        qtbot.waitUntil(button.isVisible, timeout=5000)  # once the job's whole row is read
+        assert button.isEnabled()
         text = panel.details.text.toPlainText()
         assert "Finished, still on the server" in text and "fox_00001_.mp4" in text
         assert f"{standin.url}/view?filename=fox_00001_.mp4" in text
@@ -67,7 +68,8 @@ def test_download_again_fetches_the_clip_and_the_tile_plays_it(qtbot, core, stan
         assert record.server_outputs == [] and record.error is None
         qtbot.waitUntil(lambda: panel.grid.clips() and panel.grid.clips()[0].path is not None,
                         timeout=10000)
-        panel.grid.setCurrentRow(0)
+        panel.grid.select_row(0)
+        qtbot.waitUntil(lambda: "fox.mp4" in panel.details.text.toPlainText(), timeout=5000)
         assert not panel.details.buttons["fetch"].isVisible()
         assert panel.details.buttons["play"].isEnabled()
     finally:
@@ -83,7 +85,7 @@ def test_a_failing_download_again_says_why_in_the_status_line(qtbot, core, stand
     panel.show()
     try:
         qtbot.waitUntil(lambda: len(panel.grid.clips()) == 1, timeout=10000)
-        panel.grid.setCurrentRow(0)
+        panel.grid.select_row(0)
         panel.download_again()
         qtbot.waitUntil(lambda: "Download failed" in panel.status.text(), timeout=15000)
         assert "HTTP 404" in panel.status.text() or "has no output file" in panel.status.text()
