@@ -51,3 +51,18 @@ def test_build_and_calc(capsys):
     assert main(["workflow", "calc", "--seconds", "5", "--interpolate", "2"]) == 0
     printed = capsys.readouterr().out
     assert "81 frames at 16 fps = 5.00 s" in printed and "161 frames at 32 fps" in printed
+
+
+def test_check_names_newer_core_nodes_with_update_advice(standin_with_models, tmp_path, capsys):
+    graph = load(API_LORA)
+    graph["900"] = {"class_type": "ComfySwitchNode", "inputs": {"switch": True},
+                    "_meta": {"title": "turbo?"}}
+    graph["901"] = {"class_type": "ComfyMathExpression",
+                    "inputs": {"expression": "a", "values.a": 5}, "_meta": {"title": "frames"}}
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(graph), encoding="utf-8")
+    assert main(["workflow", "check", str(path), "--server", standin_with_models.url]) == 1
+    out = capsys.readouterr().out
+    assert "update ComfyUI to 0.13.0 or newer (you have 0.3.64)" in out
+    assert "update ComfyUI to 0.38.1 or newer (you have 0.3.64)" in out
+    assert "custom node pack" not in out

@@ -94,6 +94,14 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         return EXIT_SERVER
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
+        if args.workflow:
+            lacking = _classes_the_server_lacks(session.client, args.workflow)
+            if lacking:
+                print(f"wan22 generate: {args.workflow.name} needs {len(lacking)} node "
+                      f"type(s) this ComfyUI ({url}) does not have:", file=err)
+                for item in lacking:
+                    print(f"  - {item.sentence()}", file=err)
+                return EXIT_FAILED
         runner = JobRunner(session.client, session.watcher, app.history,
                            args.output_dir or app.paths.output_dir, name_pattern=pattern)
         printer = ProgressPrinter(out if not args.quiet else None)
@@ -165,6 +173,18 @@ def _workflow_builder(path: Path) -> Any:
         return BuiltWorkflow(graph, dict(imported.roles), spec.seed)
 
     return build
+
+
+def _classes_the_server_lacks(client: Any, path: Path) -> list:
+    """Every node class of the workflow the server lacks (ComfyUI itself names only the first)."""
+    from wan22_gui.core.comfy.versions import version_from_stats
+    from wan22_gui.core.workflow.importer import load_workflow_file
+    from wan22_gui.core.workflow.server_fit import blocking, missing_classes
+
+    info = client.object_info()
+    imported = load_workflow_file(path, info)
+    version = version_from_stats(client.system_stats())
+    return blocking(missing_classes(imported.graph, info, comfyui_version=version))
 
 
 def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,

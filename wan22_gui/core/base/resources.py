@@ -14,10 +14,13 @@ def resource_path(*parts: str) -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root, "wan22_gui", "resources", *parts)
+    source_tree = Path(__file__).resolve().parents[3].joinpath("resources", *parts)
     try:
-        return Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
+        installed = Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
     except ModuleNotFoundError:  # run from a source tree that was never pip-installed
-        return Path(__file__).resolve().parents[2].joinpath("resources", *parts)
+        return source_tree
+    # A checkout run with another checkout's editable install: prefer the files next to the code.
+    return source_tree if source_tree.exists() and not installed.exists() else installed
 
 
 def read_text(*parts: str) -> str:

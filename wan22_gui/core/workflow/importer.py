@@ -19,6 +19,7 @@ from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.base.resources import read_json
 from wan22_gui.core.workflow.graph import Graph
 from wan22_gui.core.workflow.roles import FPS_INPUTS, SEED_INPUTS, describe_missing, find_roles
+from wan22_gui.core.workflow.server_fit import MissingClass, blocking, missing_classes
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.core.workflow.ui_convert import ui_to_api
 
@@ -37,6 +38,9 @@ class ImportedWorkflow:
         missing_roles: roles of `roles.PATCHABLE_ROLES` that were not found.
         source_format: "api" or "ui".
         warnings: things the user should know (unknown nodes, dangling links).
+        evaluated: node id -> class of the nodes worked out into plain values on import
+            (switches, math expressions, primitives), which the graph no longer holds.
+        notes: what the import changed on purpose (a computed frame count snapped to 4n+1).
     """
 
     graph: Graph
@@ -44,6 +48,8 @@ class ImportedWorkflow:
     missing_roles: list[str]
     source_format: str
     warnings: list[str] = field(default_factory=list)
+    evaluated: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def missing_text(self) -> str:
         """A sentence naming the settings the app cannot change in this workflow."""
@@ -104,6 +110,49 @@ def _convert_ui(data: dict[str, Any], schemas: dict[str, Any]) -> tuple[Graph, l
         log.warning("UI workflow conversion failed", exc_info=True)
         raise WorkflowError(f"The workflow file is damaged and cannot be converted ({exc!r}).",
                             hint=_EXPORT_HINT) from None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import dialog shows about one workflow on one server.
+
+    Attributes:
+        roles: (role, node id, class) of each setting the app found, sorted by role.
+        missing_roles: a sentence naming the settings the app cannot change ("" when none).
+        lacking: node classes the server does not have that stop the workflow, each with its
+            advice (`server_fit.MissingClass`).
+        notes: evaluated newer nodes, snapped frame counts, warnings.
+    """
+
+    roles: list[tuple[str, str, str]]
+    missing_roles: str
+    lacking: list[MissingClass]
+    notes: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.lacking
+
+
+def import_notes(imported: ImportedWorkflow, object_info: dict[str, Any], *,
+                 comfyui_version: str | None = None) -> list[str]:
+    """Notes for the user: newer nodes the import evaluated (and which version has them) and
+    what the import changed on purpose."""
+    missing = missing_classes(imported.graph, object_info, comfyui_version=comfyui_version,
+                              evaluated=imported.evaluated)
+    return [m.sentence() for m in missing if m.evaluated] + list(imported.notes)
+
+
+def describe_import(imported: ImportedWorkflow, object_info: dict[str, Any], *,
+                    comfyui_version: str | None = None) -> ImportReport:
+    """Everything an import dialog shows: roles found, what the server lacks, notes."""
+    roles = [(role, node_id, str(imported.graph[node_id].get("class_type")))
+             for role, node_id in sorted(imported.roles.items())]
+    missing = missing_classes(imported.graph, object_info, comfyui_version=comfyui_version,
+                              evaluated=imported.evaluated)
+    notes = [*import_notes(imported, object_info, comfyui_version=comfyui_version),
+             *imported.warnings]
+    return ImportReport(roles, imported.missing_text(), blocking(missing), notes)
 
 
 def apply_spec(imported: ImportedWorkflow, spec: JobSpec, uploaded_image_name: str, *,
@@ -199,5 +248,5 @@ def _normalise_api(data: dict[str, Any]) -> Graph:
     return graph
 
 
-__all__ = ["ImportedWorkflow", "import_workflow", "load_workflow_file", "apply_spec",
-           "bundled_object_info"]
+__all__ = ["ImportReport", "ImportedWorkflow", "import_workflow", "load_workflow_file",
+           "apply_spec", "bundled_object_info", "describe_import", "import_notes"]
