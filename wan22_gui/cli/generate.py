@@ -57,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interpolate", choices=INTERPOLATION_METHODS, metavar="rife|film",
                         help="after generation, interpolate in the same ComfyUI prompt with "
                              "RIFE or FILM (needs their nodes); both clips are saved")
+    parser.add_argument("--rife-model", metavar="FILE",
+                        help="RIFE model for --interpolate rife, as the server lists it (e.g. "
+                             "rife_v4.26.safetensors in models/frame_interpolation/ for the "
+                             "core nodes, or rife49.pth for the pack); default: the app picks")
     parser.add_argument("--multiplier", type=int, choices=INTERPOLATION_MULTIPLIERS,
                         help="frames multiplier for --interpolate (default 2: 16 → 32 fps)")
     parser.add_argument("--output-dir", type=Path, help="where the video goes "
@@ -127,10 +131,15 @@ def build_spec(args: argparse.Namespace) -> Any:
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")
+    rife_model = getattr(args, "rife_model", None)
+    if rife_model and args.interpolate != "rife":
+        raise InputError("--rife-model only applies with --interpolate rife.",
+                         "Add --interpolate rife, or leave out --rife-model.")
     spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
                    split_step=args.split, cfg=args.cfg, shift=args.shift,
-                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2)
+                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2,
+                   interpolation_model=rife_model or None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     problems = spec.problems()
