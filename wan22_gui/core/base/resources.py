@@ -14,13 +14,16 @@ def resource_path(*parts: str) -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root, "wan22_gui", "resources", *parts)
-    source_tree = Path(__file__).resolve().parents[3].joinpath("resources", *parts)
+    checkout = Path(__file__).resolve().parents[3]
+    source_tree = checkout.joinpath("resources", *parts)
+    # Code run from a checkout (a worktree next to another checkout's editable install, too)
+    # reads that checkout's resources, so code and data always come from the same tree.
+    if (checkout / "pyproject.toml").is_file() and (checkout / "resources").is_dir():
+        return source_tree
     try:
-        installed = Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
+        return Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
     except ModuleNotFoundError:  # run from a source tree that was never pip-installed
         return source_tree
-    # A checkout run with another checkout's editable install: prefer the files next to the code.
-    return source_tree if source_tree.exists() and not installed.exists() else installed
 
 
 def read_text(*parts: str) -> str:
