@@ -170,3 +170,15 @@ def test_workflow_with_several_unknown_classes_lists_them_all(standin_with_model
     assert "FrameInterpolationModelLoader (#900): update ComfyUI to 0.19.3" in err
     assert "PathchSageAttentionKJ (#902): install the custom node pack ComfyUI-KJNodes" in err
     assert standin_with_models.counters["prompts_received"] == 0
+
+
+def test_the_switch_template_runs_on_a_server_without_switch_nodes(standin_with_models, picture,
+                                                                   capsys):
+    from tests.core.workflow_helpers import DATA
+
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--workflow",
+                    DATA / "wan22_i2v_switch_subgraph.ui.json", "--server",
+                    standin_with_models.url, "--quiet")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert Path(out.strip()).is_file()

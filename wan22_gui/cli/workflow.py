@@ -62,7 +62,7 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
           f"{len(imported.graph)} nodes", file=out)
     for role, node_id in sorted(imported.roles.items()):
         print(f"  {role:13} #{node_id} {imported.graph[node_id]['class_type']}", file=out)
-    for line in [imported.missing_text(), *imported.warnings]:
+    for line in [imported.missing_text(), *imported.notes, *imported.warnings]:
         if line:
             print(f"  ! {line}", file=out)
     if args.output:

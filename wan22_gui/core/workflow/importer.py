@@ -17,6 +17,8 @@ from typing import Any
 
 from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.base.resources import read_json
+from wan22_gui.core.workflow.calculator import snap_frames
+from wan22_gui.core.workflow.evaluate import Evaluation, evaluate
 from wan22_gui.core.workflow.graph import Graph
 from wan22_gui.core.workflow.roles import FPS_INPUTS, SEED_INPUTS, describe_missing, find_roles
 from wan22_gui.core.workflow.server_fit import MissingClass, blocking, missing_classes
@@ -96,8 +98,27 @@ def import_workflow(data: dict[str, Any] | str | bytes,
     if not graph:
         raise WorkflowError("The workflow has no nodes that ComfyUI would run.",
                             hint="Check that its nodes are not all muted or bypassed.")
+    worked = evaluate(graph, schemas)
+    graph = worked.graph
     roles, missing = find_roles(graph)
-    return ImportedWorkflow(graph, roles, missing, source_format, warnings)
+    notes = [*worked.notes, *_snap_computed_length(graph, roles, worked)]
+    return ImportedWorkflow(graph, roles, missing, source_format, warnings,
+                            evaluated=worked.evaluated, notes=notes)
+
+
+def _snap_computed_length(graph: Graph, roles: dict[str, str], worked: Evaluation) -> list[str]:
+    """A frame count a math expression computed, moved to Wan's 4n+1, with a note saying so
+    (the template's floor(duration·fps+1) gives e.g. 53 for 3.3 s; Wan would make 49)."""
+    latent = roles.get("latent")
+    if latent is None or (latent, "length") not in worked.computed:
+        return []
+    expression, value = worked.computed[(latent, "length")]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or (value - 1) % 4 == 0:
+        return []
+    snapped = snap_frames(value)
+    graph[latent]["inputs"]["length"] = snapped
+    return [f"The workflow computes {value} frames ({expression.strip()}); Wan 2.2 makes 4n+1 "
+            f"frames, so the app uses {snapped}."]
 
 
 def _convert_ui(data: dict[str, Any], schemas: dict[str, Any]) -> tuple[Graph, list[str]]:
