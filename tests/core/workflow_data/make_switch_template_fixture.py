@@ -4,9 +4,10 @@ tested on that structure without shipping the template itself.
 
 What it copies from Comfy-Org/workflow_templates templates/video_wan2_2_14B_i2v.json (read at
 1588a00b), node types and wiring only:
-- an "enable_turbo_mode" BOOLEAN subgraph input (shown on the instance, true), which feeds
-  `ComfySwitchNode`s choosing between `PrimitiveInt` / `PrimitiveFloat` values: steps 4 / 20,
-  split step 2 / 10, CFG 1 / 3.5, shift 5 / 8, and the model path with or without the LoRA;
+- an "enable_turbo_mode" BOOLEAN subgraph input (shown on the instance, true) into a
+  `PrimitiveBoolean` ("Enable 4steps LoRA?" there), which feeds `ComfySwitchNode`s choosing
+  between `PrimitiveInt` / `PrimitiveFloat` values: steps 4 / 20, split step 2 / 10, CFG 1 / 3.5,
+  shift 5 / 8, and (MODEL switches) the model path with or without the LoRA;
 - the switches' `switch` widget saved as false (the link decides), inputs on_false, on_true,
   switch; primitives saved as [value, "fixed"];
 - the frame count from a `ComfyMathExpression` "floor(a*b+1)" of a duration subgraph input
