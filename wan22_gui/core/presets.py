@@ -51,6 +51,14 @@ class FlagSpec:
     def argv(self) -> list[str]:
         return [self.flag] if self.value is None else [self.flag, self.value]
 
+    def era(self) -> str:
+        """"" for every version, else e.g. "ComfyUI before 0.38.1" (for lists and tables)."""
+        if self.since and self.until:
+            return f"ComfyUI {self.since} to before {self.until}"
+        if self.until:
+            return f"ComfyUI before {self.until}"
+        return f"ComfyUI {self.since} and newer" if self.since else ""
+
     def skip_reason(self, version: str | None, others: Sequence[str] = ()) -> str | None:
         """Why this flag is left out when launching ComfyUI `version` (None: it is used).
 

@@ -166,3 +166,9 @@ def test_flags_a_version_refuses_or_ignores_are_left_out_with_the_reason(tmp_pat
     assert "does not know --disable-dynamic-vram yet" in why["--disable-dynamic-vram"]
     assert "never reads it" in why["--normalvram"]
     assert preset.argv() == [part for s in preset.args for part in s.argv()]  # version unknown
+
+
+def test_a_flag_of_one_era_says_so():
+    spec = next(s for s in load_presets().get("a100").args if s.flag == "--gpu-only")
+    assert spec.era() == "ComfyUI before 0.38.1"
+    assert next(s for s in load_presets().get("a100").args if s.flag == "--cuda-malloc").era() == ""
