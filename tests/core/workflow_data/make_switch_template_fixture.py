@@ -6,12 +6,14 @@ What it copies from Comfy-Org/workflow_templates templates/video_wan2_2_14B_i2v.
 1588a00b), node types and wiring only:
 - an "enable_turbo_mode" BOOLEAN subgraph input (shown on the instance, true) into a
   `PrimitiveBoolean` ("Enable 4steps LoRA?" there), which feeds `ComfySwitchNode`s choosing
-  between `PrimitiveInt` / `PrimitiveFloat` values: steps 4 / 20, split step 2 / 10, CFG 1 / 3.5,
-  shift 5 / 8, and (MODEL switches) the model path with or without the LoRA;
+  between `PrimitiveInt` / `PrimitiveFloat` values (steps 4 / 20, split step 2 / 10, CFG 1 / 3.5)
+  and, as MODEL switches, the model path with or without the LoRA;
 - the switches' `switch` widget saved as false (the link decides), inputs on_false, on_true,
-  switch; primitives saved as [value, "fixed"];
-- the frame count from a `ComfyMathExpression` "floor(a*b+1)" of a duration subgraph input
-  (seconds, FLOAT) and a PrimitiveInt fps (16), into WanImageToVideo's length (INT output).
+  switch; primitives saved as [value, "fixed"].
+Added beyond that stored version, as the issue describes the current template: a shift switch
+(5 / 8), and the frame count from a `ComfyMathExpression` "floor(a*b+1)" of a duration subgraph
+input (seconds, FLOAT) and a PrimitiveInt fps (16), into WanImageToVideo's length (INT output);
+at 1588a00b the length is still a plain INT subgraph input.
 
 Run from the repository root: python tests/core/workflow_data/make_switch_template_fixture.py
 """
