@@ -63,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interpolate", choices=INTERPOLATION_METHODS, metavar="rife|film",
                         help="after generation, interpolate in the same ComfyUI prompt with "
                              "RIFE or FILM (needs their nodes); both clips are saved")
+    parser.add_argument("--rife-model", metavar="FILE",
+                        help="RIFE model for --interpolate rife, as the server lists it (e.g. "
+                             "rife_v4.26.safetensors in models/frame_interpolation/ for the "
+                             "core nodes, or rife49.pth for the pack); default: the app picks")
     parser.add_argument("--multiplier", type=int, choices=INTERPOLATION_MULTIPLIERS,
                         help="frames multiplier for --interpolate (default 2: 16 → 32 fps)")
     parser.add_argument("--output-dir", type=Path, help="where the video goes "
@@ -104,6 +108,14 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         return EXIT_USAGE
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
+        if args.workflow:
+            lacking = _classes_the_server_lacks(session.client, args.workflow)
+            if lacking:
+                print(f"wan22 generate: {args.workflow.name} needs {len(lacking)} node "
+                      f"type(s) this ComfyUI ({url}) does not have:", file=err)
+                for item in lacking:
+                    print(f"  - {item.sentence()}", file=err)
+                return EXIT_FAILED
         runner = JobRunner(session.client, session.watcher, app.history,
                            args.output_dir or app.paths.output_dir, name_pattern=pattern,
                            preset=server_preset(session.client, app.presets))
@@ -156,10 +168,15 @@ def build_spec(args: argparse.Namespace) -> Any:
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")
+    rife_model = getattr(args, "rife_model", None)
+    if rife_model and args.interpolate != "rife":
+        raise InputError("--rife-model only applies with --interpolate rife.",
+                         "Add --interpolate rife, or leave out --rife-model.")
     spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
                    split_step=args.split, cfg=args.cfg, shift=args.shift,
-                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2)
+                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2,
+                   interpolation_model=rife_model or None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     problems = spec.problems()
@@ -211,6 +228,18 @@ def _workflow_builder(path: Path) -> Any:
         return BuiltWorkflow(graph, dict(imported.roles), spec.seed)
 
     return build
+
+
+def _classes_the_server_lacks(client: Any, path: Path) -> list:
+    """Every node class of the workflow the server lacks (ComfyUI itself names only the first)."""
+    from wan22_gui.core.comfy.versions import version_from_stats
+    from wan22_gui.core.workflow.importer import load_workflow_file
+    from wan22_gui.core.workflow.server_fit import blocking, missing_classes
+
+    info = client.object_info()
+    imported = load_workflow_file(path, info)
+    version = version_from_stats(client.system_stats())
+    return blocking(missing_classes(imported.graph, info, comfyui_version=version))
 
 
 def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,

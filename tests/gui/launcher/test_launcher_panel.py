@@ -63,7 +63,7 @@ def test_recommended_preset_with_reasons_and_doctor_warnings(qtbot, make_panel, 
     assert ("Recommended for NVIDIA GeForce RTX 5090, the GPU ComfyUI will use"
             in panel.preset_box.description.text())
     rows = dict(panel.preset_box.table.rows())
-    assert "no longer reads it" in rows["--normalvram"]
+    assert "already turns it on" in rows["--cuda-malloc"] and "--normalvram" not in rows
     assert "TORCH_COMPILE=0" in rows and "Nothing reads" in rows["TORCH_COMPILE=0"]
     assert any("warning: Nothing reads TORCH_COMPILE" in t for t in panel.doctor.texts())
     assert "ComfyUI will use this one" in panel.gpu_list.text()
@@ -106,7 +106,7 @@ def test_start_shows_progress_log_and_ready_then_stop(qtbot, make_panel):
 def test_crash_banner_explains_and_restart_button_restarts(qtbot, make_panel):
     panel = make_panel()
     _wait_loaded(qtbot, panel)
-    panel.preset_box.extra.setText("--lowvram")  # conflicts with the preset's --normalvram
+    panel.preset_box.extra.setText("--lowvram --highvram")  # two of one exclusive group
     panel.preset_box.extra.editingFinished.emit()
     assert any("cannot be used together" in t for t in panel.doctor.texts())
     panel.start_button.click()

@@ -38,7 +38,8 @@ def check_server(client: Any, spec: Any) -> tuple[VfiPlan, dict]:
             weights for them; raised before anything is sent.
     """
     object_info = client.object_info(refresh=True)  # a pack installed since the last read counts
-    return plan_vfi(object_info, spec.interpolation), object_info
+    model = getattr(spec, "interpolation_model", None)
+    return plan_vfi(object_info, spec.interpolation, model=model), object_info
 
 
 def add_vfi(built: BuiltWorkflow, spec: Any, plan: VfiPlan, object_info: dict) -> BuiltWorkflow:

@@ -235,6 +235,8 @@ class LaunchSetup:
                                    attention=self.choices.attention or None, extra_args=extra)
             self.findings = check(self.plan.flags, self.plan.env, table=self.table,
                                   version=install.version, probe=self.probe)
+            self.findings += [Finding("info", flag, why, "The app leaves it out for this version.")
+                              for flag, why in self.plan.dropped]
         return self.plan
 
     def _publish(self, *parts: str) -> None:

@@ -82,6 +82,8 @@ class JobSpec:
             pattern (see `naming.py`).
         interpolation: None, "rife" or "film" (done after generation).
         interpolation_multiplier: 2, 3 or 4.
+        interpolation_model: the RIFE/FILM model file (core nodes) or checkpoint (pack) to
+            use; None lets the app choose from what the server lists.
     """
 
     image: str = ""
@@ -107,6 +109,7 @@ class JobSpec:
     filename_prefix: str | None = None
     interpolation: str | None = None
     interpolation_multiplier: int = 2
+    interpolation_model: str | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""

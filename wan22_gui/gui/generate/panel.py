@@ -262,6 +262,7 @@ class GeneratePanel(QWidget):
             return  # an older read that finished after the server changed
         self.form.models.show_lists(choices.models, url)
         self.form.clip.set_interpolation_support(choices.interpolation)
+        self.form.clip.set_rife_models(choices.rife_models)
 
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)

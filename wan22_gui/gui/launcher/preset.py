@@ -34,7 +34,8 @@ class PresetTable(QTableWidget):
         self.setColumnWidth(0, 112)
 
     def show_preset(self, preset: Preset, attention: str) -> None:
-        rows = [(" ".join(spec.argv()), spec.reason) for spec in preset.args]
+        rows = [(" ".join(spec.argv()) + (f" ({spec.era()})" if spec.era() else ""), spec.reason)
+                for spec in preset.args]
         if attention == "sage":
             rows.append(("--use-sage-attention", "SageAttention: faster attention kernels, "
                                                  "installed in ComfyUI's Python."))
