@@ -45,7 +45,7 @@ def _last_row(app_paths):
 
 
 @pytest.mark.parametrize("flags, device, preset", [
-    (["--gpu-only"], "cuda:0 NVIDIA H100 80GB HBM3 : cudaMallocAsync", "h100-h200"),
+    (["--gpu-only", "--cuda-malloc"], "cuda:0 NVIDIA A100-SXM4-80GB : cudaMallocAsync", "a100"),
     (["--normalvram", "--reserve-vram", "4", "--cuda-malloc", "--use-sage-attention"],
      "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "rtx-4090"),
     (["--reserve-vram", "3"], "cuda:0 NVIDIA GeForce RTX 3090 : native", "vram-20-28"),
