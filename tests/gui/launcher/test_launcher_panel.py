@@ -93,13 +93,13 @@ def test_start_shows_progress_log_and_ready_then_stop(qtbot, make_panel):
     _wait_loaded(qtbot, panel)
     panel.start_button.click()
     qtbot.waitUntil(lambda: panel.controller.state == L.STATE_READY, timeout=20000)
-    qtbot.waitUntil(lambda: "Running at http://127.0.0.1:" in panel.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "connected to http://127.0.0.1:" in panel.state_label.text(), timeout=5000)
     qtbot.waitUntil(lambda: "To see the GUI go to" in panel.log_view.text(), timeout=5000)
     assert panel.app.connection.info.source == "launched"
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.controller.state == L.STATE_STOPPED, timeout=20000)
-    qtbot.waitUntil(lambda: "not running" in panel.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "not connected" in panel.state_label.text(), timeout=5000)
     assert panel.app.connection.info is None
 
 
@@ -147,7 +147,7 @@ def test_port_with_a_running_comfyui_offers_attach(qtbot, make_panel, monkeypatc
     second.start_button.click()
     qtbot.waitUntil(lambda: second.controller.state == L.STATE_ATTACHED, timeout=20000)
     assert second.app.connection.url == first.setup.plan.url
-    qtbot.waitUntil(lambda: "Attached to" in second.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "(attached)" in second.state_label.text(), timeout=5000)
     assert second.stop_button.text() == "Detach"
 
 

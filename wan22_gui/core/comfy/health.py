@@ -196,6 +196,16 @@ class ServerHealth:
         """Probe right away (e.g. after the job session's websocket dropped)."""
         self._wake.set()
 
+    def follow_stream(self, stream: Any) -> None:
+        """Probe at once whenever this event stream (a job session's websocket) drops."""
+        stream.events.connect(self._on_stream_event)
+
+    def _on_stream_event(self, event: Any) -> None:
+        from wan22_gui.core.comfy.events import ConnectionLost
+
+        if isinstance(event, ConnectionLost):
+            self.check_now()
+
     # -- the probe thread ---------------------------------------------------------------------
     def start(self) -> None:
         with self._lock:
