@@ -57,6 +57,10 @@ class GeneratePanel(QWidget):
         self.server_message.setWordWrap(True)
         self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
         self.server_message.hide()
+        self.connection_line = QLabel(ctx.app.health.current.words)
+        self.connection_line.setObjectName("connection_state")
+        self.connection_line.setWordWrap(True)
+        self.connection_line.setStyleSheet("color: #555;")
         self.progress = JobProgress()
         self.queue = QueueList()
         self._refresh_timer = QTimer(self)
@@ -69,6 +73,7 @@ class GeneratePanel(QWidget):
         self._refresh_queue()
         self._load_history_rows()
         self._on_connection(ctx.app.connection.info)
+        ctx.app.health.start()  # idempotent: the window starts it too
 
     def _build(self) -> None:
         scroll = _FormScroll()
@@ -85,6 +90,7 @@ class GeneratePanel(QWidget):
         left_layout.addLayout(buttons)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.connection_line)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.queue, 1)
@@ -106,6 +112,7 @@ class GeneratePanel(QWidget):
             (self.jobs.message, self._on_server_message),
             (self.jobs.finished, self._on_finished),
             (self.ctx.app.connection.changed, self._on_connection),
+            (self.ctx.app.health.changed, self._on_health),
         ):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
@@ -204,7 +211,16 @@ class GeneratePanel(QWidget):
             current = jobs.current_job_id
             return (history.get(current) if current else None), jobs.pending(), jobs.paused
 
-        self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
+        self.ctx.tasks.run_in_background(read, self._show_queue)
+
+    def _show_queue(self, state: tuple[JobRecord | None, list[JobRecord], bool]) -> None:
+        self.queue.show_queue(*state)
+        self.progress.show_queue_state(*state, self.ctx.app.health.current)
+
+    def _on_health(self, health: Any) -> None:
+        """The app's one connection state, in the status bar's words."""
+        self.connection_line.setText(health.words)
+        self.progress.show_connection(health)
 
     def _on_job_changed(self, record: JobRecord) -> None:
         if record.status in ("queued", "running"):
