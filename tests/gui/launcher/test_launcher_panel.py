@@ -59,7 +59,7 @@ def test_recommended_preset_with_reasons_and_doctor_warnings(qtbot, make_panel, 
     panel = make_panel()
     _wait_loaded(qtbot, panel)
     combo = panel.preset_box.combo
-    assert combo.currentText() == "RTX 5090 (32 GB) - recommended for RTX 5090"
+    assert combo.currentText() == "RTX 5090 (32 GB) ★ recommended"
     assert ("Recommended for NVIDIA GeForce RTX 5090, the GPU ComfyUI will use"
             in panel.preset_box.description.text())
     rows = dict(panel.preset_box.table.rows())
