@@ -35,3 +35,29 @@ def test_unversioned_file_is_migrated(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"server.url": "http://10.0.0.5:8188"}), encoding="utf-8")
     assert Settings.load(path).get("server.url") == "http://10.0.0.5:8188"
+
+
+def test_threads_saving_at_once_all_succeed(tmp_path):
+    """The launcher saves its choices on the GUI thread while an attach saves the server on a
+    worker: both wrote the same temp file, and one save failed with FileNotFoundError."""
+    import threading
+
+    from wan22_gui.core.base.settings import Settings
+
+    settings = Settings(tmp_path / "settings.json")
+    errors = []
+
+    def work(n):
+        try:
+            for i in range(40):
+                settings.set(f"test.key{n}", i)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Settings.load(tmp_path / "settings.json").get("test.key5") == 39

@@ -46,6 +46,7 @@ class Settings:
         self.path = path
         self._values: dict[str, Any] = dict(values or {})
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self.changed = Signal("settings.changed")
 
     @classmethod
@@ -85,12 +86,13 @@ class Settings:
     def save(self) -> None:
         if self.path is None:
             return
-        with self._lock:
-            payload = {"schema_version": SCHEMA_VERSION, "values": dict(self._values)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.path)  # atomic: a crash never leaves half a file
+        with self._save_lock:  # two threads saving at once shared one temp file
+            with self._lock:
+                payload = {"schema_version": SCHEMA_VERSION, "values": dict(self._values)}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
+            tmp.replace(self.path)  # atomic: a crash never leaves half a file
 
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
