@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
             width = min(max(int(self.width() * 0.3), 360), 460)
             self.resizeDocks([docks["launcher_dock"]], [width], Qt.Orientation.Horizontal)
         if "telemetry_dock" in docks:
-            height = min(max(int(self.height() * 0.28), 150), 320)
+            height = min(max(int(self.height() * 0.32), 180), 340)  # folds itself w/o GPU
             self.resizeDocks([docks["telemetry_dock"]], [height], Qt.Orientation.Vertical)
 
     def showEvent(self, event) -> None:  # Qt override

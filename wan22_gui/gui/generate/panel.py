@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -77,6 +77,7 @@ class GeneratePanel(QWidget):
 
     def _build(self) -> None:
         scroll = _FormScroll()
+        scroll.setObjectName("form_scroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         left = QWidget()
@@ -94,9 +95,14 @@ class GeneratePanel(QWidget):
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.queue, 1)
+        side_scroll = QScrollArea()  # the last job's timings never squeeze the window's height
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setWidget(side)
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width())  # as narrow as before
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(side)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([960, 440])  # the form's two columns need the room

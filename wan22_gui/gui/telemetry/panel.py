@@ -118,11 +118,18 @@ class TelemetryPanel(QWidget):
         csv_button.clicked.connect(lambda: self.export("csv"))
         png_button = QPushButton("Export PNG…")
         png_button.clicked.connect(lambda: self.export("png"))
+        self.connection_label = QLabel()  # the app's one connection state, as everywhere
+        self.connection_label.setObjectName("telemetry_connection")
+        self.connection_label.setStyleSheet("color: #555;")
+        # in the controls row, where it costs no height; clipped rather than widening the row
+        self.connection_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                            QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         for widget in (self.device_box, self.rate_box, self.window_box, self.live_button,
                        self.ram_box, self.power_box):
             bar.addWidget(widget)
-        bar.addStretch(1)
+        bar.addSpacing(8)
+        bar.addWidget(self.connection_label, 1)
         bar.addWidget(csv_button)
         bar.addWidget(png_button)
         self.problem_label = QLabel()
@@ -135,19 +142,14 @@ class TelemetryPanel(QWidget):
         self.problem_label.setVisible(False)
         self.message = QLabel()  # result of the last export
         self.message.setObjectName("telemetry_message")
-        self.connection_label = QLabel()  # the app's one connection state, as everywhere
-        self.connection_label.setObjectName("telemetry_connection")
-        self.connection_label.setStyleSheet("color: #555;")
-        foot = QHBoxLayout()
-        foot.addWidget(self.connection_label, 1)
-        foot.addWidget(self.message)
+        self.message.hide()
         self.full = QWidget()
         full = QVBoxLayout(self.full)
         full.setContentsMargins(0, 0, 0, 0)
         full.addLayout(bar)
         full.addWidget(self.problem_label)
         full.addWidget(self.graph, 1)
-        full.addLayout(foot)
+        full.addWidget(self.message)
         self.fold_line = QLabel()  # all the panel shows without a local GPU
         self.fold_line.setObjectName("telemetry_fold")
         self.fold_line.setWordWrap(True)
@@ -202,6 +204,7 @@ class TelemetryPanel(QWidget):
         self.graph.refresh()
         if health.words != self.connection_label.text():
             self.connection_label.setText(health.words)
+            self.connection_label.setToolTip(health.words)
         text = f"No GPU data. {problem.user_text()}".replace("\n", " ") if problem else ""
         if text != self.problem_label.text():
             self.problem_label.setText(text)
@@ -291,6 +294,7 @@ class TelemetryPanel(QWidget):
             self.message.setText(f"Could not export to {path}: {result}. Choose another folder.")
         else:
             self.message.setText(f"Exported {result} to {path}")
+        self.message.show()
 
     def shutdown(self) -> None:
         """Stop redrawing and sampling (the main window calls this on quit)."""
