@@ -113,6 +113,9 @@ def test_crash_banner_explains_and_restart_button_restarts(qtbot, make_panel):
     qtbot.waitUntil(panel.crash_banner.isVisible, timeout=20000)
     assert "not allowed with argument" in panel.crash_banner.sentence.text()
     assert "only one" in panel.crash_banner.fix.text()
+    health = panel.app.health.current  # the one connection state says it too, with the reason
+    assert health.state == "lost" and health.reason == panel.controller.last_crash.sentence
+    qtbot.waitUntil(lambda: "lost since" in panel.state_label.text(), timeout=5000)
     panel.preset_box.extra.setText("")
     panel.preset_box.extra.editingFinished.emit()
     panel.crash_banner.restart.click()
