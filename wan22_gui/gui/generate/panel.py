@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -55,6 +55,10 @@ class GeneratePanel(QWidget):
         self.server_message = ElidedLabel(lines=2, name="server_message")
         self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
         self.server_message.hide()
+        self.connection_line = QLabel(ctx.app.health.current.words)
+        self.connection_line.setObjectName("connection_state")
+        self.connection_line.setWordWrap(True)
+        self.connection_line.setStyleSheet("color: #555;")
         self.progress = JobProgress()
         self.queue = QueueList()
         self._refresh_timer = QTimer(self)
@@ -67,9 +71,11 @@ class GeneratePanel(QWidget):
         self._refresh_queue()
         self._load_history_rows()
         self._on_connection(ctx.app.connection.info)
+        ctx.app.health.start()  # idempotent: the window starts it too
 
     def _build(self) -> None:
         scroll = _FormScroll()
+        scroll.setObjectName("form_scroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         left = QWidget()
@@ -83,12 +89,18 @@ class GeneratePanel(QWidget):
         left_layout.addLayout(buttons)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.connection_line)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.queue, 1)
+        side_scroll = QScrollArea()  # the last job's timings never squeeze the window's height
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setWidget(side)
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width())  # as narrow as before
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(side)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([960, 440])  # the form's two columns need the room
@@ -104,6 +116,7 @@ class GeneratePanel(QWidget):
             (self.jobs.message, self._on_server_message),
             (self.jobs.finished, self._on_finished),
             (self.ctx.app.connection.changed, self._on_connection),
+            (self.ctx.app.health.changed, self._on_health),
         ):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
@@ -205,12 +218,18 @@ class GeneratePanel(QWidget):
                     jobs.pause_reason)
 
         # serial: reads finish in order, so the last one shown is the queue's latest state
-        self.ctx.tasks.run_in_background(read, lambda r: self._show_queue(*r), serial=True)
+        self.ctx.tasks.run_in_background(read, self._show_queue, serial=True)
 
-    def _show_queue(self, current: JobRecord | None, pending: list[JobRecord],
-                    paused: bool, pause_reason: str | None = None) -> None:
+    def _show_queue(self, state: tuple[JobRecord | None, list[JobRecord], bool, str | None]
+                    ) -> None:
+        current, pending, paused, pause_reason = state
         self.queue.show_queue(current, pending, paused, pause_reason)
-        self.progress.follow(current)
+        self.progress.show_queue_state(current, pending, paused, self.ctx.app.health.current)
+
+    def _on_health(self, health: Any) -> None:
+        """The app's one connection state, in the status bar's words."""
+        self.connection_line.setText(health.words)
+        self.progress.show_connection(health)
 
     def _on_job_changed(self, record: JobRecord) -> None:
         # every history row passes here (Gallery RIFE runs, benchmark runs): only the queue's

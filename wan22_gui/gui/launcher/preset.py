@@ -67,13 +67,6 @@ class PresetTable(QTableWidget):
                 for r in range(self.rowCount())]
 
 
-def _short(gpu_name: str | None) -> str | None:
-    """"NVIDIA GeForce RTX 5090" -> "RTX 5090" (the combo is narrow)."""
-    if not gpu_name:
-        return gpu_name
-    return gpu_name.replace("NVIDIA ", "").replace("GeForce ", "").strip()
-
-
 ZWSP = "\u200b"  # zero-width space: lets long names wrap after = , : _ without showing anything
 
 
@@ -129,9 +122,10 @@ class PresetBox(QWidget):
         self.gpu_name = gpu_name
         for preset in book.presets:
             title = preset.title
-            if preset.name == recommended.name:
-                title += f" - recommended for {_short(gpu_name) or 'this computer'}"
+            if preset.name == recommended.name:  # short: the description names the GPU
+                title += " ★ recommended"
             self.combo.addItem(title, preset.name)
+            self.combo.setItemData(self.combo.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         wanted = recommended.name if selected in ("", "auto") else selected
         index = self.combo.findData(wanted)
         self.combo.setCurrentIndex(index if index >= 0 else self.combo.findData(recommended.name))
@@ -179,4 +173,5 @@ class PresetBox(QWidget):
                 marker = f"<b>Recommended for {html.escape(target)}.</b> "
             self.description.setText(marker + html.escape(preset.description))
             self.table.show_preset(preset, self.attention_choice() or preset.attention)
+        self.combo.setToolTip(self.combo.currentText())
         self.changed.emit()
