@@ -27,6 +27,7 @@ COMMANDS = {
     "launch": "launch",
     "generate": "generate",
     "interpolate": "interpolate",
+    "compare-metrics": "compare_metrics",
     "bench": "bench",
     "max-frames": "max_frames",
     "env-snapshot": "env_snapshot",
