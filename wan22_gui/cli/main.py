@@ -26,6 +26,7 @@ from wan22_gui.core.base.paths import AppPaths
 COMMANDS = {
     "launch": "launch",
     "generate": "generate",
+    "batch": "batch",
     "interpolate": "interpolate",
     "compare-metrics": "compare_metrics",
     "bench": "bench",
