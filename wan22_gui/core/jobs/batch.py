@@ -14,11 +14,12 @@ import csv
 import itertools
 import json
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wan22_gui.core.base.errors import InputError, StorageError, storage_reason
+from wan22_gui.core.base.errors import InputError, StorageError, Wan22Error, storage_reason
 from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.calculator import fit_to_aspect
 from wan22_gui.core.workflow.spec import JobSpec
@@ -166,7 +167,8 @@ def read_prompt_csv(path: Path, base: Path | None = None) -> list[ImagePrompt]:
 @dataclass(frozen=True)
 class BatchSettings:
     """What every job of the batch shares. `width`/`height` None: fit each image's shape
-    with its longer side `max_side`."""
+    with its longer side `max_side`. `base` (the Generate form's job) gives everything else
+    (models, steps, CFG, LoRA strengths, interpolation); without it the template's values."""
 
     prompt: str = ""
     negative_prompt: str | None = None
@@ -178,6 +180,7 @@ class BatchSettings:
     seed_policy: str = "random"
     seed: int | None = None
     sweep: Sweep = field(default_factory=Sweep)
+    base: JobSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -220,11 +223,7 @@ def plan_batch(entries: list[ImagePrompt], settings: BatchSettings, *,
         for seed, shift, split in settings.sweep.cells():
             job_seed = seed if seed is not None else entry.seed if entry.seed is not None else (
                 _policy_seed(settings.seed_policy, base_seed, index, rng))
-            spec = JobSpec(image=str(image.path), prompt=entry.prompt if entry.prompt is not None
-                           else settings.prompt, width=width, height=height,
-                           frames=settings.frames, use_lora=settings.use_lora, seed=job_seed,
-                           shift=shift, steps=sum(split) if split else None,
-                           split_step=split[0] if split else None)
+            spec = _job(settings, image.path, entry, width, height, job_seed, shift, split)
             negative = entry.negative if entry.negative is not None else settings.negative_prompt
             if negative is not None:
                 spec = spec.replace(negative_prompt=negative)
@@ -235,6 +234,20 @@ def plan_batch(entries: list[ImagePrompt], settings: BatchSettings, *,
                       "split": f"{split[0]}/{split[1]}" if split else None}
             items.append(BatchItem(spec, _label(batch_id, values), values))
     return BatchPlan(batch_id, items)
+
+
+def _job(settings: BatchSettings, image: Path, entry: ImagePrompt, width: int, height: int,
+         seed: int, shift: float | None, split: tuple[int, int] | None) -> JobSpec:
+    prompt = entry.prompt if entry.prompt is not None else settings.prompt
+    fields: dict = {"image": str(image), "prompt": prompt, "width": width, "height": height,
+                    "seed": seed}
+    if shift is not None:
+        fields["shift"] = shift
+    if split is not None:
+        fields.update(steps=sum(split), split_step=split[0])
+    if settings.base is not None:
+        return settings.base.replace(**fields)
+    return JobSpec(frames=settings.frames, use_lora=settings.use_lora, **fields)
 
 
 def _policy_seed(policy: str, base: int, index: int, rng: random.Random) -> int:
@@ -307,6 +320,42 @@ def write_contact_sheet(manifest: dict, history, dest: Path) -> Path:
         status = record.status if record is not None else "removed"
         cells.append(SheetCell(video, lines, None if video else status))
     return contact_sheet(cells, dest, title=f"{manifest['batch_id']} ({len(cells)} jobs)")
+
+
+class SheetWhenDone:
+    """Writes a queued batch's contact sheet once all its jobs have finished (on the queue's
+    worker thread) and then publishes `written(path)` or `failed(Wan22Error)`."""
+
+    def __init__(self, queue, history, data_dir: Path, sheet_dir: Path, batch_id: str,
+                 job_ids: list[str]) -> None:
+        from wan22_gui.core.base.signals import Signal
+
+        self.written = Signal()
+        self.failed = Signal()
+        self._queue, self._history = queue, history
+        self._data_dir, self._dest = Path(data_dir), Path(sheet_dir) / f"{batch_id}_contact.png"
+        self._batch_id = batch_id
+        self._waiting = set(job_ids)
+        self.path: Path | None = None  # the sheet, once written
+        self._lock = threading.Lock()
+        queue.finished.connect(self._on_finished)
+
+    def _on_finished(self, result) -> None:
+        with self._lock:
+            if result.job_id not in self._waiting:
+                return
+            self._waiting.discard(result.job_id)
+            if self._waiting:
+                return
+        self._queue.finished.disconnect(self._on_finished)
+        try:
+            path = write_contact_sheet(load_manifest(self._data_dir, self._batch_id),
+                                       self._history, self._dest)
+        except Wan22Error as exc:
+            self.failed.emit(exc)
+            return
+        self.path = path
+        self.written.emit(path)
 
 
 def batch_summary(plan: BatchPlan) -> list[str]:
