@@ -148,3 +148,18 @@ def test_the_contact_sheet_shows_each_result_and_marks_the_failed(folder, tmp_pa
     with pytest.raises(InputError, match="no batch"):
         batch.load_manifest(tmp_path / "data", "batch-nope")
     assert json.loads(batch.manifest_path(tmp_path / "data", plan.batch_id).read_text())["batch_id"]
+
+
+def test_the_forms_job_is_the_base_of_every_batch_job(folder):
+    from wan22_gui.core.workflow.spec import JobSpec
+
+    base = JobSpec(image="", prompt="form prompt", width=480, height=320, frames=33,
+                   use_lora=False, cfg=4.5, steps=20, split_step=10, interpolation="rife")
+    plan = batch.plan_batch(batch.with_sidecars(batch.images_in(folder)),
+                            batch.BatchSettings(prompt="form prompt", base=base, max_side=480,
+                                                sweep=batch.parse_sweep(["split=12/8"])))
+    first, second = (i.spec for i in plan.items)
+    assert (first.frames, first.use_lora, first.cfg, first.interpolation) == (33, False, 4.5, "rife")
+    assert (first.steps, first.split_step) == (20, 12)  # the sweep's split wins
+    assert first.width == 480 and second.height == 480  # fitted per image, the form's longest side
+    assert first.prompt == "form prompt" and second.prompt == "a bird takes off"

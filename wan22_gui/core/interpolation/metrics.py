@@ -108,11 +108,11 @@ def compare_metrics(
     done = 0
     results = []
     for index, ((_path, title), info) in enumerate(zip(clips, infos)):
-        def tick(n: int) -> None:
+        def tick(n: int, before: int = done) -> None:
             if cancel is not None and cancel.is_set():
                 raise InputError("Measuring cancelled.")
             if progress is not None:
-                progress(min(total, done + n), total)
+                progress(min(total, before + n), total)
 
         frames = source_frames if index == reference else read_frames(info.path, size=work)
         step = None if index == reference else shared_step(source.fps, info.fps)
@@ -142,7 +142,8 @@ def _measure(info, title: str, frames, source_frames: list, step: Fraction | Non
 
     warper = FlowWarper()
     warp_errors, luma_changes, psnrs, ssims = [], [], [], []
-    previous = previous_luma = None
+    previous = None
+    previous_luma = 0.0
     count = 0
     for i, frame in enumerate(frames):
         if frame.shape[:2] != source_frames[0].shape[:2]:

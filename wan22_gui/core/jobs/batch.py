@@ -69,7 +69,8 @@ def parse_sweep(words: list[str]) -> Sweep:
                  splits=found.get("split", (None,)))
 
 
-def _sweep_value(name: str, text: str):
+def _sweep_value(name: str, text: str) -> int | float | tuple[int, int]:
+    value: int | float | tuple[int, int]
     if name == "seed":
         value = int(text)
         problem = limits.SEED.problem(value)
