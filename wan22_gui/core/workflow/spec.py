@@ -82,6 +82,8 @@ class JobSpec:
             pattern (see `naming.py`).
         interpolation: None, "rife" or "film" (done after generation).
         interpolation_multiplier: 2, 3 or 4.
+        end_image: optional path of the last frame's image: the job becomes first/last-frame
+            i2v (`WanFirstLastFrameToVideo`, uploaded with the start image). None: start only.
     """
 
     image: str = ""
@@ -107,6 +109,7 @@ class JobSpec:
     filename_prefix: str | None = None
     interpolation: str | None = None
     interpolation_multiplier: int = 2
+    end_image: str | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""
