@@ -163,3 +163,18 @@ def test_the_forms_job_is_the_base_of_every_batch_job(folder):
     assert (first.steps, first.split_step) == (20, 12)  # the sweep's split wins
     assert first.width == 480 and second.height == 480  # fitted per image, the form's longest side
     assert first.prompt == "form prompt" and second.prompt == "a bird takes off"
+
+
+def test_the_batch_estimate_adds_up_its_jobs_from_the_history(folder):
+    from tests.core.workflow.test_calculator_estimate import _row
+    from wan22_gui.core.workflow.estimate import estimate
+
+    rows = [_row(w, h, n) for w, h, n in ((640, 640, 81), (832, 480, 49), (480, 480, 25),
+                                          (1024, 576, 81))]
+    plan = batch.plan_batch(batch.with_sidecars(batch.images_in(folder)),
+                            batch.BatchSettings(frames=17, sweep=batch.parse_sweep(["shift=5,8"])))
+    seconds, known = batch.batch_estimate(plan, rows)
+    one = [estimate(rows, i.spec.width, i.spec.height, 17).seconds for i in plan.items]
+    assert known == 4 and seconds == pytest.approx(sum(one))
+    assert batch.estimate_words(plan, seconds, known).endswith("for the 4 jobs")
+    assert "no estimate yet" in batch.estimate_words(plan, *batch.batch_estimate(plan, []))

@@ -359,6 +359,34 @@ class SheetWhenDone:
         self.written.emit(path)
 
 
+def batch_estimate(plan: BatchPlan, history_rows: list) -> tuple[float, int]:
+    """Seconds the batch should take by the history's runs of similar jobs, and how many of
+    its jobs that covers (the rest have no estimate yet)."""
+    from wan22_gui.core.workflow.estimate import estimate
+
+    total, known = 0.0, 0
+    for item in plan.items:
+        s = item.spec
+        found = estimate(history_rows, s.width, s.height, s.frames, s.use_lora,
+                         steps=s.sampling().steps, cfg=s.sampling().cfg)
+        if found is not None:
+            total += found.seconds
+            known += 1
+    return total, known
+
+
+def estimate_words(plan: BatchPlan, seconds: float, known: int) -> str:
+    """'about 12 min for the 6 jobs' / '… for 4 of the 6 jobs (2 have no estimate yet)'."""
+    from wan22_gui.core.workflow.calculator import format_seconds
+
+    count = len(plan.items)
+    if not known:
+        return "no estimate yet (no similar jobs in the history)"
+    if known == count:
+        return f"about {format_seconds(seconds)} for the {count} jobs"
+    return f"about {format_seconds(seconds)} for {known} of the {count} jobs ({count - known} have no estimate yet)"
+
+
 def batch_summary(plan: BatchPlan) -> list[str]:
     """One line per job, for --dry-run and the dialog's preview."""
     return [f"{i + 1:>3}. {item.label.split(': ', 1)[1]} · {item.spec.width}×{item.spec.height}"

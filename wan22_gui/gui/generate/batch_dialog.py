@@ -132,8 +132,15 @@ class BatchDialog(QDialog):
         return batch.plan_batch(entries, settings)
 
     def preview(self) -> None:
+        history = self.ctx.app.history
+
+        def work() -> tuple[batch.BatchPlan, str]:
+            plan = self.plan()
+            rows = history.list(kind="generate", status="succeeded", limit=500) if history else []
+            return plan, batch.estimate_words(plan, *batch.batch_estimate(plan, rows))
+
         self._busy("Reading the images…")
-        self.ctx.tasks.run_in_background(self.plan, self._show_plan, self._failed)
+        self.ctx.tasks.run_in_background(work, lambda r: self._show_plan(*r), self._failed)
 
     def queue_batch(self) -> None:
         queue, paths, history = self.ctx.app.jobs, self.ctx.app.paths, self.ctx.app.history
@@ -148,11 +155,12 @@ class BatchDialog(QDialog):
         self._busy("Queueing…")
         self.ctx.tasks.run_in_background(work, self._on_queued, self._failed)
 
-    def _show_plan(self, plan: batch.BatchPlan) -> None:
+    def _show_plan(self, plan: batch.BatchPlan, estimate: str = "") -> None:
         self._idle()
         self.jobs.clear()
         self.jobs.addItems(batch.batch_summary(plan))
-        self.message.setText(f"{len(plan.items)} job(s). Queue batch to put them on the queue.")
+        estimate = f" Estimate: {estimate}." if estimate else ""
+        self.message.setText(f"{len(plan.items)} job(s).{estimate} Queue batch to put them on the queue.")
 
     def _on_queued(self, result) -> None:
         plan, ids, watcher = result
