@@ -168,3 +168,11 @@ def test_a_missing_end_image_is_a_usage_error(picture, tmp_path, capsys):
     assert generate(picture, "--end-image", tmp_path / "nope.png", "--server", DEAD_URL) == 2
     err = capsys.readouterr().err
     assert "nope.png" in err and "Traceback" not in err
+
+
+def test_an_end_image_with_a_custom_workflow_is_refused(picture, tmp_path, capsys):
+    workflow = tmp_path / "mine.json"
+    workflow.write_text("{}")
+    assert generate(picture, "--end-image", picture, "--workflow", workflow, "--server", DEAD_URL) == 2
+    err = capsys.readouterr().err
+    assert "--end-image needs the app's own workflow" in err

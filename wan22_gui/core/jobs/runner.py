@@ -59,13 +59,12 @@ declare(NAME_PATTERN_KEY, naming.DEFAULT_PATTERN)
 BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
 
 
-def _with_end_image(build: Callable[..., BuiltWorkflow], spec: JobSpec) -> Callable[..., BuiltWorkflow]:
-    """The builder for a first/last-frame job: only the app's own graph has the end frame."""
+def _refuse_custom_build(build: BuildFn, spec: JobSpec) -> None:
+    """Only the app's own graph has the end frame (an imported workflow has no place for it)."""
     if build is not build_wan_i2v:
         raise InputError(f"The end image {Path(spec.end_image or '').name} needs the app's own "
                          "two-pass workflow, not an imported one.",
                          "Leave out the end image, or the custom workflow.")
-    return build
 MetricsFn = Callable[[float, float, Sequence[PhaseEvent]], dict]
 LogTailFn = Callable[[], Sequence[str]]
 
@@ -237,11 +236,12 @@ class JobRunner:
         tracker.begin(ph.UPLOAD)
         load_image(spec.image)  # refuses non-images before anything goes to the server
         if spec.end_image:
-            build = _with_end_image(build, spec)
+            _refuse_custom_build(build, spec)
             load_image(spec.end_image)
         uploaded = prompt.upload(spec.image)
         if spec.end_image:  # first/last frame: the builder loads both uploads
-            build = functools.partial(build, end_image_name=prompt.upload(spec.end_image).load_value)
+            build = functools.partial(build_wan_i2v,
+                                      end_image_name=prompt.upload(spec.end_image).load_value)
         tracker.end(ph.UPLOAD)
         if spec.seed is None:
             spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it
