@@ -169,7 +169,7 @@ def test_an_app_home_that_is_a_file(argv, tmp_path, monkeypatch):
     monkeypatch.setenv("WAN22_HOME", str(home))
     outcome = run_cli(argv)
     if argv[0] == "workflow":  # the calculator needs no app folders
-        expect(outcome, "81 frames at 16 fps", code=0)
+        expect(outcome, "(81 frames) at 16 fps", code=0)
         return
     expect(outcome, "cannot create its folder", code=1)
     assert str(home) in outcome.err and "WAN22_HOME" in outcome.err

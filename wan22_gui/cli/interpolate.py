@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="builtin (optical flow, any machine), rife or film (in ComfyUI)")
     parser.add_argument("-m", "--multiplier", type=int, default=2, choices=(2, 3, 4),
                         help="frames ×m: (n-1)·m+1 frames at fps·m (default 2)")
-    parser.add_argument("--model", help="RIFE checkpoint or model file to use (ComfyUI only)")
+    parser.add_argument("--model", "--rife-model", dest="model",
+                        help="RIFE/FILM model file or checkpoint to use, as the server lists it "
+                             "(ComfyUI only; default: the app picks)")
     parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes for the built-in engine (default: one per core)")

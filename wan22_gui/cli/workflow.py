@@ -62,7 +62,7 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
           f"{len(imported.graph)} nodes", file=out)
     for role, node_id in sorted(imported.roles.items()):
         print(f"  {role:13} #{node_id} {imported.graph[node_id]['class_type']}", file=out)
-    for line in [imported.missing_text(), *imported.warnings]:
+    for line in [imported.missing_text(), *imported.notes, *imported.warnings]:
         if line:
             print(f"  ! {line}", file=out)
     if args.output:
@@ -75,22 +75,26 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
 def _check(args: argparse.Namespace, out: Any) -> int:
     from wan22_gui.core.comfy.client import ComfyClient
     from wan22_gui.core.base.errors import ServerUnavailable
-    from wan22_gui.core.workflow.importer import load_workflow_file
+    from wan22_gui.core.comfy.versions import version_from_stats
+    from wan22_gui.core.workflow.importer import import_notes, load_workflow_file
     from wan22_gui.core.workflow.validate import validate
 
     url = args.server or _settings_url()
     client = ComfyClient(url)
     try:
         info = client.object_info()
+        version = version_from_stats(client.system_stats())
     except ServerUnavailable as exc:
         print(f"wan22 workflow: {exc.user_text()}", file=sys.stderr)
         return EXIT_SERVER
     finally:
         client.close()
     imported = load_workflow_file(args.file, info)
-    problems = validate(imported.graph, info)
+    problems = validate(imported.graph, info, comfyui_version=version)
     for problem in problems:
         print(f"- {problem}", file=out)
+    for note in import_notes(imported, info, comfyui_version=version):
+        print(f"  note: {note}", file=out)
     print(f"{args.file.name}: " + (f"{len(problems)} problem(s)" if problems else
                                    f"ready to queue on {url}"), file=out)
     return EXIT_PROBLEMS if problems else EXIT_OK

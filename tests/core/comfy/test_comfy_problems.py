@@ -96,8 +96,10 @@ def test_unknown_node_class_names_it_and_what_to_install():
     ("PathchSageAttentionKJ", "ComfyUI-KJNodes (by kijai)"),
     ("PatchFlashAttentionKJ", "ComfyUI-KJNodes (by kijai)"),
     ("VHS_VideoCombine", "ComfyUI-VideoHelperSuite (by Kosinkadink)"),
-    ("FrameInterpolate", "update ComfyUI to version 0.20 or newer"),
-    ("FrameInterpolationModelLoader", "update ComfyUI to version 0.20 or newer"),
+    ("FrameInterpolate", "update ComfyUI to 0.19.3 or newer"),
+    ("FrameInterpolationModelLoader", "update ComfyUI to 0.19.3 or newer"),
+    ("ComfySwitchNode", "update ComfyUI to 0.13.0 or newer"),
+    ("ComfyMathExpression", "update ComfyUI to 0.38.1 or newer"),
 ])
 def test_unknown_class_from_a_known_pack_is_named(class_type, expected):
     body = {"error": {"type": "invalid_prompt",
@@ -259,3 +261,10 @@ def test_a_damaged_model_file_names_the_file_and_folder():
         "current_inputs": {"vae_name": ["wan_2.1_vae.safetensors"]}})
     text = describe_execution_error(error)
     assert "'wan_2.1_vae.safetensors' in ComfyUI's models/vae/" in text
+
+
+@pytest.mark.parametrize("class_type", ["ComfySwitchNode", "ComfyMathExpression"])
+def test_newer_core_nodes_get_update_advice_with_the_servers_version(class_type):
+    advice = provider_of(class_type, "0.3.64")
+    assert advice.startswith("update ComfyUI to ") and "(you have 0.3.64)" in advice
+    assert "custom node pack" not in advice

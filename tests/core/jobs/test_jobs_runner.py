@@ -198,7 +198,7 @@ def test_a_successful_job_is_recorded_with_timings_and_its_file(image, store, tm
     result = runner.run(spec_for(image))
     fake.join()
     assert result.status == "succeeded", result.error
-    assert [p.name for p in result.outputs] == ["Dragon warrior_320x480_1.0s_4step_lora.mp4"]
+    assert [p.name for p in result.outputs] == ["Dragon warrior_320x480_1.06s_4step_lora.mp4"]
     assert result.outputs[0].read_bytes() == b"fake mp4"
     rec = store.get(result.job_id)
     assert rec.status == "succeeded" and rec.outputs == [str(result.outputs[0])]

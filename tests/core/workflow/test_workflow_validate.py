@@ -55,7 +55,8 @@ def test_missing_model_files_name_the_file_and_the_models_folder():
     ("RIFE VFI", "ComfyUI-Frame-Interpolation"),
     ("FILM VFI", "ComfyUI-Frame-Interpolation"),
     ("VHS_VideoCombine", "ComfyUI-VideoHelperSuite"),
-    ("FrameInterpolate", "update ComfyUI to version 0.20"),
+    ("FrameInterpolate", "update ComfyUI to 0.19.3 or newer"),
+    ("ComfySwitchNode", "update ComfyUI to 0.13.0 or newer"),
 ])
 def test_unknown_node_classes_name_what_to_install(class_type, pack):
     info = _server_with_models()

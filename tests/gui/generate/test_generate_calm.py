@@ -72,7 +72,7 @@ def test_the_wheel_scrolls_the_form_and_leaves_unfocused_settings_alone(qtbot, p
     _settle(qtbot, panel)
     clip = panel.form.clip
     clip.fit.setChecked(True)
-    scroll = panel.findChild(QScrollArea)
+    scroll = panel.findChild(QScrollArea, "form_scroll")
     bar = scroll.verticalScrollBar()
     assert bar.maximum() > 0
     before = (clip.width_spin.value(), clip.height_spin.value(), clip.max_side.currentIndex(),

@@ -68,7 +68,8 @@ def test_a_gallery_rife_run_never_shows_as_running_on_generate(qtbot, generate,
     gallery = _second_panel(qtbot, generate, GalleryPanel)
     try:
         qtbot.waitUntil(lambda: [c.key for c in gallery.grid.clips()] == ["j1"], timeout=10000)
-        gallery.grid.setCurrentRow(0)
+        gallery.grid.select_row(0)
+        qtbot.waitUntil(lambda: gallery.selected() is not None, timeout=5000)
         gallery.start_interpolation(gallery.selected(), "rife", 2)
         qtbot.waitUntil(lambda: "RIFE ×2" in gallery.status.text(), timeout=30000)
         assert "0.53 s (17 frames) at 32 fps" in gallery.status.text()  # the end state, not "…ing"

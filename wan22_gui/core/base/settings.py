@@ -48,6 +48,7 @@ class Settings:
         self.path = path
         self._values: dict[str, Any] = dict(values or {})
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self.changed = Signal("settings.changed")
 
     @classmethod
@@ -85,20 +86,21 @@ class Settings:
     def save(self) -> None:
         if self.path is None:
             return
-        with self._lock:
-            payload = {"schema_version": SCHEMA_VERSION, "values": dict(self._values)}
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.path)  # atomic: a crash never leaves half a file
-        except OSError as exc:  # the old file stays as it was
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            raise StorageError(f"The settings could not be saved to {self.path}: "
-                               f"{storage_reason(exc)}.",
-                               "Free some space or fix the folder's permissions; the change "
-                               "applies until the app closes.") from None
+        with self._save_lock:  # two threads saving at once shared one temp file
+            with self._lock:
+                payload = {"schema_version": SCHEMA_VERSION, "values": dict(self._values)}
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
+                tmp.replace(self.path)  # atomic: a crash never leaves half a file
+            except OSError as exc:  # the old file stays as it was
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
+                raise StorageError(f"The settings could not be saved to {self.path}: "
+                                   f"{storage_reason(exc)}.",
+                                   "Free some space or fix the folder's permissions; the change "
+                                   "applies until the app closes.") from None
 
 
 def _checked(raw: Any) -> dict[str, Any]:

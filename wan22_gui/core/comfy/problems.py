@@ -11,6 +11,7 @@ from typing import Any
 
 from wan22_gui.core.comfy.events import ExecutionError
 from wan22_gui.core.comfy.types import ValidationProblem
+from wan22_gui.core.comfy.versions import version_table
 from wan22_gui.core.base.errors import PromptRejected
 
 # Where ComfyUI looks for the files of a model combo, by (class, input) and then by input.
@@ -49,7 +50,6 @@ _CUSTOM_NODE_PACKS = {
     "PatchFlashAttentionKJ": "ComfyUI-KJNodes (by kijai)",
 }
 _CUSTOM_NODE_PREFIXES = {"VHS_": "ComfyUI-VideoHelperSuite (by Kosinkadink)"}
-_NEWER_CORE_NODES = {"FrameInterpolationModelLoader": "0.20", "FrameInterpolate": "0.20"}
 
 _TYPE_WORDS = {"INT": "a whole number", "FLOAT": "a number", "STRING": "text",
                "BOOLEAN": "true or false"}
@@ -82,10 +82,15 @@ def loader_file(class_type: str | None, inputs: Any) -> tuple[str, str] | None:
     return None
 
 
-def provider_of(class_type: str) -> str:
-    """What to install (or update) to get a node class ComfyUI does not know."""
-    if class_type in _NEWER_CORE_NODES:
-        return f"update ComfyUI to version {_NEWER_CORE_NODES[class_type]} or newer"
+def provider_of(class_type: str, comfyui_version: str | None = None) -> str:
+    """What to install (or update) to get a node class ComfyUI does not know.
+
+    A core node of a newer ComfyUI (resources/comfyui_versions.toml) says which version has
+    it and, when known, which version the server runs.
+    """
+    update = version_table().node_advice(class_type, comfyui_version)
+    if update:
+        return update
     pack = _CUSTOM_NODE_PACKS.get(class_type) or next(
         (p for prefix, p in _CUSTOM_NODE_PREFIXES.items() if class_type.startswith(prefix)), None
     )

@@ -22,6 +22,14 @@ class BadServerAddress(InputError, ValueError):
     """The ComfyUI address is not an http(s) URL (a ValueError too, for older callers)."""
 
 
+class ConnectionRefused(ServerUnavailable):
+    """Nothing listens at the server's port any more (the connection was refused).
+
+    Unlike a timeout (a busy server), a refusal after a working connection means the process
+    is gone; the prompt watcher uses it to report a crash within seconds.
+    """
+
+
 def normalize_base_url(url: str) -> str:
     """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (BadServerAddress for what is no URL)."""
     if url is not None and not isinstance(url, str):  # e.g. a hand-edited settings file
@@ -47,6 +55,24 @@ def websocket_url(base_url: str, client_id: str) -> str:
     """The /ws address for `base_url` (http -> ws, https -> wss)."""
     scheme, _, rest = normalize_base_url(base_url).partition("://")
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
+
+
+class ServerError(ComfyApiError):
+    """ComfyUI answered with a 5xx: its own failure, which may pass (a retry can work)."""
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """Whether a requests/urllib3 connection error is, deep down, a refused connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        nested = [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        current = getattr(current, "reason", None) or (nested[0] if nested else None) \
+            or current.__cause__ or current.__context__
+    return "refused" in str(exc).lower()  # Windows words it "actively refused it"
 
 
 def _is_loopback(host: str) -> bool:
@@ -134,9 +160,11 @@ class HttpTransport:
             return ServerUnavailable(
                 f"Something at {self.base_url} answered, but not in HTTP, so it is not ComfyUI.",
                 hint="Check the address and port: another program may be using it.")
-        reason = "connection refused" if "refused" in text else "no connection"
-        return ServerUnavailable(
-            f"No ComfyUI answers at {self.base_url} ({reason}).",
+        refused = _is_refusal(exc)
+        kind = ConnectionRefused if refused else ServerUnavailable
+        return kind(
+            f"No ComfyUI answers at {self.base_url} "
+            f"({'connection refused' if refused else 'no connection'}).",
             hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",
         )
 
@@ -159,7 +187,7 @@ class HttpTransport:
                 hint="Is this address really ComfyUI, and a version this app supports?",
             )
         text = f"ComfyUI at {self.base_url} answered {where} with HTTP {status}"
-        return ComfyApiError(
+        return (ServerError if status >= 500 else ComfyApiError)(
             text + (f": {body}" if body else "."),
             hint="See the ComfyUI console for details." if status >= 500 else "",
         )

@@ -132,15 +132,35 @@ def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None
     )
 
 
-def crash_error(phase: str | None, log_tail: Sequence[str]) -> dict[str, Any]:
-    """ComfyUI went away while the job ran (process died, connection gone and not back)."""
+def crash_error(phase: str | None, log_tail: Sequence[str], *, cause: str = "",
+                hint: str = "") -> dict[str, Any]:
+    """ComfyUI went away while the job ran (process died, connection gone and not back).
+
+    `cause` is what is known about why (the launcher's crash report, or the watcher's
+    "stopped answering" sentence) and `hint` what to do; without a hint a generic one is made.
+    """
     where = f" during the {phase_title(phase).lower()}" if phase else ""
-    hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
-            if log_tail else "Restart ComfyUI and check its console for the reason.")
-    if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
-        hint += " A crash while sampling or decoding is often memory: try fewer frames."
-    return error_info(f"ComfyUI stopped while running this job{where}.", hint, phase=phase,
-                      log_tail=log_tail)
+    message = f"ComfyUI stopped while running this job{where}" + (f": {cause}" if cause else ".")
+    if hint:  # the cause's own advice; it never guesses memory without evidence
+        hint += " The last lines of its log are below." if log_tail else ""
+    else:
+        hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
+                if log_tail else "Restart ComfyUI and check its console for the reason.")
+        if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
+            hint += " A crash while sampling or decoding is often memory: try fewer frames."
+    return error_info(message, hint, phase=phase, log_tail=log_tail)
+
+
+def not_downloaded_error(job_id: str, left: Sequence[Any]) -> dict[str, Any]:
+    """The clip is finished on the server, but /view would not give it to us (ServerFiles)."""
+    first = left[0]
+    more = f" (and {len(left) - 1} more file(s))" if len(left) > 1 else ""
+    return error_info(
+        f"The clip is finished on the server but could not be downloaded: {first.error} "
+        f"It is on the server at {first.where()}{more}.",
+        f"Download it again with `wan22 history fetch {job_id}` or **Download again** in the "
+        f"Gallery once ComfyUI answers, or copy it from that folder.",
+        phase="download", details="\n".join(f"{f.location}: {f.error}" for f in left))
 
 
 def lost_error(phase: str | None) -> dict[str, Any]:

@@ -82,6 +82,8 @@ class JobSpec:
             pattern (see `naming.py`).
         interpolation: None, "rife" or "film" (done after generation).
         interpolation_multiplier: 2, 3 or 4.
+        interpolation_model: the RIFE/FILM model file (core nodes) or checkpoint (pack) to
+            use; None lets the app choose from what the server lists.
         end_image: optional path of the last frame's image: the job becomes first/last-frame
             i2v (`WanFirstLastFrameToVideo`, uploaded with the start image). None: start only.
     """
@@ -109,6 +111,7 @@ class JobSpec:
     filename_prefix: str | None = None
     interpolation: str | None = None
     interpolation_multiplier: int = 2
+    interpolation_model: str | None = None
     end_image: str | None = None
 
     def sampling(self) -> SamplingDefaults:

@@ -23,14 +23,17 @@ _SCALARS = {"INT", "FLOAT", "STRING", "BOOLEAN"}
 _UPLOAD_FLAGS = ("image_upload", "video_upload", "audio_upload")
 
 
-def validate(graph: Graph, object_info: dict[str, Any]) -> list[ValidationProblem]:
-    """Every problem found, ordered by node id (empty when the graph is fine to queue)."""
+def validate(graph: Graph, object_info: dict[str, Any], *,
+             comfyui_version: str | None = None) -> list[ValidationProblem]:
+    """Every problem found, ordered by node id (empty when the graph is fine to queue).
+
+    `comfyui_version` (the server's) goes into the advice for core nodes of newer versions."""
     problems: list[ValidationProblem] = []
     if not isinstance(graph, dict) or not graph:
         return [ValidationProblem(None, None, None, None, None, "the workflow is empty",
                                   "Build or import a workflow first.")]
     for node_id in sorted(graph, key=_id_key):
-        problems += _check_node(graph, node_id, object_info)
+        problems += _check_node(graph, node_id, object_info, comfyui_version)
     problems += _check_cycles(graph)
     problems += _check_passes(graph)
     if not any((object_info.get(n.get("class_type")) or {}).get("output_node")
@@ -147,7 +150,8 @@ def _problem(graph: Graph, node_id: str, input_name: str | None, value: Any, mes
                              input_name, value, message, fix)
 
 
-def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any]) -> list:
+def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any],
+                comfyui_version: str | None = None) -> list:
     node = graph[node_id]
     if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
         return [ValidationProblem(node_id, None, None, None, None, "the node has no class_type",
@@ -157,7 +161,7 @@ def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any]) -> list
     if info is None:
         return [_problem(graph, node_id, None, None,
                          f"this ComfyUI has no node type '{class_type}'",
-                         f"To use it, {provider_of(class_type)}.")]
+                         f"To use it, {provider_of(class_type, comfyui_version)}.")]
     inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
     declared = info.get("input") or {}
     problems = []

@@ -73,6 +73,11 @@ class ClipBox(QGroupBox):
                 self.after.addItem(f"{METHOD_TITLES[method]} ×{m}", (method, m))
         self._unavailable: dict[str, str | None] | None = None  # None: not checked
         self._mark_choices()
+        # Which RIFE model the server runs (its frame_interpolation files or the pack's list).
+        self.rife_model = QComboBox()
+        self.rife_model.setObjectName("rife_model")
+        self.rife_model.setToolTip("The RIFE model ComfyUI uses; the list comes from the "
+                                   "connected server. Empty: the app picks one.")
         self.info = QLabel()
         self.info.setObjectName("clip_info")
         self.info.setWordWrap(True)
@@ -99,6 +104,7 @@ class ClipBox(QGroupBox):
         picks.addStretch(1)
         form.addRow("Quick picks", picks)
         form.addRow("After generation", hrow(self.after))
+        form.addRow("RIFE model", hrow(self.rife_model))
         form.addRow("", self.info)
 
     def _connect(self) -> None:
@@ -112,6 +118,7 @@ class ClipBox(QGroupBox):
             spin.editingFinished.connect(lambda s=spin: s.setValue(calc.snap_size(s.value())))
         self.seconds.valueChanged.connect(self._seconds_changed)
         self.after.currentIndexChanged.connect(self._update_info)
+        self.rife_model.currentIndexChanged.connect(self._update_info)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -122,17 +129,22 @@ class ClipBox(QGroupBox):
 
     def values(self) -> dict:
         """width, height (snapped to ×16), frames (snapped to 4n+1), fps, interpolation,
-        interpolation_multiplier."""
+        interpolation_multiplier, interpolation_model (the RIFE model chosen, else None)."""
         method, m = self.after.currentData()
+        model = self.rife_model.currentText() if method == "rife" else ""
         return {"width": calc.snap_size(self.width_spin.value()),
                 "height": calc.snap_size(self.height_spin.value()),
                 "frames": calc.snap_frames(self.frames.value()), "fps": self.fps,
-                "interpolation": method, "interpolation_multiplier": m}
+                "interpolation": method, "interpolation_multiplier": m,
+                "interpolation_model": model or None}
 
     def set_values(self, width: int, height: int, frames: int, interpolation: str | None = None,
-                   multiplier: int = 2) -> None:
+                   multiplier: int = 2, model: str | None = None) -> None:
         """Show a job's size, length and interpolation (fitting is switched off so they stay
         as given)."""
+        if model:
+            self.set_rife_models([self.rife_model.itemText(i)
+                                  for i in range(self.rife_model.count())], keep=model)
         self.fit.setChecked(False)
         self.width_spin.setValue(width)
         self.height_spin.setValue(height)
@@ -140,6 +152,19 @@ class ClipBox(QGroupBox):
         wanted = (interpolation, multiplier) if interpolation else (None, 2)
         choices = [tuple(self.after.itemData(i)) for i in range(self.after.count())]
         self.after.setCurrentIndex(choices.index(wanted) if wanted in choices else 0)
+
+    def set_rife_models(self, names: list[str], keep: str | None = None) -> None:
+        """The RIFE models the connected server lists; the current (or `keep`) stays chosen."""
+        wanted = keep or self.rife_model.currentText()
+        self.rife_model.blockSignals(True)
+        self.rife_model.clear()
+        self.rife_model.addItems(list(names))
+        if wanted and wanted not in names:
+            self.rife_model.addItem(wanted)  # a job's model the server lacks: shown, not lost
+        if wanted:
+            self.rife_model.setCurrentText(wanted)
+        self.rife_model.blockSignals(False)
+        self._update_info()
 
     def set_interpolation_support(self, unavailable: dict[str, str | None] | None) -> None:
         """What the connected server can run after generation: method -> None (can) or why
@@ -219,6 +244,7 @@ class ClipBox(QGroupBox):
 
     def _update_info(self) -> None:
         v = self.values()
+        self.rife_model.setEnabled(v["interpolation"] == "rife" and self.rife_model.count() > 0)
         method, m = v["interpolation"], v["interpolation_multiplier"]
         math = calc.clip_math(v["width"], v["height"], v["frames"], self.fps, m)
         latent = math.latent

@@ -1,5 +1,8 @@
 """Progress of the running job, the timings of the last one, and what went wrong.
 
+The top line is derived from the queue model (`show_queue_state`: the job it runs, else how
+many wait and why), so it never says "Running" while the queue says the job waits.
+
 The bar follows the sampler passes step by step ("High-noise pass: step 1/2 — ETA 35 s");
 between passes (loading, decoding, saving) it is busy and says which phase runs and for how
 long. A failed job leaves a banner with the reason, the fix, and "Re-queue with fix".
@@ -8,6 +11,7 @@ long. A failed job leaves a banner with the reason, the fix, and "Re-queue with 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -58,6 +62,7 @@ class JobProgress(QWidget):
         super().__init__(parent)
         self.setObjectName("job_progress")
         self.job_id: str | None = None
+        self._queue: tuple[JobRecord | None, list[JobRecord], bool] = (None, [], False)
         self._phase: str | None = None
         self._phase_t0 = 0.0
         self._running = False
@@ -143,6 +148,41 @@ class JobProgress(QWidget):
         self._running = False
         self.bar.setRange(0, 1)
         self.bar.setValue(1 if done else 0)
+
+    def show_queue_state(self, running: JobRecord | None, pending: list[JobRecord],
+                         paused: bool, connection: Any) -> None:
+        """The status line from the queue's own state and the app's connection state."""
+        self._queue = (running, list(pending), paused)
+        if running is not None:
+            self.follow(running)
+            return
+        if self.job_id is not None and any(r.job_id == self.job_id for r in pending):
+            self._given_back()  # it never reached ComfyUI: it waits again, it did not finish
+        else:
+            self.follow(None)
+        if not pending:
+            if self.now.text().startswith(("Running", "Waiting")):
+                self.now.setText("No job running.")
+            return
+        if paused:
+            why = "the queue is paused"
+        elif not getattr(connection, "usable", False):
+            why = getattr(connection, "words", "ComfyUI is not connected")
+        else:
+            why = "the next one starts in a moment"
+        count = f"{len(pending)} job{'s' if len(pending) != 1 else ''}"
+        self.now.setText(f"Waiting: {count} — {why}")
+
+    def show_connection(self, connection: Any) -> None:
+        """The connection changed: say again why waiting jobs wait."""
+        self.show_queue_state(*self._queue, connection)
+
+    def _given_back(self) -> None:
+        self._ticker.stop()
+        self._phase, self.job_id, self._running = None, None, False
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.step_text.setText("")
 
     def _tick(self) -> None:
         if self._phase is None:
