@@ -139,7 +139,12 @@ def _queue_and_run(plan, args: argparse.Namespace) -> int:
             return EXIT_SERVER
         app.connection.set(ServerInfo(url, "attached"))
         queue.start()
-        done.wait()
+        while not done.wait(1.0):
+            if queue.paused:  # by the user in the app, or itself (a full disk): never ends
+                why = queue.pause_reason or "it was paused in the app"
+                print(f"wan22 batch: the queue is paused ({why}); {len(results)}/{len(job_ids)} "
+                      "jobs done, the rest stay queued.", file=sys.stderr)
+                return 1
         print(f"contact sheet: {_sheet(app, plan.batch_id)}")
         return 0 if all(r.status == "succeeded" for r in results.values()) else 1
     finally:

@@ -67,6 +67,6 @@ def test_set_spec_shows_and_clears_the_end_image(qtbot, form, tmp_path):
 def test_the_gallery_details_show_the_start_and_the_end_image():
     spec = JobSpec(image="/pics/start.png", end_image="/pics/end.png", seed=1)
     job = JobRecord(job_id="j1", status="succeeded", params=spec.to_dict())
-    text = details_html(Clip(key="j1", path=None, job=job, title="j1"))
+    text = details_html(Clip(key="j1", path=None, job=job, title="j1"), job)
     assert "Start image" in text and "start.png" in text
     assert "End image" in text and "end.png" in text
