@@ -182,3 +182,35 @@ def test_the_switch_template_runs_on_a_server_without_switch_nodes(standin_with_
     out, err = capsys.readouterr()
     assert code == 0, err
     assert Path(out.strip()).is_file()
+
+
+def test_generate_with_an_end_image_uploads_both_and_runs_first_last_frame(
+        standin_with_models, picture, tmp_path, capsys):
+    end = tmp_path / "harbour at night.png"
+    Image.new("RGB", (640, 448), (5, 10, 40)).save(end)
+    code = generate(picture, "--end-image", end, "--frames", 17, "--width", 320, "--height", 224,
+                    "--server", standin_with_models.url, "--seed", 3, "--quiet")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert Path(out.strip()).is_file()
+    assert main(["history", "--json", "--limit", "1"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["params"]["end_image"] == str(end.resolve())
+    latent = next(n for n in row["graph"].values() if n["class_type"].startswith("Wan"))
+    assert latent["class_type"] == "WanFirstLastFrameToVideo"
+    names = {n["inputs"]["image"] for n in row["graph"].values() if n["class_type"] == "LoadImage"}
+    assert len(names) == 2 and any("night" in n for n in names)  # both images were uploaded
+
+
+def test_a_missing_end_image_is_a_usage_error(picture, tmp_path, capsys):
+    assert generate(picture, "--end-image", tmp_path / "nope.png", "--server", DEAD_URL) == 2
+    err = capsys.readouterr().err
+    assert "nope.png" in err and "Traceback" not in err
+
+
+def test_an_end_image_with_a_custom_workflow_is_refused(picture, tmp_path, capsys):
+    workflow = tmp_path / "mine.json"
+    workflow.write_text("{}")
+    assert generate(picture, "--end-image", picture, "--workflow", workflow, "--server", DEAD_URL) == 2
+    err = capsys.readouterr().err
+    assert "--end-image needs the app's own workflow" in err

@@ -4,6 +4,7 @@
     wan22 generate dragon.jpg --seconds 3 --no-lora --seed 42
     wan22 generate dragon.jpg --workflow my_wan_workflow.json --server http://gpu-box:8188
     wan22 generate dragon.jpg --interpolate rife      # also a 32 fps clip, in the same prompt
+    wan22 generate dragon.jpg --end-image dragon_landed.jpg   # first/last-frame i2v
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
@@ -40,6 +41,9 @@ DEFAULT_MAX_SIDE = 832
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", type=Path, help="the start image")
+    parser.add_argument("--end-image", type=Path, metavar="IMAGE",
+                        help="the last frame: the clip goes from the start image to this one "
+                             "(ComfyUI's WanFirstLastFrameToVideo)")
     parser.add_argument("--frames", type=int, help="frames, 4n+1 (default 81 = 5 s at 16 fps)")
     parser.add_argument("--seconds", type=float, help="length in seconds instead of --frames")
     parser.add_argument("--width", type=int, help="width, a multiple of 16 (default: fit the "
@@ -158,6 +162,10 @@ def build_spec(args: argparse.Namespace) -> Any:
     from wan22_gui.core.workflow.spec import JobSpec
 
     image = load_image(args.image)  # refuses missing files and non-images right away
+    end_image = load_image(args.end_image) if args.end_image else None
+    if end_image is not None and args.workflow:
+        raise InputError("--end-image needs the app's own workflow, not --workflow.",
+                         "Leave out one of them.")
     frames = _frames(args.frames, args.seconds)
     width, height = args.width, args.height
     if width is None or height is None:
@@ -176,7 +184,8 @@ def build_spec(args: argparse.Namespace) -> Any:
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
                    split_step=args.split, cfg=args.cfg, shift=args.shift,
                    interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2,
-                   interpolation_model=rife_model or None)
+                   interpolation_model=rife_model or None,
+                   end_image=str(end_image.path) if end_image else None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     problems = spec.problems()

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes for the built-in engine (default: one per core)")
     parser.add_argument("--compare", type=Path, metavar="MP4",
                         help="also export the source and the result side by side to this file")
+    parser.add_argument("--metrics", action="store_true",
+                        help="print the figures of source and result (warping error, flicker, "
+                             "PSNR/SSIM); with --compare also write them next to the export")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.label}: {result.output}")
         print(f"  {describe_duration(result.frame_count, result.fps)} at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")
+        rows = _metrics(source, result) if args.metrics else None
         if args.compare:
-            _export(source, result, args.compare)
+            _export(source, result, args.compare, rows)
         return 0
     finally:
         app.close()
@@ -98,15 +102,30 @@ def check_writable_file(dest: Path, option: str) -> None:
                          f"({folder}).", "Choose a folder you can write to.") from None
 
 
-def _export(source: Path, result, dest: Path) -> None:
+def _metrics(source: Path, result) -> list:
+    from wan22_gui.core.interpolation.metrics import compare_metrics, metrics_table
+
+    rows = compare_metrics([(source, "Source"), (result.output, result.label)])
+    print(metrics_table(rows))
+    return rows
+
+
+def _export(source: Path, result, dest: Path, rows: list | None = None) -> None:
+    from wan22_gui.core.interpolation.metrics import write_sidecar
     from wan22_gui.core.video.export import ExportClip, export_compare
     from wan22_gui.core.video.reader import probe
 
     info = probe(source)
-    clips = [ExportClip(source, f"Source · {info.fps:g} fps · {info.frame_count} frames"),
-             ExportClip(result.output, f"{result.label} · {result.fps:g} fps · "
-                                       f"{result.frame_count} frames · {result.seconds:.1f} s")]
-    print(f"compare: {export_compare(clips, dest)}")
+    labels = [f"Source · {info.fps:g} fps · {info.frame_count} frames",
+              f"{result.label} · {result.fps:g} fps · {result.frame_count} frames · {result.seconds:.1f} s"]
+    if rows:  # the figures as a caption on each panel
+        labels = [f"{text} · {row.caption()}" for text, row in zip(labels, rows)]
+    clips = [ExportClip(source, labels[0]), ExportClip(result.output, labels[1])]
+    video = export_compare(clips, dest)
+    print(f"compare: {video}")
+    if rows:
+        for path in write_sidecar(video, rows):
+            print(f"figures: {path}")
 
 
 def _print_progress(done: int, total: int) -> None:

@@ -26,7 +26,9 @@ from wan22_gui.core.base.paths import AppPaths
 COMMANDS = {
     "launch": "launch",
     "generate": "generate",
+    "batch": "batch",
     "interpolate": "interpolate",
+    "compare-metrics": "compare_metrics",
     "bench": "bench",
     "max-frames": "max_frames",
     "env-snapshot": "env_snapshot",

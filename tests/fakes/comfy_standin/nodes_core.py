@@ -92,7 +92,7 @@ def _repeat(run: NodeRun) -> tuple[tuple, dict | None]:
 
 # -- Wan latent, samplers, decode ---------------------------------------------------------------
 
-@node("WanImageToVideo")
+@node("WanImageToVideo", "WanFirstLastFrameToVideo")  # the end image only steers the model
 def _wan_i2v(run: NodeRun) -> tuple[tuple, dict | None]:
     start: Frames | None = run.get("start_image")
     length = int(run.get("length"))

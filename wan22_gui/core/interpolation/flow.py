@@ -84,6 +84,24 @@ class FlowInterpolator:
         return self._grids[(width, height)]
 
 
+class FlowWarper:
+    """Warps one frame onto the next along the same DIS flow the engine uses: what the
+    temporal-consistency figures (`metrics.py`) compare. Not thread-safe."""
+
+    def __init__(self, flow_scale: float = FLOW_SCALE) -> None:
+        self._engine = FlowInterpolator(flow_scale)
+
+    def warp_onto(self, previous: "np.ndarray", current: "np.ndarray") -> "np.ndarray":
+        """`previous` moved to where its pixels are in `current` (same size, BGR or grey)."""
+        engine = self._engine
+        g_cur, g_prev = engine._grey(current), engine._grey(previous)
+        # backward flow: for each pixel of `current`, where it was in `previous`
+        flow = engine._dis.calc(g_cur, g_prev, None)
+        size = (current.shape[1], current.shape[0])
+        full_x, full_y = engine._grid(*size)
+        return _warp(previous, _upscale_flow(flow, size), full_x, full_y)
+
+
 def _remap(image: "np.ndarray", flow: "np.ndarray", xs: "np.ndarray", ys: "np.ndarray") -> "np.ndarray":
     import cv2
 

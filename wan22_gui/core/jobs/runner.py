@@ -9,6 +9,7 @@ it got, and `recover` finishes the story on the next start.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -58,6 +59,14 @@ NAME_PATTERN_KEY = "generate.name_pattern"
 declare(NAME_PATTERN_KEY, naming.DEFAULT_PATTERN)
 
 BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
+
+
+def _refuse_custom_build(build: BuildFn, spec: JobSpec) -> None:
+    """Only the app's own graph has the end frame (an imported workflow has no place for it)."""
+    if build is not build_wan_i2v:
+        raise InputError(f"The end image {Path(spec.end_image or '').name} needs the app's own "
+                         "two-pass workflow, not an imported one.",
+                         "Leave out the end image, or the custom workflow.")
 MetricsFn = Callable[[float, float, Sequence[PhaseEvent]], dict]
 LogTailFn = Callable[[], Sequence[str]]
 
@@ -274,7 +283,13 @@ class JobRunner:
             vfi_plan = combined.check_server(self.client, spec)
         tracker.begin(ph.UPLOAD)
         load_image(spec.image)  # refuses non-images before anything goes to the server
+        if spec.end_image:
+            _refuse_custom_build(build, spec)
+            load_image(spec.end_image)
         uploaded = prompt.upload(spec.image)
+        if spec.end_image:  # first/last frame: the builder loads both uploads
+            build = functools.partial(build_wan_i2v,
+                                      end_image_name=prompt.upload(spec.end_image).load_value)
         tracker.end(ph.UPLOAD)
         if spec.seed is None:
             spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it

@@ -19,6 +19,7 @@ SEED_MAX = 2**64 - 1
 # Pass 2 of the 20-step template runs "to the end"; the sampler clamps it to `steps`.
 TO_THE_END = 10000
 DEFAULT_FILENAME_PREFIX = "video/ComfyUI"
+END_IMAGE_ID = "118"  # ours, after the Sage Attention nodes (116, 117)
 
 # Node ids of the template's two groups: the active 4-step LoRA group and the bypassed
 # 20-step group. Ids 116+ are ours (the template's last node id is 115).
@@ -60,8 +61,11 @@ def random_seed() -> int:
     return secrets.randbelow(SEED_MAX + 1)
 
 
-def build_wan_i2v(spec: JobSpec, uploaded_image_name: str) -> BuiltWorkflow:
+def build_wan_i2v(spec: JobSpec, uploaded_image_name: str, *,
+                  end_image_name: str | None = None) -> BuiltWorkflow:
     """The API graph for `spec`, loading `uploaded_image_name` (the name /upload/image returned).
+    With `end_image_name` (the uploaded `spec.end_image`) the latent is ComfyUI's core
+    `WanFirstLastFrameToVideo`, pinned to the start and the end image.
 
     Raises:
         WorkflowError: when the spec cannot make a valid graph (size, frames, steps).
@@ -72,6 +76,9 @@ def build_wan_i2v(spec: JobSpec, uploaded_image_name: str) -> BuiltWorkflow:
                             hint="Fix the values in the form and try again.")
     if not uploaded_image_name:
         raise WorkflowError("No start image was given.", hint="Choose an image to animate.")
+    if spec.end_image and not end_image_name:
+        raise WorkflowError("The end image was not uploaded.",
+                            hint="The job runner uploads it; build with end_image_name.")
     seed = random_seed() if spec.seed is None else int(spec.seed)
     if not 0 <= seed <= SEED_MAX:
         raise WorkflowError(f"The seed must be between 0 and {SEED_MAX}, not {seed}.")
@@ -79,9 +86,11 @@ def build_wan_i2v(spec: JobSpec, uploaded_image_name: str) -> BuiltWorkflow:
     if not spec.sage_attention:
         ids.pop("sage_high"), ids.pop("sage_low")
     ids["fps"] = ids["create_video"]  # the node whose input sets the frame rate
+    if end_image_name:
+        ids["end_image"] = END_IMAGE_ID
     graph: dict[str, dict[str, Any]] = {}
     _add_models(graph, ids, spec)
-    _add_conditioning(graph, ids, spec, uploaded_image_name)
+    _add_conditioning(graph, ids, spec, uploaded_image_name, end_image_name)
     _add_samplers(graph, ids, spec, seed)
     _add_output(graph, ids, spec)
     return BuiltWorkflow(graph=graph, roles=ids, seed=seed)
@@ -122,8 +131,10 @@ def _add_models(graph: dict, ids: dict[str, str], spec: JobSpec) -> None:
             "ModelSamplingSD3", f"Shift ({label})", model=model, shift=float(shift))
 
 
-def _add_conditioning(graph: dict, ids: dict[str, str], spec: JobSpec, image: str) -> None:
-    """Text encoder, prompts, VAE, start image and the WanImageToVideo latent."""
+def _add_conditioning(graph: dict, ids: dict[str, str], spec: JobSpec, image: str,
+                      end_image: str | None = None) -> None:
+    """Text encoder, prompts, VAE, start (and end) image and the WanImageToVideo (or
+    WanFirstLastFrameToVideo) latent."""
     m = spec.models
     graph[ids["text_encode"]] = _node(
         "CLIPLoader", "Load CLIP", clip_name=m.text_encoder, type="wan", device="default")
@@ -135,11 +146,15 @@ def _add_conditioning(graph: dict, ids: dict[str, str], spec: JobSpec, image: st
         text=spec.negative_prompt, clip=_link(ids["text_encode"]))
     graph[ids["vae"]] = _node("VAELoader", "Load VAE", vae_name=m.vae)
     graph[ids["image"]] = _node("LoadImage", "Load Image", image=image)
-    graph[ids["latent"]] = _node(
-        "WanImageToVideo", "WanImageToVideo",
-        positive=_link(ids["positive"]), negative=_link(ids["negative"]),
-        vae=_link(ids["vae"]), width=int(spec.width), height=int(spec.height),
-        length=int(spec.frames), batch_size=1, start_image=_link(ids["image"]))
+    common = dict(positive=_link(ids["positive"]), negative=_link(ids["negative"]),
+                  vae=_link(ids["vae"]), width=int(spec.width), height=int(spec.height),
+                  length=int(spec.frames), batch_size=1, start_image=_link(ids["image"]))
+    if end_image:
+        graph[ids["end_image"]] = _node("LoadImage", "Load Image (end frame)", image=end_image)
+        graph[ids["latent"]] = _node("WanFirstLastFrameToVideo", "WanFirstLastFrameToVideo",
+                                     end_image=_link(ids["end_image"]), **common)
+    else:
+        graph[ids["latent"]] = _node("WanImageToVideo", "WanImageToVideo", **common)
 
 
 def _add_samplers(graph: dict, ids: dict[str, str], spec: JobSpec, seed: int) -> None:

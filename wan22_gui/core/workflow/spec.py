@@ -84,6 +84,8 @@ class JobSpec:
         interpolation_multiplier: 2, 3 or 4.
         interpolation_model: the RIFE/FILM model file (core nodes) or checkpoint (pack) to
             use; None lets the app choose from what the server lists.
+        end_image: optional path of the last frame's image: the job becomes first/last-frame
+            i2v (`WanFirstLastFrameToVideo`, uploaded with the start image). None: start only.
     """
 
     image: str = ""
@@ -110,6 +112,7 @@ class JobSpec:
     interpolation: str | None = None
     interpolation_multiplier: int = 2
     interpolation_model: str | None = None
+    end_image: str | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""

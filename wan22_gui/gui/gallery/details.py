@@ -18,7 +18,8 @@ from wan22_gui.core.workflow.calculator import describe_duration
 
 CHILD_ROLE = Qt.ItemDataRole.UserRole + 2
 # JobSpec fields worth showing, in order, with their titles
-PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("width", "Width"), ("height", "Height"),
+PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("end_image", "End image"),
+          ("width", "Width"), ("height", "Height"),
           ("frames", "Frames"), ("fps", "FPS"), ("seed", "Seed"), ("use_lora", "4-step LoRA"),
           ("steps", "Steps"), ("split_step", "Split step"), ("cfg", "CFG"), ("shift", "Shift"),
           ("sage_attention", "Sage attention"), ("interpolation", "Interpolation"),

@@ -21,6 +21,7 @@ from wan22_gui.core.workflow.spec import DEFAULT_NEGATIVE_PROMPT, JobSpec
 from wan22_gui.gui.tasks import TaskRunner
 from wan22_gui.gui.generate.clip import ClipBox
 from wan22_gui.gui.generate.image import ImagePicker
+from wan22_gui.gui.generate.end_image import EndImagePicker
 from wan22_gui.gui.generate.models import ModelsBox
 from wan22_gui.gui.generate.sampling import SamplingBox
 
@@ -64,6 +65,7 @@ class GenerateForm(QWidget):
         self._history_rows: Sequence[Any] = ()
         self._pattern = naming.DEFAULT_PATTERN
         self.image = ImagePicker(tasks)
+        self.end_image = EndImagePicker(tasks)  # optional: first/last-frame i2v
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("prompt")
         self.prompt.setPlaceholderText("What should happen: “the dragon turns its head and "
@@ -93,6 +95,7 @@ class GenerateForm(QWidget):
     def _build(self) -> None:
         left = QVBoxLayout()
         left.addWidget(self.image, 3)
+        left.addWidget(self.end_image)
         prompts = QGroupBox("Prompt")
         form = QFormLayout(prompts)
         form.addRow(self.prompt)
@@ -161,7 +164,8 @@ class GenerateForm(QWidget):
         clip, sampling = self.clip.values(), self.sampling.values()
         return JobSpec(image=self.image.path, prompt=self.prompt.toPlainText().strip(),
                        negative_prompt=self.negative.toPlainText().strip(),
-                       models=self.models.values(), **clip, **sampling)
+                       models=self.models.values(), end_image=self.end_image.path,
+                       **clip, **sampling)
 
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
@@ -178,6 +182,10 @@ class GenerateForm(QWidget):
         """Show a job's settings (to edit a waiting job or redo a past one)."""
         if spec.image and spec.image != self.image.path:
             self.image.load(spec.image)
+        if spec.end_image and spec.end_image != self.end_image.path:
+            self.end_image.load(spec.end_image)
+        elif not spec.end_image and self.end_image.path:
+            self.end_image.clear()
         self.prompt.setPlainText(spec.prompt)
         self.negative.setPlainText(spec.negative_prompt)
         self.clip.set_values(spec.width, spec.height, spec.frames, spec.interpolation,

@@ -22,6 +22,7 @@ from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.generate.batch_dialog import BatchDialog
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
 from wan22_gui.gui.generate.queue_progress import JobProgress
@@ -50,6 +51,9 @@ class GeneratePanel(QWidget):
         self.queue_button.setDefault(True)
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
+        self.batch_button = QPushButton("Batch…")  # a folder of images as jobs (batch_dialog.py)
+        self.batch_button.setObjectName("batch_button")
+        self.batch_dialog: BatchDialog | None = None
         # status text never resizes its row: a long message must not move the Queue button
         self.form_message = ElidedLabel(lines=2, name="form_message")
         self.server_message = ElidedLabel(lines=2, name="server_message")
@@ -85,6 +89,7 @@ class GeneratePanel(QWidget):
         buttons = QHBoxLayout()  # outside the scroll area: always in view
         buttons.addWidget(self.form_message, 1)
         buttons.addWidget(self.stop_edit)
+        buttons.addWidget(self.batch_button)
         buttons.addWidget(self.queue_button)
         left_layout.addLayout(buttons)
         side = QWidget()
@@ -121,6 +126,7 @@ class GeneratePanel(QWidget):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
         self.queue_button.clicked.connect(self._queue_clicked)
+        self.batch_button.clicked.connect(self.open_batch)
         self.stop_edit.clicked.connect(lambda: self._set_editing(None))
         self.queue.move_requested.connect(lambda j, d: self._do(lambda: self.jobs.move(j, d)))
         self.queue.reorder_requested.connect(lambda ids: self._do(lambda: self.jobs.reorder(ids)))
@@ -153,6 +159,13 @@ class GeneratePanel(QWidget):
 
         self.queue_button.setEnabled(False)
         self.ctx.tasks.run_in_background(work, self._queued, self._queue_failed)
+
+    def open_batch(self) -> BatchDialog:
+        """The Batch… dialog, built on the form's job as it is now."""
+        self.batch_dialog = BatchDialog(self.ctx, self.form.spec(), self)
+        self.batch_dialog.queued.connect(lambda batch_id, n: self._say(f"Queued {n} job(s) as {batch_id}"))
+        self.batch_dialog.show()
+        return self.batch_dialog
 
     def _queue_failed(self, exc: BaseException) -> None:
         if self.editing:

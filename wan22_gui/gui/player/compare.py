@@ -2,7 +2,9 @@
 clips) on one clock, side by side, in a grid, wiped or differenced, and exported as a video.
 
 The user picks which two clips wipe and difference show, and which clip the arrow keys step
-(or clicks its panel); Esc and Ctrl+W close the window.
+(or clicks its panel); Esc and Ctrl+W close the window. With several clips, "Measure" fills a
+table of temporal-consistency figures (`metrics_table.py`) and "Blind A/B…" opens the picked
+pair as A and B (`blind.py`); the export writes the figures and tallies next to the video.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core.interpolation.blind import BlindRound, BlindTally
+from wan22_gui.core.interpolation.metrics import write_sidecar
 from wan22_gui.core.video.export import ExportClip, export_compare
 from wan22_gui.core.video.writer import unique_path
 from wan22_gui.gui.bridge import on_main
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.player.blind import BlindBar, blind_clips
 from wan22_gui.gui.player.canvas import LAYOUT_TITLES
+from wan22_gui.gui.player.metrics_table import MetricsTable
 from wan22_gui.gui.player.view import ClipSource, PlayerView
 
 MAX_CLIPS = 4
@@ -36,14 +42,26 @@ class CompareView(QWidget):
     exported = Signal(Path)
 
     def __init__(self, ctx: AppContext, clips: list[ClipSource], parent: QWidget | None = None,
-                 *, budget_bytes: int | None = None, autoplay: bool = False) -> None:
+                 *, budget_bytes: int | None = None, autoplay: bool = False,
+                 blind: tuple[BlindRound, dict[str, str]] | None = None) -> None:
         super().__init__(parent)
         if not 1 <= len(clips) <= MAX_CLIPS:
             raise ValueError(f"compare takes 1–{MAX_CLIPS} clips, got {len(clips)}")
         self.setObjectName("compare_view")
-        self.setWindowTitle("Compare" if len(clips) > 1 else f"Play · {clips[0].path.name}")
+        self.setWindowTitle("Blind A/B" if blind else
+                            "Compare" if len(clips) > 1 else f"Play · {clips[0].path.name}")
         self.ctx = ctx
-        self.player = PlayerView(ctx, clips, budget_bytes=budget_bytes, autoplay=autoplay)
+        self.player = PlayerView(ctx, clips, budget_bytes=budget_bytes, autoplay=autoplay,
+                                 blind=blind is not None)
+        # blind (round, {path: real title}): this window is a blind A/B of two clips
+        self.blind_bar = BlindBar(ctx, *blind) if blind else None
+        self.metrics = MetricsTable(ctx, clips) if len(clips) > 1 and not blind else None
+        self.blind_windows: list[CompareView] = []
+        self.blind_button = QPushButton("Blind A/B…")
+        self.blind_button.setObjectName("blind_button")
+        self.blind_button.setToolTip("Show the two clips picked for wipe/difference as A and B in "
+                                     "a random order, titles hidden, and ask which looks better")
+        self.blind_button.clicked.connect(self.open_blind)
         self.first_clip = _clip_combo("wipe_first", clips, 0)
         self.second_clip = _clip_combo("wipe_second", clips, 1)
         self.first_clip.setToolTip("Left of the wipe handle; the difference is this minus the other")
@@ -99,10 +117,15 @@ class CompareView(QWidget):
             bar.addWidget(self.gain)
         bar.addStretch(1)
         bar.addWidget(self.export_status)
+        if self.metrics is not None:
+            bar.addWidget(self.blind_button)
         bar.addWidget(self.export_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(bar)
+        for extra in (self.blind_bar, self.metrics):
+            if extra is not None:
+                column.addWidget(extra)
         column.addWidget(self.player, 1)
         self._show_gain(False)
         self._show_pair(False)
@@ -153,6 +176,21 @@ class CompareView(QWidget):
         self.player.canvas.diff_gain = value
         self.player.canvas.update()
 
+    def open_blind(self) -> "CompareView":
+        """A blind A/B window of the pair picked in the wipe/difference combos (the first two
+        clips unless the user picked others)."""
+        clips = self.player.clips
+        first, second = self.first_clip.currentIndex(), self.second_clip.currentIndex()
+        if first == second:
+            first, second = 0, 1
+        round_, shown = blind_clips(clips[first], clips[second])
+        titles = {str(clips[first].path): clips[first].title, str(clips[second].path): clips[second].title}
+        window = CompareView(self.ctx, shown, blind=(round_, titles))
+        window.resize(self.size())
+        window.show()
+        self.blind_windows.append(window)
+        return window
+
     # -- export -----------------------------------------------------------------------------
 
     def default_export_path(self) -> Path:
@@ -171,19 +209,29 @@ class CompareView(QWidget):
     def export_to(self, dest: Path) -> None:
         """Export in the background; `exported` fires when done (errors go to the status)."""
         player = self.player
-        clips = [ExportClip(c.path, f"{c.title} · {player.clip_facts(i)}" if player.caches else c.title)
-                 for i, c in enumerate(player.clips)]
+        rows = list(self.metrics.rows) if self.metrics is not None else []
+        labels = [f"{c.title} · {player.clip_facts(i)}" if player.caches and not player.blind else c.title
+                  for i, c in enumerate(player.clips)]
+        if rows:  # the figures as a caption line on each panel
+            labels = [f"{text} · {row.caption()}" for text, row in zip(labels, rows)]
+        clips = [ExportClip(c.path, text) for c, text in zip(player.clips, labels)]
+        paths = [c.path for c in player.clips]
         mode, split = player.canvas.layout_mode, player.canvas.split
         if mode in ("wipe", "difference"):  # the export shows the pair the user picked
             first, second = player.canvas.pair
             clips = [clips[first], clips[second]]
         self.export_button.setEnabled(False)
         self.export_status.setText("Exporting…")
-        self.ctx.tasks.run_in_background(
-            lambda: export_compare(clips, dest, layout=mode, split=split,
-                                   progress=self._on_export_progress,
-                                   cancel=self._cancel_export),
-            self._on_exported, self._on_export_failed)
+        data_dir = self.ctx.app.paths.data_dir
+
+        def work() -> Path:
+            video = export_compare(clips, dest, layout=mode, split=split,
+                                   progress=self._on_export_progress, cancel=self._cancel_export)
+            if rows:
+                write_sidecar(video, rows, blind_tally=_pair_tallies(data_dir, paths))
+            return video
+
+        self.ctx.tasks.run_in_background(work, self._on_exported, self._on_export_failed)
 
     @on_main
     def _on_export_progress(self, done: int, total: int) -> None:
@@ -201,11 +249,20 @@ class CompareView(QWidget):
 
     def shutdown(self) -> None:
         self._cancel_export.set()
+        if self.metrics is not None:
+            self.metrics.shutdown()
         self.player.shutdown()
 
     def closeEvent(self, event) -> None:  # Qt override
         self.shutdown()
         super().closeEvent(event)
+
+
+def _pair_tallies(data_dir: Path, paths: list[Path]) -> list[dict]:
+    """The blind A/B tallies of every judged pair among `paths`, for the export's sidecar."""
+    store = BlindTally.in_folder(data_dir)
+    tallies = [store.tally(a, b) for i, a in enumerate(paths) for b in paths[i + 1:]]
+    return [t.to_dict() for t in tallies if t.rounds]
 
 
 def _close_keys() -> list[QKeySequence]:

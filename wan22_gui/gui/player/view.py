@@ -79,9 +79,11 @@ class PlayerView(QWidget):
     failed = Signal(str)
 
     def __init__(self, ctx: AppContext, clips: list[ClipSource], parent: QWidget | None = None,
-                 *, budget_bytes: int | None = None, autoplay: bool = False) -> None:
+                 *, budget_bytes: int | None = None, autoplay: bool = False,
+                 blind: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("player_view")
+        self.blind = blind  # blind A/B: panels show only their title ("A"), no facts that tell
         self.autoplay = autoplay  # start playing once the clips are open (Play in the gallery)
         self.step_clip = 0  # whose frames the arrow keys step
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -157,6 +159,8 @@ class PlayerView(QWidget):
 
     def panel_label(self, index: int, frame: int) -> str:
         """Two lines: the method, then fps, frame count, interpolation time, current frame."""
+        if self.blind:
+            return self.clips[index].title
         return f"{self.clips[index].title}\n{self.clip_facts(index)} · frame {frame + 1}"
 
     def clip_facts(self, index: int) -> str:
