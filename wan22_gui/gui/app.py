@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_gui.app import App
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
+    from wan22_gui.gui import theme
     from wan22_gui.gui.context import AppContext
     from wan22_gui.gui.crash import install_crash_handler
     from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
     root = App.for_gui(paths)
+    theme.install(app, root.settings)
     ring = setup_logging(root.paths.log_file)
     crash = install_crash_handler(app, root.messages, ring, root.paths.log_file)
     logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,

@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from wan22_gui import APP_NAME, __version__
+from wan22_gui.core import keyboard
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.window_menu import build_menus
@@ -49,7 +50,9 @@ class MainWindow(QMainWindow):
                 continue
             self.panels[name] = panel
             if where == "tab":
-                self.tabs.addTab(panel, title)
+                index = self.tabs.addTab(panel, title)
+                if name in keyboard.AREA_KEYS:
+                    self.tabs.setTabToolTip(index, keyboard.with_key(title, f"area_{name}"))
             else:
                 dock = QDockWidget(title, self)
                 dock.setObjectName(f"{name}_dock")
@@ -97,6 +100,21 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self._default_dock_sizes()
+
+    def show_area(self, name: str) -> None:
+        """Bring one area to the front: its tab, or its dock (shown and raised)."""
+        panel = self.panels.get(name)
+        if panel is None:
+            return
+        index = self.tabs.indexOf(panel)
+        if index >= 0:
+            self.tabs.setCurrentIndex(index)
+            return
+        dock = self.findChild(QDockWidget, f"{name}_dock")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+            panel.setFocus()
 
     def bring_to_front(self) -> None:
         """Show the window above others (a second launch of the app asks for this)."""

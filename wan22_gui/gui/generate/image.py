@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.images import LoadedImage, load_image
 from wan22_gui.gui.tasks import TaskRunner
@@ -59,6 +60,7 @@ class ImagePicker(QWidget):
         self.info.setWordWrap(True)
         self.choose = QPushButton("Choose image…")
         self.choose.setObjectName("choose_image")
+        self.choose.setToolTip(keyboard.with_key("Choose the start image", "open_image"))
         self.choose.clicked.connect(self._pick)
         row = QHBoxLayout()
         row.addWidget(self.choose)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
@@ -47,6 +48,7 @@ class GeneratePanel(QWidget):
         self.queue_button = QPushButton("Queue")
         self.queue_button.setObjectName("queue_button")
         self.queue_button.setDefault(True)
+        self.queue_button.setToolTip(keyboard.with_key("Queue the job", "queue"))
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
         self.form_message = QLabel("")
@@ -55,7 +57,7 @@ class GeneratePanel(QWidget):
         self.server_message = QLabel("")
         self.server_message.setObjectName("server_message")
         self.server_message.setWordWrap(True)
-        self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
+        self.server_message.setStyleSheet("background: #fff4ce; color: #3c2f00; padding: 4px;")
         self.server_message.hide()
         self.progress = JobProgress()
         self.queue = QueueList()
@@ -125,6 +127,15 @@ class GeneratePanel(QWidget):
         self._refresh_timer.stop()
 
     # -- actions ------------------------------------------------------------------------------
+
+    def queue_now(self) -> None:
+        """The Queue shortcut: what clicking the button does, when the button can be clicked."""
+        if self.queue_button.isEnabled():
+            self.queue_button.click()
+
+    def choose_image(self) -> None:
+        """The Open-image shortcut: the start image's file dialog."""
+        self.form.image.choose.click()
 
     def _queue_clicked(self) -> None:
         problems = self.form.problems()

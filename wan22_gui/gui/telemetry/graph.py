@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from wan22_gui.gui import theme
 from wan22_gui.gui.telemetry.buffer import SeriesBuffer, peak_decimate
 from wan22_gui.gui.telemetry.phases import PhaseOverlay, PhaseTrack, Span
 from wan22_gui.gui.telemetry.readout import GIB, SERIES, clock_text, format_readout
@@ -89,7 +90,6 @@ class TelemetryGraph(QWidget):
         self.readout.setWordWrap(True)  # two lines in a narrow window rather than a wide dock
         layout.addWidget(self.readout)
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setBackground("w")
         self.canvas.ci.layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
         self.lane = self._add_plot(0, "", height=22)
@@ -117,6 +117,21 @@ class TelemetryGraph(QWidget):
         self._hover_proxy = pg.SignalProxy(
             self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
         )
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
+
+    def apply_theme(self, _dark: bool | None = None) -> None:
+        """Canvas, axes and phase bands in the palette's colours (the theme may change live)."""
+        colors = theme.plot_colors()
+        self.canvas.setBackground(colors.background)
+        for plot in (self.lane, *self.plots.values()):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(colors.foreground)
+                axis.setTextPen(colors.foreground)
+        self._phases_changed = True  # the bands are tinted over the background
+        if _dark is not None:  # a live change, not the first paint
+            self.refresh()
 
     def _add_plot(self, row: int, units: str, height: int | None = None) -> pg.PlotItem:
         plot = self.canvas.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis(self.buffer)})
