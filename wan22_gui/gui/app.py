@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _set_windows_app_id()
+    from wan22_gui.gui.xcb_check import check_before_qt
+
+    problem = check_before_qt()  # Qt's own message would name one library, often the wrong one
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
 
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
