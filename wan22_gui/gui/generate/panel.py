@@ -23,6 +23,7 @@ from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.form import GenerateForm
+from wan22_gui.gui.generate.live_preview import LivePreview
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
 from wan22_gui.gui.generate.queue_progress import JobProgress
 
@@ -60,6 +61,7 @@ class GeneratePanel(QWidget):
         self.server_message.setStyleSheet("background: #fff4ce; color: #3c2f00; padding: 4px;")
         self.server_message.hide()
         self.progress = JobProgress()
+        self.live_preview = LivePreview(ctx.tasks)
         self.queue = QueueList()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -89,6 +91,7 @@ class GeneratePanel(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
+        side_layout.addWidget(self.live_preview)
         side_layout.addWidget(self.queue, 1)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -103,6 +106,7 @@ class GeneratePanel(QWidget):
         for signal, slot in (
             (self.jobs.phase, self.progress.on_phase),
             (self.jobs.progress, self.progress.on_progress),
+            (self.jobs.preview, self.live_preview.on_preview),
             (self.jobs.queue_changed, self._schedule_refresh),
             (self.jobs.job_changed, self._on_job_changed),
             (self.jobs.message, self._on_server_message),
@@ -125,6 +129,7 @@ class GeneratePanel(QWidget):
         """Stop listening to the core (the queue itself is closed by App.close)."""
         bridge.unsubscribe_all(self)
         self._refresh_timer.stop()
+        self.live_preview.stop()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -221,11 +226,15 @@ class GeneratePanel(QWidget):
         if record.status in ("queued", "running"):
             if record.job_id != self.progress.job_id:
                 self.progress.job_started(record)
+                self.live_preview.job_started(record.job_id)
             else:
                 self.progress.job_updated(record)  # e.g. the seed drawn for this run
         self._schedule_refresh()
 
     def _on_finished(self, result: Any) -> None:
+        if result.job_id == self.live_preview.job_id:
+            self.live_preview.stop()
+            self.live_preview.hide()  # the clip itself is the picture now
         history = self.ctx.app.history
         self.ctx.tasks.run_in_background(lambda: history.get(result.job_id),
                                          lambda record: self._show_finished(record, result))
