@@ -14,6 +14,7 @@ from wan22_gui import APP_NAME, __version__
 from wan22_gui.core import keyboard
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.notify import Notifier
 from wan22_gui.gui.window_menu import build_menus
 
 log = logging.getLogger("wan22.gui")
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.server_status)
         self._show_server(ctx.app.connection.info)
         bridge.subscribe(self, ctx.app.connection.changed, self._show_server)
+        self.notifier = Notifier(self, ctx)
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
 
     def shutdown_panels(self) -> None:
         bridge.unsubscribe_all(self)
+        self.notifier.close()
         for name, panel in reversed(list(self.panels.items())):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
 
 from wan22_gui import APP_NAME, __version__
 from wan22_gui.core import keyboard
-from wan22_gui.gui import theme
+from wan22_gui.gui import notify, theme
 
 if TYPE_CHECKING:
     from wan22_gui.gui.mainwindow import MainWindow
@@ -90,6 +90,7 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
                 lambda _=False, a=area: window.show_area(a))
     view_menu.addSeparator()
     actions.update(_theme_menu(window, view_menu.addMenu("&Theme")))
+    actions.update(_notify_menu(window, view_menu.addMenu("&Notifications")))
     add(view_menu, "reset_layout", "Reset layout", window.reset_layout)
 
     help_menu = bar.addMenu("&Help")
@@ -131,6 +132,23 @@ def _theme_menu(window: "MainWindow", menu: QMenu) -> dict[str, QAction]:
         group.addAction(action)
         menu.addAction(action)
         found[action.objectName()] = action
+    return found
+
+
+def _notify_menu(window: "MainWindow", menu: QMenu) -> dict[str, QAction]:
+    """Two switches saved in settings: the desktop notification and the sound."""
+    settings = window.ctx.app.settings
+    found = {}
+    for name, key, text in (
+        ("notify_desktop", notify.DESKTOP_KEY, "Notify when a job or the queue ends"),
+        ("notify_sound", notify.SOUND_KEY, "Play a sound with it"),
+    ):
+        action = QAction(text, menu, checkable=True)
+        action.setObjectName(name)
+        action.setChecked(bool(settings.get(key)))
+        action.toggled.connect(lambda on, k=key: settings.set(k, bool(on)))
+        menu.addAction(action)
+        found[name] = action
     return found
 
 
