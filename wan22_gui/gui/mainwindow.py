@@ -14,6 +14,7 @@ from wan22_gui import APP_NAME, __version__
 from wan22_gui.core import keyboard
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.dropping import WorkflowImport, local_files, wants_workflow
 from wan22_gui.gui.notify import Notifier
 from wan22_gui.gui.window_menu import build_menus
 
@@ -74,10 +75,34 @@ class MainWindow(QMainWindow):
         self._show_server(ctx.app.connection.info)
         bridge.subscribe(self, ctx.app.connection.changed, self._show_server)
         self.notifier = Notifier(self, ctx)
+        self.setAcceptDrops(True)  # workflows dropped on any area that takes no drops itself
+        self.workflow_import = self._workflow_import()
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
         self._default_dock_sizes()
+
+    def _workflow_import(self) -> WorkflowImport | None:
+        generate = self.panels.get("generate")
+        if generate is None or not hasattr(generate, "use_settings"):
+            return None
+
+        def use(spec, note: str) -> None:
+            self.show_area("generate")
+            generate.use_settings(spec, note)
+
+        return WorkflowImport(self, self.ctx.tasks, generate.form.spec, use)
+
+    def dragEnterEvent(self, event) -> None:  # Qt override
+        paths = local_files(event)
+        if self.workflow_import is not None and paths and wants_workflow(paths):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # Qt override
+        paths = local_files(event)
+        if self.workflow_import is not None and paths and wants_workflow(paths):
+            event.acceptProposedAction()
+            self.workflow_import.open(paths[0])
 
     def _show_server(self, info) -> None:
         """The permanent status-bar line: which ComfyUI the app talks to."""

@@ -19,9 +19,11 @@ from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
+from wan22_gui.core.workflow.embedded import is_workflow_file
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.dropping import DropRouter, WorkflowImport, is_image
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.live_preview import LivePreview
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
@@ -69,6 +71,8 @@ class GeneratePanel(QWidget):
         self._refresh_timer.timeout.connect(self._refresh_queue)
         self._build()
         self._connect()
+        self.workflow_import = WorkflowImport(self, ctx.tasks, self.form.spec, self.use_settings)
+        self._drops = DropRouter(self, _file_drop, self._on_files_dropped)
         self.jobs.start()
         self._refresh_queue()
         self._load_history_rows()
@@ -137,6 +141,22 @@ class GeneratePanel(QWidget):
         """The Queue shortcut: what clicking the button does, when the button can be clicked."""
         if self.queue_button.isEnabled():
             self.queue_button.click()
+
+    def _on_files_dropped(self, paths: list) -> None:
+        """A picture anywhere on Generate is the start image (a ComfyUI PNG too: to import
+        its workflow, drop it on another area); a JSON or video workflow opens the import."""
+        path = paths[0]
+        if is_workflow_file(path) and not is_image(path):
+            self.workflow_import.open(path)
+        else:
+            self.form.image.load(path)  # a file that is not a picture is refused there, in words
+
+    def use_settings(self, spec: JobSpec, note: str) -> None:
+        """Show settings taken from elsewhere (an imported workflow) in the form."""
+        if self.editing:
+            self._set_editing(None)
+        self.form.set_spec(spec)
+        self._say(note)
 
     def choose_image(self) -> None:
         """The Open-image shortcut: the start image's file dialog."""
@@ -278,6 +298,10 @@ class GeneratePanel(QWidget):
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)
         self.form.clip.set_interpolation_support(None)
+
+
+def _file_drop(paths: list) -> bool:
+    return bool(paths)  # every file: images are used, anything else is refused in words
 
 
 class _FormScroll(QScrollArea):
