@@ -30,6 +30,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("area_generate", ("Ctrl+2",), "Go to Generate"),
     Shortcut("area_gallery", ("Ctrl+3",), "Go to the Gallery"),
     Shortcut("area_benchmark", ("Ctrl+4",), "Go to the Benchmark"),
+    Shortcut("undo_delete", ("Ctrl+Z",), "Undo the last delete in the Gallery"),
     Shortcut("quit", ("Ctrl+Q",), "Quit"),
 )
 BY_NAME = {s.name: s for s in SHORTCUTS}

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.gallery.actions import GalleryActions
 from wan22_gui.core.gallery.trash import DeleteResult
+from wan22_gui.core.gallery.undo import PendingDeletes
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
@@ -33,6 +34,7 @@ from wan22_gui.gui.gallery.details import GalleryDetails
 from wan22_gui.gui.gallery.filters import GalleryFilterBar
 from wan22_gui.gui.gallery.grid import GalleryGrid
 from wan22_gui.gui.gallery.interpolate import InterpolateDialog
+from wan22_gui.gui.gallery.undo_bar import UndoBar
 from wan22_gui.gui.player.view import ClipSource
 
 log = logging.getLogger("wan22.gui")
@@ -62,6 +64,8 @@ class GalleryPanel(QWidget):
         self.filters = GalleryFilterBar()
         self.grid = GalleryGrid(ctx)
         self.actions = gallery_actions(ctx, self.grid.cache)
+        self.pending = PendingDeletes(self.actions)
+        self.undo_bar = UndoBar()
         self.details = GalleryDetails()
         self.status = QLabel("Loading the history…")
         self.status.setObjectName("gallery_status")
@@ -91,6 +95,7 @@ class GalleryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.undo_bar)
         layout.addLayout(bottom)
 
     def _connect(self) -> None:
@@ -107,6 +112,9 @@ class GalleryPanel(QWidget):
         subscribe(self, self.actions.interpolation_failed, self._on_interpolation_failed)
         subscribe(self, self.actions.deleted, self._on_deleted)
         subscribe(self, self.actions.rerun_queued, self._on_rerun_queued)
+        subscribe(self, self.pending.changed, self.apply)
+        subscribe(self, self.pending.failed, self._on_delete_failed)
+        self.undo_bar.undo_clicked.connect(self.undo_delete)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -139,6 +147,8 @@ class GalleryPanel(QWidget):
         self.filters.set_choices(library.choices(clips))
         wanted = self.filters.current_filter()
         key, descending = self.filters.sort_key()
+        going = self.pending.pending_keys()  # deleted, waiting for an Undo
+        clips = [c for c in clips if c.key not in going]
         shown = library.sort_clips([c for c in clips if wanted.accepts(c)], key, descending=descending)
         self.grid.set_clips(shown)
         self._on_selection()
@@ -288,12 +298,18 @@ class GalleryPanel(QWidget):
         clip = self.selected()
         if clip is None or not self.confirm(_delete_question(clip)):
             return
-        actions = self.actions
-        self.ctx.tasks.run_in_background(
-            lambda: actions.delete([clip]),
-            on_failure=lambda exc: self.say(
-                f"Delete failed: {getattr(exc, 'user_text', lambda: exc)()}".replace("\n", " — ")),
-            serial=True)
+        pending = self.pending.delete_later([clip])  # the tile goes now, the files later
+        self.undo_bar.offer(pending.token, pending.title, self.pending.delay_s)
+
+    def undo_delete(self, token: int | None = None) -> None:
+        """Put a deleted clip back while its delete still waits."""
+        back = self.pending.undo(token)
+        self.undo_bar.hide()
+        self.say(f"Restored {back.title}." if back else "Too late to undo: the files are in the "
+                 "trash (restore them from there).")
+
+    def _on_delete_failed(self, exc: BaseException) -> None:
+        self.say(f"Delete failed: {getattr(exc, 'user_text', lambda: exc)()}".replace("\n", " — "))
 
     def _on_deleted(self, result: DeleteResult) -> None:
         self.say(result.summary())
@@ -333,6 +349,7 @@ class GalleryPanel(QWidget):
         self._refresh_timer.stop()
         self._facts_timer.stop()
         unsubscribe_all(self)
+        self.pending.flush()  # the user deleted these: do it before the app goes
         if self._cancel is not None:
             self._cancel.set()
         self.grid.shutdown()
