@@ -111,6 +111,18 @@ def plot_colors() -> PlotColors:
     return PlotColors(background=c.base, foreground=c.muted, grid=c.grid)
 
 
+_STATUS = {  # text colours that read on each theme's window colour
+    "error": ("#ff8a80", "#b00020"),
+    "ok": ("#81c995", "#1b5e20"),
+}
+
+
+def status_color(kind: str) -> str:
+    """The colour of a one-line outcome: "error" or "ok"."""
+    dark, light = _STATUS[kind]
+    return dark if _dark else light
+
+
 def system_prefers_dark() -> bool:
     """The desktop's choice (Qt 6.5+); a desktop that says nothing counts as light."""
     hints = QGuiApplication.styleHints()

@@ -179,7 +179,7 @@ def test_the_form_is_never_cut_off_at_the_side(qtbot, panel, width, side_by_side
     """1090 px is what the tab gets beside the ComfyUI panel in the first window; narrower,
     the settings move below the picture and the form scrolls down instead of sideways."""
     panel.resize(width, 700)
-    scroll = panel.findChild(QScrollArea)
+    scroll = next(s for s in panel.findChildren(QScrollArea) if s.widget() is panel.form)
     form, clip = panel.form, panel.form.clip
 
     def settled() -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.images import LoadedImage, load_image
+from wan22_gui.gui import theme
 from wan22_gui.gui.tasks import TaskRunner
 
 PREVIEW_SIDE = 360
@@ -106,7 +107,7 @@ class ImagePicker(QWidget):
         self.preview.setText("Drop a picture here\nor choose one below")
         self.preview.setStyleSheet("#image_preview { border: 2px dashed #888; color: #777; }")
         self.info.setText(text)
-        self.info.setStyleSheet("color: #b00020;")
+        self.info.setStyleSheet(f"color: {theme.status_color('error')};")
         self.image_refused.emit(text)
 
     def resizeEvent(self, event) -> None:  # Qt override: keep the preview fitted

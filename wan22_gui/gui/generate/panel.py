@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
@@ -21,7 +21,7 @@ from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.embedded import is_workflow_file
 from wan22_gui.core.workflow.spec import JobSpec
-from wan22_gui.gui import bridge
+from wan22_gui.gui import bridge, theme
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.dropping import DropRouter, WorkflowImport, is_image
 from wan22_gui.gui.generate.form import GenerateForm
@@ -93,13 +93,21 @@ class GeneratePanel(QWidget):
         left_layout.addLayout(buttons)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(theme.MARGIN, 0, 0, 0)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.live_preview)
         side_layout.addWidget(self.queue, 1)
+        side_scroll = QScrollArea()  # on a small screen the queue scrolls, not the window
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setWidget(side)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = side_scroll.verticalScrollBar().sizeHint().width()
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width() + bar)  # never cut at the side
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(side)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([960, 440])  # the form's two columns need the room
@@ -226,7 +234,7 @@ class GeneratePanel(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.form_message.setText(text)
-        self.form_message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self.form_message.setStyleSheet(f"color: {theme.status_color('error' if error else 'ok')};")
 
     # -- core notifications (on the GUI thread) -----------------------------------------------
 

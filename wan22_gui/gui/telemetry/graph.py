@@ -33,6 +33,9 @@ WINDOWS: tuple[tuple[str, Any], ...] = (
     ("1 min", 60.0), ("5 min", 300.0), ("30 min", 1800.0), ("Whole job", "job"), ("All", None),
 )
 AXIS_PEN = "#455a64"
+# The level lines' colours on the light theme -> on the dark theme (dark blue on near-black
+# would not read).
+ON_DARK = {"#0d47a1": "#8ab4f8", "#c62828": "#ff8a80", "#bf360c": "#ffab91"}
 
 
 class ClockAxis(pg.AxisItem):
@@ -129,6 +132,14 @@ class TelemetryGraph(QWidget):
                 axis = plot.getAxis(side)
                 axis.setPen(colors.foreground)
                 axis.setTextPen(colors.foreground)
+        for line in (self.total_line, self.reserve_line, self.limit_line):
+            fill = pg.mkColor(colors.background)
+            fill.setAlpha(200)
+            line.label.fill = pg.mkBrush(fill)  # the level's label box, over the plot
+            color = ON_DARK.get(line.light_color, line.light_color) if theme.is_dark() \
+                else line.light_color
+            line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            line.label.setColor(color)
         self._phases_changed = True  # the bands are tinted over the background
         if _dark is not None:  # a live change, not the first paint
             self.refresh()
@@ -170,6 +181,7 @@ class TelemetryGraph(QWidget):
             label="", labelOpts={"position": at, "color": color, "anchors": [anchor, anchor],
                                 "fill": (255, 255, 255, 200)},
         )
+        line.light_color = color  # apply_theme picks the dark theme's counterpart
         line.setVisible(False)
         self.plots[plot].addItem(line, ignoreBounds=True)
         return line
