@@ -74,3 +74,11 @@ def test_a_saved_theme_is_used_at_the_next_start(app_paths):
     finally:
         theme.apply("light")
         again.close()
+
+
+def test_outcome_lines_switch_to_colours_that_read_on_the_new_palette(window):
+    generate = window.panels["generate"]
+    generate._say("Done. Seed used: 7")  # said in the light theme
+    assert theme._STATUS["ok"][1] in generate.form_message.styleSheet()
+    window.actions_by_name["theme_dark"].trigger()
+    assert theme._STATUS["ok"][0] in generate.form_message.styleSheet()

@@ -127,6 +127,7 @@ class GeneratePanel(QWidget):
         ):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
+        theme.notifier().changed.connect(self._colour_message)
         self.queue_button.clicked.connect(self._queue_clicked)
         self.stop_edit.clicked.connect(lambda: self._set_editing(None))
         self.queue.move_requested.connect(lambda j, d: self._do(lambda: self.jobs.move(j, d)))
@@ -234,7 +235,13 @@ class GeneratePanel(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.form_message.setText(text)
-        self.form_message.setStyleSheet(f"color: {theme.status_color('error' if error else 'ok')};")
+        self._message_is_error = error
+        self._colour_message()
+
+    def _colour_message(self, _dark: bool | None = None) -> None:
+        """The outcome line in the theme's red or green (again when the theme changes)."""
+        kind = "error" if getattr(self, "_message_is_error", False) else "ok"
+        self.form_message.setStyleSheet(f"color: {theme.status_color(kind)};")
 
     # -- core notifications (on the GUI thread) -----------------------------------------------
 
