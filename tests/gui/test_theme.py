@@ -82,3 +82,11 @@ def test_outcome_lines_switch_to_colours_that_read_on_the_new_palette(window):
     assert theme._STATUS["ok"][1] in generate.form_message.styleSheet()
     window.actions_by_name["theme_dark"].trigger()
     assert theme._STATUS["ok"][0] in generate.form_message.styleSheet()
+
+
+def test_labels_with_a_style_sheet_follow_the_palette_too(window):
+    """Qt keeps the old palette on a widget that has a style sheet; the theme re-polishes it."""
+    title = window.panels["generate"].progress.timings_title
+    assert title.styleSheet()
+    window.actions_by_name["theme_dark"].trigger()
+    assert title.palette().color(QPalette.ColorRole.WindowText).lightness() > 180

@@ -144,11 +144,20 @@ def apply(choice: str, app: QApplication | None = None) -> bool:
         if app.style().name().lower() != "fusion":
             app.setStyle("Fusion")  # the one style that honours a palette on every platform
         app.setPalette(build_palette(DARK if dark else LIGHT))
+        _repolish_styled(app)
     changed = dark != _dark
     _dark = dark
     if changed:
         notifier().changed.emit(dark)
     return dark
+
+
+def _repolish_styled(app: QApplication) -> None:
+    """Widgets with a style sheet keep the palette they were polished with; polish them again
+    so their text takes the new colours."""
+    for widget in app.allWidgets():
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
 
 
 def choose(settings: Settings, choice: str, app: QApplication | None = None) -> bool:

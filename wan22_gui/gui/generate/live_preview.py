@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from wan22_gui.gui.tasks import TaskRunner
 
 MAX_FPS = 10
-SIDE = 240  # px: the preview's box on the side of the Generate tab
+SIDE = 160  # px: the preview's box on the side of the Generate tab
 
 
 def decode(data: bytes) -> QImage:
