@@ -7,8 +7,10 @@ It opens the real main window against the stand-in ComfyUI from the test suite (
 source checkout: tests/fakes/) and a fake RTX 4090 whose memory follows the job phases, runs
 two real jobs through the app's queue (the second followed by RIFE ×2), interpolates the first
 clip with the built-in engine, runs a small benchmark, and takes a picture of each area along
-the way: main_window.png (the README's) and guide_*.png (the user guide's). Other pictures in
-docs/images come from the panels' own tests and from bench/show_recorded_run.py.
+the way, each in the dark and the light theme with the window at 1920×1080 and at 1280×720:
+main_window_<size>_<theme>.png (the README's) and guide_<area>_<size>_<theme>.png (the user
+guide's), e.g. guide_generate_1280x720_dark.png. Other pictures in docs/images come from the
+panels' own tests and from bench/show_recorded_run.py.
 
 Nothing touches your real settings or history: the run works in a temporary folder. The paths
 the pictures show are relative to it ("Videos/Wan22Studio/…", "Pictures/lighthouse.jpg"), so no
@@ -30,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
 MAX_BYTES = 300_000  # keep each PNG small enough for the repository and a web page
 JOB_TIMEOUT_S = 120.0
+SIZES = ((1920, 1080), (1280, 720))  # the window (or a picture's own window) for each shot
+THEMES = ("dark", "light")
+FLOATING_HEIGHT = 0.45  # a floated dock's height, as a share of the picture's size
 SLOW_NODES = {  # seconds per node on the stand-in, so each phase is wide enough to see
     "CLIPLoader": 0.6, "CLIPTextEncode": 0.4, "UNETLoader": 1.0, "VAELoader": 0.2,
     "VAEDecode": 1.2, "CreateVideo": 0.3, "SaveVideo": 0.5,
@@ -139,7 +144,8 @@ class Shooter:
         install_wan_models(comfy_root)
         server = StandinServer(comfy_root)
         server.extra_nodes.add_app_nodes()  # RIFE/FILM after generation
-        server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES)
+        server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES,
+                             preview=True)  # like ComfyUI started with --preview-method
         server.start()
         gpu = PhaseDrivenGpu()
         core = App.for_gui(dataclasses.replace(AppPaths.default(), output_dir=VIDEOS),
@@ -199,7 +205,6 @@ class Shooter:
         dock = telemetry.parentWidget() if telemetry is not None else None
         if isinstance(dock, QDockWidget):  # float it to give the graph a useful height
             dock.setFloating(True)
-            dock.resize(1500, 460)
             self.wait(0.8)
         self.shot("guide_telemetry.png", telemetry)
         if isinstance(dock, QDockWidget):
@@ -281,7 +286,7 @@ class Shooter:
         self.shot("guide_gallery.png", panel)
         view = panel.compare() if hasattr(panel, "compare") else None
         if view is not None:
-            view.resize(1400, 720)
+            view.resize(*SIZES[0])
             self.wait(2.5)  # the players decode their first frames in the background
             self.shot("guide_compare.png", view)
             view.close()
@@ -332,14 +337,28 @@ class Shooter:
             self.wait(0.1)
 
     def shot(self, name: str, widget) -> None:
+        """`name` in every theme and size: its window is resized, the theme applied, then the
+        widget grabbed (guide_x.png -> guide_x_1920x1080_dark.png, ...)."""
+        from wan22_gui.gui import theme
+
         if widget is None:
             print(f"make_screenshots: no widget for {name}; skipped", file=sys.stderr)
             return
+        top = widget.window()
+        before = top.size()
+        stem = Path(name).stem
+        for look in THEMES:
+            theme.apply(look)
+            for width, height in SIZES:
+                floating = top.objectName().endswith("_dock")  # a dock floated for its picture
+                top.resize(width, int(height * FLOATING_HEIGHT) if floating else height)
+                self.wait(0.6)  # layouts settle; the graph and the tiles redraw
+                path = self.out / f"{stem}_{width}x{height}_{look}.png"
+                save_small_png(widget.grab().toImage(), path)
+                self.written.append(path)
+        top.resize(before)
+        theme.apply("light")
         self.wait(0.3)
-        path = self.out / name
-        image = widget.grab().toImage()
-        save_small_png(image, path)
-        self.written.append(path)
 
 
 def save_small_png(qimage, path: Path) -> None:

@@ -64,3 +64,11 @@ def test_pictures_are_small_pngs():
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", read(name)):
             picture = DOCS / target
             assert picture.suffix == ".png" and picture.stat().st_size <= 320_000, target
+
+
+def test_the_guide_lists_every_keyboard_shortcut():
+    from wan22_gui.core.keyboard import SHORTCUTS
+
+    guide = read("USER_GUIDE.md")
+    for shortcut in SHORTCUTS:
+        assert f"| {shortcut.display} | {shortcut.what} |" in guide, shortcut.name

@@ -21,14 +21,20 @@ def test_screenshot_script_makes_every_guide_picture(tmp_path):
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     made = {p.name for p in tmp_path.glob("*.png")}
-    assert {"main_window.png", "guide_generate.png", "guide_telemetry.png", "guide_gallery.png",
-            "guide_compare.png", "guide_launcher.png"} <= made, made
-    main = Image.open(tmp_path / "main_window.png")
-    assert main.width >= 1400 and main.height >= 900
+    for area in ("main_window", "guide_generate", "guide_telemetry", "guide_gallery",
+                 "guide_compare", "guide_launcher", "guide_benchmark"):
+        for size in ("1920x1080", "1280x720"):  # every picture in both themes and sizes
+            for theme in ("dark", "light"):
+                assert f"{area}_{size}_{theme}.png" in made, (area, size, theme)
+    for size, (width, height) in (("1920x1080", (1920, 1080)), ("1280x720", (1280, 720))):
+        main = Image.open(tmp_path / f"main_window_{size}_dark.png")
+        assert (main.width, main.height) == (width, height)
+    dark = Image.open(tmp_path / "main_window_1280x720_dark.png").convert("L")
+    light = Image.open(tmp_path / "main_window_1280x720_light.png").convert("L")
+    assert sum(dark.getdata()) < sum(light.getdata()) * 0.6  # the dark one is dark
     for picture in tmp_path.glob("*.png"):
         assert picture.stat().st_size <= 320_000, picture.name
     # The main window shows a job in progress (the point of the README picture).
     assert "screenshots: gave up" not in done.stderr
     # Every scene was staged as written (a panel that changed its API is only a warning there).
     assert "changed (" not in done.stderr and "failed:" not in done.stderr, done.stderr[-3000:]
-    assert "guide_benchmark.png" in made

@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _set_windows_app_id()
+    from wan22_gui.gui.xcb_check import check_before_qt
+
+    problem = check_before_qt()  # Qt's own message would name one library, often the wrong one
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
 
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from wan22_gui.core.base.errors import Wan22Error
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
+    from wan22_gui.gui import theme
     from wan22_gui.gui.context import AppContext
     from wan22_gui.gui.common.wheel_guard import install_wheel_guard
     from wan22_gui.gui.crash import install_crash_handler
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if guard is not None:
             guard.close()
         return _startup_failed(exc, offscreen)
+    theme.install(app, root.settings)
     ring = setup_logging(root.paths.log_file)
     crash = install_crash_handler(app, root.messages, ring, root.paths.log_file)
     logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,

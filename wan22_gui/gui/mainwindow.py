@@ -11,8 +11,11 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from wan22_gui import APP_NAME, __version__
+from wan22_gui.core import keyboard
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.dropping import WorkflowImport, local_files, wants_workflow
+from wan22_gui.gui.notify import Notifier
 from wan22_gui.gui.window_menu import build_menus
 
 log = logging.getLogger("wan22.gui")
@@ -49,7 +52,9 @@ class MainWindow(QMainWindow):
                 continue
             self.panels[name] = panel
             if where == "tab":
-                self.tabs.addTab(panel, title)
+                index = self.tabs.addTab(panel, title)
+                if name in keyboard.AREA_KEYS:
+                    self.tabs.setTabToolTip(index, keyboard.with_key(title, f"area_{name}"))
             else:
                 dock = QDockWidget(title, self)
                 dock.setObjectName(f"{name}_dock")
@@ -71,11 +76,36 @@ class MainWindow(QMainWindow):
         self._show_server(ctx.app.health.current)
         bridge.subscribe(self, ctx.app.health.changed, self._show_server)
         ctx.app.health.start()  # the probe that tells a dead server within seconds
+        self.notifier = Notifier(self, ctx)
+        self.setAcceptDrops(True)  # workflows dropped on any area that takes no drops itself
+        self.workflow_import = self._workflow_import()
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
         self._sized_docks = False  # the first show sizes them for the window's real size
         self._default_dock_sizes()
+
+    def _workflow_import(self) -> WorkflowImport | None:
+        generate = self.panels.get("generate")
+        if generate is None or not hasattr(generate, "use_settings"):
+            return None
+
+        def use(spec, note: str) -> None:
+            self.show_area("generate")
+            generate.use_settings(spec, note)
+
+        return WorkflowImport(self, self.ctx.tasks, generate.form.spec, use)
+
+    def dragEnterEvent(self, event) -> None:  # Qt override
+        paths = local_files(event)
+        if self.workflow_import is not None and paths and wants_workflow(paths):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # Qt override
+        paths = local_files(event)
+        if self.workflow_import is not None and paths and wants_workflow(paths):
+            event.acceptProposedAction()
+            self.workflow_import.open(paths[0])
 
     def _show_server(self, health) -> None:
         """The permanent status-bar line: the app's one connection state, in its words."""
@@ -105,6 +135,21 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self._default_dock_sizes()
+
+    def show_area(self, name: str) -> None:
+        """Bring one area to the front: its tab, or its dock (shown and raised)."""
+        panel = self.panels.get(name)
+        if panel is None:
+            return
+        index = self.tabs.indexOf(panel)
+        if index >= 0:
+            self.tabs.setCurrentIndex(index)
+            return
+        dock = self.findChild(QDockWidget, f"{name}_dock")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+            panel.setFocus()
 
     def bring_to_front(self) -> None:
         """Show the window above others (a second launch of the app asks for this)."""
@@ -148,6 +193,7 @@ class MainWindow(QMainWindow):
 
     def shutdown_panels(self) -> None:
         bridge.unsubscribe_all(self)
+        self.notifier.close()
         for name, panel in reversed(list(self.panels.items())):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

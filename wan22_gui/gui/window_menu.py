@@ -1,4 +1,6 @@
-"""The main window's menu bar: quit, panel visibility, the log and the app's folders.
+"""The main window's menu bar: quit, panel visibility, the theme, the log and the app's folders.
+
+Keyboard shortcuts come from `core.keyboard` (one table for menus, tooltips and the guide).
 
 "Reveal log" shows the log file in the system's file manager (selected where the platform can
 do that), so a user can attach it to a bug report without hunting for the platform's log folder.
@@ -13,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
 
 from wan22_gui import APP_NAME, __version__
+from wan22_gui.core import keyboard
+from wan22_gui.gui import notify, theme
 
 if TYPE_CHECKING:
     from wan22_gui.gui.mainwindow import MainWindow
@@ -56,6 +60,8 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
         action.setObjectName(name)
         if shortcut is not None:
             action.setShortcut(shortcut)
+        elif name in keyboard.BY_NAME:
+            action.setShortcuts([QKeySequence(k) for k in keyboard.keys_of(name)])
         action.triggered.connect(slot)
         menu.addAction(action)
         actions[name] = action
@@ -63,10 +69,13 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
 
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
+    add(file_menu, "queue", "Queue job", lambda: _on_generate(window, "queue_now"))
+    add(file_menu, "open_image", "Open start image…", lambda: _on_generate(window, "choose_image"))
+    file_menu.addSeparator()
     add(file_menu, "open_outputs", "Open output folder",
         lambda: _open_folder(window, paths.output_dir))
     file_menu.addSeparator()
-    add(file_menu, "quit", "Quit", window.close, QKeySequence(QKeySequence.StandardKey.Quit))
+    add(file_menu, "quit", "Quit", window.close)
 
     view_menu = bar.addMenu("&View")
     for dock in window.findChildren(QDockWidget):
@@ -75,6 +84,13 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
         view_menu.addAction(toggle)
         actions[toggle.objectName()] = toggle
     view_menu.addSeparator()
+    for area in keyboard.AREA_KEYS:
+        if area in window.panels:
+            add(view_menu, f"area_{area}", f"Go to {_area_title(window, area)}",
+                lambda _=False, a=area: window.show_area(a))
+    view_menu.addSeparator()
+    actions.update(_theme_menu(window, view_menu.addMenu("&Theme")))
+    actions.update(_notify_menu(window, view_menu.addMenu("&Notifications")))
     add(view_menu, "reset_layout", "Reset layout", window.reset_layout)
 
     help_menu = bar.addMenu("&Help")
@@ -84,6 +100,56 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
     help_menu.addSeparator()
     add(help_menu, "about", f"About {APP_NAME}", lambda: _about(window))
     return actions
+
+
+def _area_title(window: "MainWindow", area: str) -> str:
+    from wan22_gui.gui.mainwindow import AREAS
+
+    return next(title for name, title, _where in AREAS if name == area)
+
+
+def _on_generate(window: "MainWindow", method: str) -> None:
+    """Bring Generate to the front and call one of its commands (queue_now, choose_image)."""
+    panel = window.panels.get("generate")
+    if panel is None:
+        return
+    window.show_area("generate")
+    getattr(panel, method)()
+
+
+def _theme_menu(window: "MainWindow", menu: QMenu) -> dict[str, QAction]:
+    """System / Dark / Light, one checked; the choice is saved and applied at once."""
+    settings = window.ctx.app.settings
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    found = {}
+    current = theme.choice_of(settings)
+    for choice in theme.CHOICES:
+        action = QAction(choice.capitalize(), menu, checkable=True)
+        action.setObjectName(f"theme_{choice}")
+        action.setChecked(choice == current)
+        action.triggered.connect(lambda _=False, c=choice: theme.choose(settings, c))
+        group.addAction(action)
+        menu.addAction(action)
+        found[action.objectName()] = action
+    return found
+
+
+def _notify_menu(window: "MainWindow", menu: QMenu) -> dict[str, QAction]:
+    """Two switches saved in settings: the desktop notification and the sound."""
+    settings = window.ctx.app.settings
+    found = {}
+    for name, key, text in (
+        ("notify_desktop", notify.DESKTOP_KEY, "Notify when a job or the queue ends"),
+        ("notify_sound", notify.SOUND_KEY, "Play a sound with it"),
+    ):
+        action = QAction(text, menu, checkable=True)
+        action.setObjectName(name)
+        action.setChecked(bool(settings.get(key)))
+        action.toggled.connect(lambda on, k=key: settings.set(k, bool(on)))
+        menu.addAction(action)
+        found[name] = action
+    return found
 
 
 def _reveal_log(window: "MainWindow") -> None:

@@ -174,3 +174,20 @@ def test_comfyui_dying_fails_the_running_job_and_keeps_the_next_waiting(
     assert failed.status == "failed" and failed.error["log_tail"][-1] == "Segmentation fault"
     assert store.get(second.job_id).status == "pending"
     assert [r.job_id for r in store.pending_queue()] == [second.job_id]
+
+
+def test_latent_previews_reach_the_runner_as_image_bytes(standin_with_models, session, store,
+                                                         tmp_path, picture):
+    """A ComfyUI started with --preview-method sends a JPEG per sampler step; the runner
+    publishes each with its job id instead of dropping it."""
+    standin_with_models.faults.preview = True
+    runner, _ = make_runner(session, store, tmp_path)
+    previews = []
+    runner.preview.connect(lambda job_id, event: previews.append((job_id, event)))
+    result = runner.run(spec(picture))
+    assert result.status == "succeeded", result.error
+    assert len(previews) == 4  # 2 steps in each of the two passes
+    assert {job_id for job_id, _ in previews} == {result.job_id}
+    first = previews[0][1]
+    assert first.mime == "image/jpeg" and first.image[:2] == b"\xff\xd8"  # a JPEG
+    assert {p.node_id for _, p in previews} == {"86", "85"}

@@ -46,6 +46,9 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--max-upload-size", type=float, default=100, help="MB, like ComfyUI")
     parser.add_argument("--startup-delay", type=float, default=0.0,
                         help="seconds to wait before listening (a slow cold start)")
+    parser.add_argument("--preview-method", default="none",
+                        help="like ComfyUI: anything but 'none' makes samplers send a preview "
+                             "per step")
     parser.add_argument("--wan-models", action="store_true",
                         help="place empty files with the Wan 2.2 template's model names")
     return parser.parse_known_args(argv)
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"--faults: {error}", file=sys.stderr)
         return 2
+    if args.preview_method != "none":
+        faults.preview = True
     root = args.root or Path(tempfile.mkdtemp(prefix="comfy-standin-"))
     nodes = list(APP_CUSTOM_NODES) if args.custom_nodes else []
     server = StandinServer(

@@ -190,6 +190,7 @@ def test_delete_asks_first_then_trashes_files_and_keeps_the_row(qtbot, core, vid
     panel.delete()
     assert "1 interpolated" in asked[0] and "trash" in asked[0]
     qtbot.waitUntil(lambda: _keys(panel) == [], timeout=10000)
+    panel.pending.flush()  # the Undo time passes
     assert not a.exists() and not b.exists()
     assert sorted(p.name for p in trash.iterdir()) == ["a.mp4", "b.mp4"]
     qtbot.waitUntil(lambda: "Moved 2 file(s) to the trash" in panel.status.text(), timeout=5000)
@@ -211,6 +212,7 @@ def test_a_file_the_trash_refuses_is_named_and_its_row_stays(qtbot, core, videos
     _select(panel, "j1")
     panel.confirm = lambda text: True
     panel.delete()
+    panel.pending.flush()  # the Undo time passes
     qtbot.waitUntil(lambda: "Delete failed" in panel.status.text(), timeout=10000)
     assert "a.mp4 (Permission denied)" in panel.status.text()
     assert a.exists() and not core.history.get("j1").deleted and _keys(panel) == ["j1"]

@@ -71,3 +71,26 @@ def test_form_to_file_through_the_real_queue(qtbot, panel, standin_with_models, 
     assert Path(output).is_file() and Path(output).parent == panel.ctx.app.paths.output_dir
     assert Path(output).name.startswith("white dragon_336x480_1.06s_4step_lora")
     assert panel.progress.step_text.text() == f"Saved {output}"
+
+
+def test_the_latent_preview_shows_while_the_sampler_runs(qtbot, panel, standin_with_models,
+                                                         picture):
+    """ComfyUI (started with --preview-method) sends a JPEG per step: Generate shows the
+    newest, decoded in the background, and hides it when the clip is done."""
+    standin_with_models.faults.update(preview=True, step_seconds=0.4)
+    form = panel.form
+    with qtbot.waitSignal(form.image.image_loaded, timeout=10000):
+        form.image.load(picture)
+    form.prompt.setPlainText("The dragon breathes")
+    form.clip.max_side.setCurrentIndex(0)
+    form.clip.frames.setValue(17)
+    panel.ctx.app.connection.set(ServerInfo(standin_with_models.url, "attached"))
+    qtbot.waitUntil(lambda: form.models.status.text().startswith("Models on"), timeout=10000)
+    qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
+
+    preview = panel.live_preview
+    qtbot.waitUntil(lambda: preview.shown_count >= 1 and preview.isVisible(), timeout=20000)
+    pixmap = preview.picture.pixmap()
+    assert pixmap is not None and not pixmap.isNull()
+    assert preview.job_id == panel.progress.job_id
+    qtbot.waitUntil(lambda: not preview.isVisible(), timeout=30000)  # the job ended

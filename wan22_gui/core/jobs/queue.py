@@ -50,7 +50,8 @@ class JobQueue:
     except `close`, which waits for the worker.
 
     Signals (emitted on the worker, event or caller thread):
-        phase(PhaseEvent), progress(job_id, phase, step, total, eta_s): from the runner.
+        phase(PhaseEvent), progress(job_id, phase, step, total, eta_s),
+        preview(job_id, PreviewImage): from the runner.
         job_changed(JobRecord): a job's row changed (status, timings, error, ...).
         queue_changed(): jobs were added, removed, reordered, started or finished.
         message(str): something the user should know ("no server connected", ...); "" clears it.
@@ -82,6 +83,7 @@ class JobQueue:
         self._times = times
         self.phase = Signal("jobs.phase")
         self.progress = Signal("jobs.progress")
+        self.preview = Signal("jobs.preview")
         self.job_changed = Signal("jobs.job_changed")
         self.queue_changed = Signal("jobs.queue_changed")
         self.message = Signal("jobs.message")
@@ -499,6 +501,7 @@ class JobQueue:
                            times=self._times)
         runner.phase.connect(self.phase.emit)
         runner.progress.connect(self.progress.emit)
+        runner.preview.connect(self.preview.emit)
         with self._cond:
             self._session, self._runner = session, runner
         return runner

@@ -108,6 +108,8 @@ class JobRunner:
     Signals (emitted on the job thread or the event thread):
         phase(PhaseEvent): a phase started or ended, or a mark.
         progress(job_id, phase, step, total, eta_s | None): a sampler step.
+        preview(job_id, PreviewImage): the sampler's latent preview (JPEG/PNG bytes), sent by
+            a ComfyUI started with --preview-method; emitted on the event thread.
         finished(JobResult): a job ended (any way).
     """
 
@@ -137,6 +139,7 @@ class JobRunner:
         self.download_retry = download_retry
         self.phase = Signal("jobs.phase")
         self.progress = Signal("jobs.progress")
+        self.preview = Signal("jobs.preview")
         self.finished = Signal("jobs.finished")
         self._lock = threading.Lock()
         self._active: dict[str, FollowState] = {}
@@ -309,6 +312,10 @@ class JobRunner:
     def _submit(self, job_id: str, built: BuiltWorkflow, prompt: PromptRun,
                 tracker: PhaseTracker) -> None:
         def on_event(event: object) -> None:
+            if isinstance(event, ev.PreviewImage):
+                if event.image:
+                    self.preview.emit(job_id, event)
+                return
             if isinstance(event, ev.ExecutionStart):
                 self.history.update(job_id, status="running")
             tracker.feed(event)

@@ -12,6 +12,9 @@ from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.ports import LOOPBACK, connect_host
 
 DEFAULT_PORT = 8188
+# ComfyUI sends sampler previews only when asked at launch; Wan 2.2 latents have latent2rgb
+# factors (no TAESD decoder), the cheapest method. A --preview-method of the user's wins.
+PREVIEW_ARGS = ("--preview-method", "latent2rgb")
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,10 @@ def build_plan(install: ComfyInstall, preset: Preset, *, port: int = DEFAULT_POR
                ) -> LaunchPlan:
     """Combine the install's own flags, the preset's, the attention choice and the user's."""
     attention = attention or preset.attention
-    flags = [*install.fixed_args, *preset.argv(attention, install.version), *extra_args,
-             "--listen", listen, "--port", str(port)]
+    flags = [*install.fixed_args, *preset.argv(attention, install.version), *extra_args]
+    if not any(f == PREVIEW_ARGS[0] or f.startswith(PREVIEW_ARGS[0] + "=") for f in flags):
+        flags += PREVIEW_ARGS
+    flags += ["--listen", listen, "--port", str(port)]
     env = {**preset.env_values(), **dict(extra_env or {})}
     dropped = [(spec.flag, why) for spec, why in preset.flags_for(install.version)[1]]
     return LaunchPlan(install, preset, attention, flags, env, port, listen, list(extra_args),

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from wan22_gui.core.gallery.actions import GalleryActions
 from wan22_gui.core.gallery.catalog import GalleryCatalog, concerns_gallery
 from wan22_gui.core.gallery.trash import DeleteResult
+from wan22_gui.core.gallery.undo import PendingDeletes
 from wan22_gui.core.history import HistoryChange, JobRecord
 from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
@@ -40,6 +41,7 @@ from wan22_gui.gui.gallery.details import GalleryDetails
 from wan22_gui.gui.gallery.filters import GalleryFilterBar
 from wan22_gui.gui.gallery.grid import GalleryGrid
 from wan22_gui.gui.gallery.interpolate import InterpolateDialog
+from wan22_gui.gui.gallery.undo_bar import UndoBar
 from wan22_gui.gui.player.view import ClipSource
 
 log = logging.getLogger("wan22.gui")
@@ -77,6 +79,8 @@ class GalleryPanel(QWidget):
         self.filters = GalleryFilterBar()
         self.grid = GalleryGrid(ctx)
         self.actions = gallery_actions(ctx, self.grid.cache)
+        self.pending = PendingDeletes(self.actions)
+        self.undo_bar = UndoBar()
         self.details = GalleryDetails()
         self.status = ElidedLabel("Loading the history…", name="gallery_status")
         self.cancel_button = QPushButton("Cancel interpolation")
@@ -106,6 +110,7 @@ class GalleryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.undo_bar)
         layout.addLayout(bottom)
 
     def _connect(self) -> None:
@@ -123,6 +128,9 @@ class GalleryPanel(QWidget):
         subscribe(self, self.actions.interpolation_failed, self._on_interpolation_failed)
         subscribe(self, self.actions.deleted, self._on_deleted)
         subscribe(self, self.actions.rerun_queued, self._on_rerun_queued)
+        subscribe(self, self.pending.changed, self.apply)
+        subscribe(self, self.pending.failed, self._on_delete_failed)
+        self.undo_bar.undo_clicked.connect(self.undo_delete)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -211,6 +219,9 @@ class GalleryPanel(QWidget):
     def _show(self, shown: list[library.Clip], choices: dict[str, list[str]]) -> None:
         clips = self.all_clips
         self.filters.set_choices(choices)
+        going = self.pending.pending_keys()  # deleted, waiting for an Undo
+        if going:
+            shown = [c for c in shown if c.key not in going]
         self.grid.set_clips(shown)
         self._on_selection()
         hidden = len(clips) - len(shown)
@@ -417,12 +428,18 @@ class GalleryPanel(QWidget):
         clip = self.selected()
         if clip is None or not self.confirm(_delete_question(clip)):
             return
-        actions = self.actions
-        self.ctx.tasks.run_in_background(
-            lambda: actions.delete([clip]),
-            on_failure=lambda exc: self.say(
-                f"Delete failed: {getattr(exc, 'user_text', lambda: exc)()}".replace("\n", " — ")),
-            serial=True)
+        pending = self.pending.delete_later([clip])  # the tile goes now, the files later
+        self.undo_bar.offer(pending.token, pending.title, self.pending.delay_s)
+
+    def undo_delete(self, token: int | None = None) -> None:
+        """Put a deleted clip back while its delete still waits."""
+        back = self.pending.undo(token)
+        self.undo_bar.hide()
+        self.say(f"Restored {back.title}." if back else "Too late to undo: the files are in the "
+                 "trash (restore them from there).")
+
+    def _on_delete_failed(self, exc: BaseException) -> None:
+        self.say(f"Delete failed: {getattr(exc, 'user_text', lambda: exc)()}".replace("\n", " — "))
 
     def _on_deleted(self, result: DeleteResult) -> None:
         self.say(result.summary())
@@ -462,6 +479,7 @@ class GalleryPanel(QWidget):
         self._refresh_timer.stop()
         self._facts_timer.stop()
         unsubscribe_all(self)
+        self.pending.flush()  # the user deleted these: do it before the app goes
         if self._cancel is not None:
             self._cancel.set()
         self.grid.shutdown()

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.images import LoadedImage, load_image
+from wan22_gui.gui import theme
 from wan22_gui.gui.tasks import TaskRunner
 
 PREVIEW_SIDE = 360
@@ -59,6 +61,7 @@ class ImagePicker(QWidget):
         self.info.setWordWrap(True)
         self.choose = QPushButton("Choose image…")
         self.choose.setObjectName("choose_image")
+        self.choose.setToolTip(keyboard.with_key("Choose the start image", "open_image"))
         self.choose.clicked.connect(self._pick)
         row = QHBoxLayout()
         row.addWidget(self.choose)
@@ -104,7 +107,7 @@ class ImagePicker(QWidget):
         self.preview.setText("Drop a picture here\nor choose one below")
         self.preview.setStyleSheet("#image_preview { border: 2px dashed #888; color: #777; }")
         self.info.setText(text)
-        self.info.setStyleSheet("color: #b00020;")
+        self.info.setStyleSheet(f"color: {theme.status_color('error')};")
         self.image_refused.emit(text)
 
     def resizeEvent(self, event) -> None:  # Qt override: keep the preview fitted

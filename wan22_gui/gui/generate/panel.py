@@ -9,21 +9,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
+from wan22_gui.core.workflow.embedded import is_workflow_file
 from wan22_gui.core.workflow.spec import JobSpec
-from wan22_gui.gui import bridge
+from wan22_gui.gui import bridge, theme
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.dropping import DropRouter, WorkflowImport, is_image
 from wan22_gui.gui.generate.batch_dialog import BatchDialog
 from wan22_gui.gui.generate.form import GenerateForm
+from wan22_gui.gui.generate.live_preview import LivePreview
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
 from wan22_gui.gui.generate.queue_progress import JobProgress
 
@@ -49,6 +53,7 @@ class GeneratePanel(QWidget):
         self.queue_button = QPushButton("Queue")
         self.queue_button.setObjectName("queue_button")
         self.queue_button.setDefault(True)
+        self.queue_button.setToolTip(keyboard.with_key("Queue the job", "queue"))
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
         self.batch_button = QPushButton("Batch…")  # a folder of images as jobs (batch_dialog.py)
@@ -57,13 +62,14 @@ class GeneratePanel(QWidget):
         # status text never resizes its row: a long message must not move the Queue button
         self.form_message = ElidedLabel(lines=2, name="form_message")
         self.server_message = ElidedLabel(lines=2, name="server_message")
-        self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
+        self.server_message.setStyleSheet("background: #fff4ce; color: #3c2f00; padding: 4px;")
         self.server_message.hide()
         self.connection_line = QLabel(ctx.app.health.current.words)
         self.connection_line.setObjectName("connection_state")
         self.connection_line.setWordWrap(True)
         self.connection_line.setStyleSheet("color: #555;")
         self.progress = JobProgress()
+        self.live_preview = LivePreview(ctx.tasks)
         self.queue = QueueList()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -71,6 +77,8 @@ class GeneratePanel(QWidget):
         self._refresh_timer.timeout.connect(self._refresh_queue)
         self._build()
         self._connect()
+        self.workflow_import = WorkflowImport(self, ctx.tasks, self.form.spec, self.use_settings)
+        self._drops = DropRouter(self, _file_drop, self._on_files_dropped)
         self.jobs.start()
         self._refresh_queue()
         self._load_history_rows()
@@ -94,15 +102,19 @@ class GeneratePanel(QWidget):
         left_layout.addLayout(buttons)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(theme.MARGIN, 0, 0, 0)
         side_layout.addWidget(self.connection_line)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
+        side_layout.addWidget(self.live_preview)
         side_layout.addWidget(self.queue, 1)
-        side_scroll = QScrollArea()  # the last job's timings never squeeze the window's height
+        side_scroll = QScrollArea()  # on a small screen the queue scrolls, not the window
         side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         side_scroll.setWidget(side)
-        side_scroll.setMinimumWidth(side.minimumSizeHint().width())  # as narrow as before
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = side_scroll.verticalScrollBar().sizeHint().width()
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width() + bar)  # never cut at the side
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(side_scroll)
@@ -116,6 +128,7 @@ class GeneratePanel(QWidget):
         for signal, slot in (
             (self.jobs.phase, self.progress.on_phase),
             (self.jobs.progress, self.progress.on_progress),
+            (self.jobs.preview, self.live_preview.on_preview),
             (self.jobs.queue_changed, self._schedule_refresh),
             (self.jobs.job_changed, self._on_job_changed),
             (self.jobs.message, self._on_server_message),
@@ -125,6 +138,7 @@ class GeneratePanel(QWidget):
         ):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
+        theme.notifier().changed.connect(self._colour_message)
         self.queue_button.clicked.connect(self._queue_clicked)
         self.batch_button.clicked.connect(self.open_batch)
         self.stop_edit.clicked.connect(lambda: self._set_editing(None))
@@ -141,8 +155,34 @@ class GeneratePanel(QWidget):
         """Stop listening to the core (the queue itself is closed by App.close)."""
         bridge.unsubscribe_all(self)
         self._refresh_timer.stop()
+        self.live_preview.stop()
 
     # -- actions ------------------------------------------------------------------------------
+
+    def queue_now(self) -> None:
+        """The Queue shortcut: what clicking the button does, when the button can be clicked."""
+        if self.queue_button.isEnabled():
+            self.queue_button.click()
+
+    def _on_files_dropped(self, paths: list) -> None:
+        """A picture anywhere on Generate is the start image (a ComfyUI PNG too: to import
+        its workflow, drop it on another area); a JSON or video workflow opens the import."""
+        path = paths[0]
+        if is_workflow_file(path) and not is_image(path):
+            self.workflow_import.open(path)
+        else:
+            self.form.image.load(path)  # a file that is not a picture is refused there, in words
+
+    def use_settings(self, spec: JobSpec, note: str) -> None:
+        """Show settings taken from elsewhere (an imported workflow) in the form."""
+        if self.editing:
+            self._set_editing(None)
+        self.form.set_spec(spec)
+        self._say(note)
+
+    def choose_image(self) -> None:
+        """The Open-image shortcut: the start image's file dialog."""
+        self.form.image.choose.click()
 
     def _queue_clicked(self) -> None:
         problems = self.form.problems()
@@ -215,7 +255,13 @@ class GeneratePanel(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.form_message.setText(text)
-        self.form_message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self._message_is_error = error
+        self._colour_message()
+
+    def _colour_message(self, _dark: bool | None = None) -> None:
+        """The outcome line in the theme's red or green (again when the theme changes)."""
+        kind = "error" if getattr(self, "_message_is_error", False) else "ok"
+        self.form_message.setStyleSheet(f"color: {theme.status_color(kind)};")
 
     # -- core notifications (on the GUI thread) -----------------------------------------------
 
@@ -250,11 +296,15 @@ class GeneratePanel(QWidget):
         if record.status in ("queued", "running") and record.job_id == self.jobs.current_job_id:
             if record.job_id != self.progress.job_id:
                 self.progress.job_started(record)
+                self.live_preview.job_started(record.job_id)
             else:
                 self.progress.job_updated(record)  # e.g. the seed drawn for this run
         self._schedule_refresh()
 
     def _on_finished(self, result: Any) -> None:
+        if result.job_id == self.live_preview.job_id:
+            self.live_preview.stop()
+            self.live_preview.hide()  # the clip itself is the picture now
         history = self.ctx.app.history
         self.ctx.tasks.run_in_background(lambda: history.get(result.job_id),
                                          lambda record: self._show_finished(record, result))
@@ -299,6 +349,10 @@ class GeneratePanel(QWidget):
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)
         self.form.clip.set_interpolation_support(None)
+
+
+def _file_drop(paths: list) -> bool:
+    return bool(paths)  # every file: images are used, anything else is refused in words
 
 
 class _FormScroll(QScrollArea):

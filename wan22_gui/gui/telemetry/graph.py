@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from wan22_gui.gui import theme
 from wan22_gui.gui.telemetry.buffer import SeriesBuffer, peak_decimate
 from wan22_gui.gui.telemetry.phases import PhaseOverlay, PhaseTrack, Span
 from wan22_gui.gui.telemetry.readout import GIB, SERIES, clock_text, format_readout
@@ -32,6 +33,9 @@ WINDOWS: tuple[tuple[str, Any], ...] = (
     ("1 min", 60.0), ("5 min", 300.0), ("30 min", 1800.0), ("Whole job", "job"), ("All", None),
 )
 AXIS_PEN = "#455a64"
+# The level lines' colours on the light theme -> on the dark theme (dark blue on near-black
+# would not read).
+ON_DARK = {"#0d47a1": "#8ab4f8", "#c62828": "#ff8a80", "#bf360c": "#ffab91"}
 
 
 class ClockAxis(pg.AxisItem):
@@ -89,7 +93,6 @@ class TelemetryGraph(QWidget):
         self.readout.setWordWrap(True)  # two lines in a narrow window rather than a wide dock
         layout.addWidget(self.readout)
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setBackground("w")
         self.canvas.ci.layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
         self.lane = self._add_plot(0, "", height=22)
@@ -117,6 +120,29 @@ class TelemetryGraph(QWidget):
         self._hover_proxy = pg.SignalProxy(
             self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
         )
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
+
+    def apply_theme(self, _dark: bool | None = None) -> None:
+        """Canvas, axes and phase bands in the palette's colours (the theme may change live)."""
+        colors = theme.plot_colors()
+        self.canvas.setBackground(colors.background)
+        for plot in (self.lane, *self.plots.values()):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(colors.foreground)
+                axis.setTextPen(colors.foreground)
+        for line in (self.total_line, self.reserve_line, self.limit_line):
+            fill = pg.mkColor(colors.background)
+            fill.setAlpha(200)
+            line.label.fill = pg.mkBrush(fill)  # the level's label box, over the plot
+            color = ON_DARK.get(line.light_color, line.light_color) if theme.is_dark() \
+                else line.light_color
+            line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            line.label.setColor(color)
+        self._phases_changed = True  # the bands are tinted over the background
+        if _dark is not None:  # a live change, not the first paint
+            self.refresh()
 
     def _add_plot(self, row: int, units: str, height: int | None = None) -> pg.PlotItem:
         plot = self.canvas.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis(self.buffer)})
@@ -155,6 +181,7 @@ class TelemetryGraph(QWidget):
             label="", labelOpts={"position": at, "color": color, "anchors": [anchor, anchor],
                                 "fill": (255, 255, 255, 200)},
         )
+        line.light_color = color  # apply_theme picks the dark theme's counterpart
         line.setVisible(False)
         self.plots[plot].addItem(line, ignoreBounds=True)
         return line

@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPen
 
 from wan22_gui.core.jobs.phases import phase_title
+from wan22_gui.gui import theme
 
 PHASE_COLORS: dict[str, str] = {
     "upload": "#b0bec5",
@@ -212,7 +213,7 @@ class PhaseOverlay:
         self._titles: list[tuple[Span, pg.TextItem]] = []
 
     def add_span(self, span: Span, now: float) -> None:
-        label = pg.TextItem(span.title, color="#212121", anchor=(0, 0.5))
+        label = pg.TextItem(span.title, color=theme.colors().text, anchor=(0, 0.5))
         label.setPos(self.x_of(span.start), 0.5)
         label.setVisible(False)
         self.lane.addItem(label, ignoreBounds=True)
@@ -264,8 +265,9 @@ def _mark_pen(color: QColor, strong: bool) -> QPen:
 
 
 def _tint(color: str, alpha: int) -> QColor:
-    """`color` at `alpha` over the plots' white background, as an opaque colour: the same look
-    as a translucent band, but cheaper to paint (no blending)."""
-    base = QColor(color)
+    """`color` at `alpha` over the plots' background (light or dark theme), as an opaque
+    colour: the same look as a translucent band, but cheaper to paint (no blending)."""
+    base, under = QColor(color), QColor(theme.plot_colors().background)
     mix = alpha / 255.0
-    return QColor(*(round(255 + (c - 255) * mix) for c in (base.red(), base.green(), base.blue())))
+    return QColor(*(round(u + (c - u) * mix) for c, u in (
+        (base.red(), under.red()), (base.green(), under.green()), (base.blue(), under.blue()))))
