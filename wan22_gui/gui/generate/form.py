@@ -100,7 +100,11 @@ class GenerateForm(QWidget):
         form = QFormLayout(prompts)
         form.addRow(self.prompt)
         neg_label = QHBoxLayout()
-        neg_label.addWidget(QLabel("Negative prompt (hover for English)"))
+        # short, so the prompts box never makes the form too wide for its two columns
+        negative_title = QLabel("Negative prompt")
+        negative_title.setToolTip("The default is Wan's own Chinese negative prompt: hover over "
+                                  "the text for it in English.")
+        neg_label.addWidget(negative_title)
         neg_label.addStretch(1)
         neg_label.addWidget(self.reset_negative)
         form.addRow(neg_label)
