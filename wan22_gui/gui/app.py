@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         window.restore_geometry(window_state)
         guard.activate_requested.connect(window.bring_to_front)
     window.show()
+    # Once the first frame is out: what start-up made lives until quit, so no collection walks it.
+    QTimer.singleShot(0, collector.after_startup)
 
     if offscreen:
         QTimer.singleShot(OFFSCREEN_DELAY_MS, lambda: _finish_offscreen(app, window, args))
