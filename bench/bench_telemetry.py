@@ -105,7 +105,7 @@ def bench_sampler(seconds: float) -> None:
           f" {statistics.median(steps) * 1e3:.1f} ms, missed {sampler.missed}")
     print(f"  CPU {cpu * 1e3:.0f} ms in {wall:.1f} s = {100 * cpu / wall:.3f}% of one core"
           f" (target < 1%)")
-    print(f"  ring buffer: {sampler.ring.capacity} rows = {sampler.ring.nbytes / 1e6:.1f} MB fixed")
+    print(f"  ring buffer: {sampler.ring.capacity} rows at most, {sampler.ring.nbytes / 1e6:.1f} MB held now (grows with the rows)")
     how = {True: "byte counters, once a second", False: "throughput call, once a second",
            None: "not read"}[sampler._pcie_counters]
     print(f"  PCIe read with: {how}")
