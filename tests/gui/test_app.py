@@ -46,6 +46,7 @@ def test_self_test_names_a_damaged_resource_and_a_missing_panel(window, tmp_path
     (fake / "presets.json").write_text("{not json", encoding="utf-8")
     (fake / "icons" / "wan22-studio-256.png").write_bytes(b"not a png")
     monkeypatch.setattr(selftest, "resource_path", lambda *parts: fake.joinpath(*parts))
+    window.ensure_panels()
     window.panels.pop("gallery")
 
     def missing(*parts):
@@ -88,7 +89,7 @@ def test_window_state_and_tab_come_back(qtbot, app_paths):
     def first(win):
         # Size and position are saved too, but the offscreen screen (800x800) is smaller than the
         # window, so Qt clamps the restored geometry here: only the layout is checked.
-        win.tabs.setCurrentIndex(win.tabs.indexOf(win.panels["gallery"]))
+        win.tabs.setCurrentIndex(win.tabs.indexOf(win.pages["gallery"]))
         win.findChild(QDockWidget, "telemetry_dock").hide()
         win.save_geometry(QSettings(str(store_path), QSettings.Format.IniFormat))
 
