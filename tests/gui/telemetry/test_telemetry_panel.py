@@ -305,3 +305,31 @@ def test_screenshot_during_a_job(make_panel, tmp_path):
     assert QImage(str(shot)).width() == panel.width()
     if os.environ.get("WAN22_SAVE_SCREENSHOTS"):
         shutil.copy(shot, DOCS_IMAGES / "telemetry_graph.png")
+
+
+def test_the_plots_are_built_only_once_there_is_gpu_data(make_panel):
+    """No GPU: one line of text and no plots (no start-up cost); the first GPU sample builds
+    them with the options and phases chosen meanwhile."""
+    from wan22_gui.core.jobs.phases import PhaseEvent
+
+    time_ = FakeTime()
+    fake = make_nvml(h100(memory_used=10 * GIB))
+    fake.fail("nvmlDeviceGetMemoryInfo", GPU_IS_LOST)
+    panel = make_panel(make_sampler(fake, time_))
+    panel.sampler.run_blocking(max_samples=3)
+    panel.refresh()
+    graph = panel.graph
+    assert graph.canvas is None and len(graph.buffer) == 3
+    assert "RAM" in graph.readout.text()  # the readout still shows what is measured
+    panel.power_box.setChecked(True)
+    now = float(panel.sampler.latest()["t"])
+    graph.add_phase_event(PhaseEvent("j1", "model_load", "start", now))
+    panel.export("csv", Path(os.devnull))  # exporting before the plots exist does not fail
+    fake.fail("nvmlDeviceGetMemoryInfo", None)
+    panel.sampler.run_blocking(max_samples=60)
+    panel.refresh()
+    assert graph.canvas is not None and graph.canvas.isVisible()
+    assert graph.plots["power"].scene() is not None, "the power plot chosen before is shown"
+    assert [span.phase for span, _label in graph.overlay._titles] == ["model_load"]
+    xs, ys = graph.curves["vram_used"].getData()
+    assert np.nanmax(ys) == pytest.approx(10.0)
