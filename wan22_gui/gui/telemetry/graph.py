@@ -283,7 +283,10 @@ class TelemetryGraph(QWidget):
             xs, ys = peak_decimate(x, values, bucket)
             if style.scale != 1.0:  # after the reduction: fewer values, same peaks
                 ys = ys * style.scale
-            curve.setData(xs, ys)
+            # We know whether there are gaps, so pyqtgraph need not look: a line with none is
+            # one polygon ("all"), one with NaN gaps is drawn in finite runs.
+            gaps = bool(np.isnan(ys).any())
+            curve.setData(xs, ys, connect="finite" if gaps else "all", skipFiniteCheck=True)
             self._drawn[style.key] = key
 
     def _is_shown(self, curve: pg.PlotDataItem) -> bool:
@@ -332,11 +335,24 @@ class TelemetryGraph(QWidget):
                 x0, x1 = x0 - pad, x1 + pad
         else:
             x0, x1 = last - float(self.window), last + 0.01 * float(self.window)
+        x1 = max(x1, x0 + 1.0)
+        if self._moves_less_than_a_pixel(x0, x1):
+            return  # a long window scrolls a fraction of a pixel per sample: redraw only data
         self._setting_range = True
         try:
-            self.lane.setXRange(x0, max(x1, x0 + 1.0), padding=0)
+            self.lane.setXRange(x0, x1, padding=0)
         finally:
             self._setting_range = False
+
+    def _moves_less_than_a_pixel(self, x0: float, x1: float) -> bool:
+        """Whether the view x0..x1 is the one on screen to within a pixel at both edges (moving
+        the range re-lays every axis and linked plot, the costliest part of a redraw)."""
+        width = self.lane.getViewBox().width()
+        if width <= 0:
+            return False
+        now0, now1 = self.visible_range()
+        pixel = (now1 - now0) / width
+        return abs(x0 - now0) < pixel and abs(x1 - now1) < pixel
 
     def _on_range_changed(self, *_args: Any) -> None:
         """Scrolled, zoomed or panned: the curves get the rows now on screen."""
