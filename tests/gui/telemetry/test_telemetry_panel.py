@@ -333,3 +333,33 @@ def test_the_plots_are_built_only_once_there_is_gpu_data(make_panel):
     assert [span.phase for span, _label in graph.overlay._titles] == ["model_load"]
     xs, ys = graph.curves["vram_used"].getData()
     assert np.nanmax(ys) == pytest.approx(10.0)
+
+
+def _subpaths(curve) -> int:
+    """How many separate runs the drawn line of a curve has (a gap starts a new one)."""
+    from PySide6.QtGui import QPainterPath
+
+    path = curve.curve.getPath()
+    return sum(path.elementAt(i).type == QPainterPath.ElementType.MoveToElement
+               for i in range(path.elementCount()))
+
+
+def test_a_lost_gpu_is_a_gap_in_the_drawn_line_and_the_live_edge_stays_on_screen(make_panel):
+    time_ = FakeTime()
+    fake = make_nvml(h100(memory_used=10 * GIB))
+    panel = make_panel(make_sampler(fake, time_))
+    panel.window_box.setCurrentIndex(2)  # 30 min: a refresh scrolls less than a pixel
+    panel.sampler.run_blocking(max_samples=50)
+    panel.refresh()
+    curve = panel.graph.curves["vram_used"]
+    assert _subpaths(curve) == 1 and curve.curve.getPath().elementCount() > 10
+    fake.fail("nvmlDeviceGetMemoryInfo", GPU_IS_LOST)
+    panel.sampler.run_blocking(max_samples=20)
+    fake.fail("nvmlDeviceGetMemoryInfo", None)
+    for _ in range(40):  # two samples per redraw, as at 10 Hz with the 5 Hz redraw
+        panel.sampler.run_blocking(max_samples=2)
+        panel.refresh()
+        newest = panel.graph.buffer.view("x")[-1]
+        x0, x1 = panel.graph.visible_range()
+        assert x0 < newest <= x1, "the newest sample is always on screen"
+    assert _subpaths(curve) == 2, "the lost stretch is a gap, not a line across it"
