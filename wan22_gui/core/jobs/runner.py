@@ -39,7 +39,6 @@ from wan22_gui.core.comfy.prompt import (
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
-from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
 from wan22_gui.core.jobs import failures
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
@@ -312,6 +311,8 @@ class JobRunner:
                 "ComfyUI finished but saved no file.",
                 "Check that the workflow ends in a SaveVideo node."), "download", True)
         tracker.begin(ph.DOWNLOAD)
+        from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
+
         outputs: list[Path] = []
         try:
             outputs += self._fetch(clip_files, self.output_dir)
