@@ -339,7 +339,7 @@ def _subpaths(curve) -> int:
     """How many separate runs the drawn line of a curve has (a gap starts a new one)."""
     from PySide6.QtGui import QPainterPath
 
-    path = curve.curve.getPath()
+    path = curve.getPath()
     return sum(path.elementAt(i).type == QPainterPath.ElementType.MoveToElement
                for i in range(path.elementCount()))
 
@@ -352,7 +352,7 @@ def test_a_lost_gpu_is_a_gap_in_the_drawn_line_and_the_live_edge_stays_on_screen
     panel.sampler.run_blocking(max_samples=50)
     panel.refresh()
     curve = panel.graph.curves["vram_used"]
-    assert _subpaths(curve) == 1 and curve.curve.getPath().elementCount() > 10
+    assert _subpaths(curve) == 1 and curve.getPath().elementCount() > 10
     fake.fail("nvmlDeviceGetMemoryInfo", GPU_IS_LOST)
     panel.sampler.run_blocking(max_samples=20)
     fake.fail("nvmlDeviceGetMemoryInfo", None)

@@ -4,7 +4,7 @@ The buffer appends at the end of one array per column. It starts with room for
 `INITIAL_ROWS` and doubles when full, up to `2 x capacity` rows (so an app without a GPU holds
 a few kB, not the four hours); at that size, when the end is reached, the newest `capacity`
 rows move to the front. Both are amortized O(1) per row. Every column is
-therefore one contiguous slice, handed to `PlotDataItem.setData` without copying, and the graph
+therefore one contiguous slice, handed to the curves' `setData` without copying, and the graph
 fetches only the rows that are new since its last refresh.
 
 `peak_decimate` reduces what is on screen to a maximum and a minimum per pixel column before it

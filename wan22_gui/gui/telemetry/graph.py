@@ -150,13 +150,14 @@ class TelemetryGraph(QWidget):
         plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         return plot
 
-    def _add_curve(self, style) -> pg.PlotDataItem:
+    def _add_curve(self, style) -> pg.PlotCurveItem:
         import pyqtgraph as pg
 
         pen = pg.mkPen(style.color, width=1)
         # Clipping and peak reduction are done by _set_curve_data, once per change: pyqtgraph's
         # own (setDownsampling/setClipToView) ran twice per refresh, on setData and on the scroll.
-        curve = pg.PlotDataItem(pen=pen, connect="finite", name=style.name)
+        # So a bare PlotCurveItem: PlotDataItem's data sets would only add work to each setData.
+        curve = pg.PlotCurveItem(pen=pen, connect="finite", name=style.name)
         self.plots[style.plot].addItem(curve)
         return curve
 
@@ -289,7 +290,7 @@ class TelemetryGraph(QWidget):
             curve.setData(xs, ys, connect="finite" if gaps else "all", skipFiniteCheck=True)
             self._drawn[style.key] = key
 
-    def _is_shown(self, curve: pg.PlotDataItem) -> bool:
+    def _is_shown(self, curve: pg.PlotCurveItem) -> bool:
         return curve.isVisible() and curve.scene() is not None
 
     def visible_range(self) -> tuple[float, float]:
