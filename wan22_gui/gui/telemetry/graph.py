@@ -128,7 +128,7 @@ class TelemetryGraph(QWidget):
         self.set_show_power(self.show_power)
 
     def _add_plot(self, row: int, units: str, height: int | None = None) -> pg.PlotItem:
-        from wan22_gui.gui.telemetry.clock_axis import ClockAxis
+        from wan22_gui.gui.telemetry.plot_items import ClockAxis
 
         plot = self.canvas.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis(self.buffer)})
         plot.setMenuEnabled(False)
@@ -153,11 +153,13 @@ class TelemetryGraph(QWidget):
     def _add_curve(self, style) -> pg.PlotCurveItem:
         import pyqtgraph as pg
 
+        from wan22_gui.gui.telemetry.plot_items import ViewCurve
+
         pen = pg.mkPen(style.color, width=1)
         # Clipping and peak reduction are done by _set_curve_data, once per change: pyqtgraph's
         # own (setDownsampling/setClipToView) ran twice per refresh, on setData and on the scroll.
-        # So a bare PlotCurveItem: PlotDataItem's data sets would only add work to each setData.
-        curve = pg.PlotCurveItem(pen=pen, connect="finite", name=style.name)
+        # So a bare curve item: PlotDataItem's data sets would only add work to each setData.
+        curve = ViewCurve(pen=pen, connect="finite", name=style.name)
         self.plots[style.plot].addItem(curve)
         return curve
 
