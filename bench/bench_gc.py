@@ -8,7 +8,8 @@ garbage, rows that stay, a widget made and dropped now and then). Every collecti
 with `gc.callbacks`; the longest pause is what a user feels as a frozen window.
 
 - app: `gui/gc_guard.py` as the app runs it (start-up heap frozen, young generations every
-  100 ms, a full collection at most every 2 minutes).
+  100 ms, a full collection at most every 2 minutes and only after 5 s without input; so a
+  session shorter than 2 minutes has none).
 - reference: the policy before issue 13 (Python's thresholds 700/10/10 checked every 500 ms,
   no freeze: each full collection walks the whole Qt/pyqtgraph/numpy heap).
 

@@ -69,7 +69,7 @@ def test_after_startup_freezes_what_is_alive_so_collections_skip_it(qtbot):
 
 def test_young_generations_are_collected_often_and_the_full_one_rarely(qtbot):
     before = gc.get_threshold()
-    collector = MainThreadGarbageCollector(interval_ms=10_000, full_every_s=3600)
+    collector = MainThreadGarbageCollector(interval_ms=10_000, full_every_s=3600, idle_for_full_s=0)
     try:
         assert gc.get_threshold()[0] > before[0]  # fewer, still short passes of generation 0
         log: list[int] = []
@@ -89,3 +89,30 @@ def test_young_generations_are_collected_often_and_the_full_one_rarely(qtbot):
     finally:
         collector.stop()
     assert gc.get_threshold() == before
+
+
+def test_a_full_collection_waits_for_a_moment_without_input(qtbot):
+    """A full pass can take tens of ms on a big heap: it runs while nobody types or clicks."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    collector = MainThreadGarbageCollector(interval_ms=10_000, full_every_s=0,
+                                           idle_for_full_s=0.3, full_at_latest_s=3600)
+    try:
+        def typing_then_check():
+            for _ in range(150):  # enough passes of the young generations to make a full one due
+                QApplication.sendEvent(field, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
+                                                        Qt.KeyboardModifier.NoModifier, "a"))
+                [Cycle([]) for _ in range(6000)]
+                collector.check()
+
+        assert 2 not in _collections_during(typing_then_check), "not while the user types"
+        qtbot.wait(400)
+        assert _collections_during(collector.check) == [2]  # idle: the full pass runs
+        collector.full_at_latest_s = 0  # long overdue: it runs even during input
+        assert 2 in _collections_during(typing_then_check)
+    finally:
+        collector.stop()
