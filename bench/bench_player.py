@@ -1,5 +1,5 @@
 """Play 3 synchronised 832×1216 clips (16, 32, 32 fps) for 10 s in the compare view and print
-dropped frames (target 0) and frame-step latency (target ≤ 50 ms).
+dropped frames (target 0), frame-step latency (target ≤ 50 ms) and the process's memory.
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen unless set). Dropped frames are frames of the fastest
 clip that were due during playback but never painted; step latency is the time from a step to
@@ -7,7 +7,12 @@ the end of the repaint that shows it, measured while the clips are still decodin
 start, where the decoders are, and from the middle, ahead of them: there every frame is decoded
 on demand) and once they are in memory.
 
+With `--clips 4 --frames 321` (issue 13's case: 4 clips × 321 frames at 832×1216, 5 GiB of
+frames) the clips are longer than the player's memory budget and stream through a window around
+the playhead; the target is then ≤ 1.5 GiB resident at full size, 0 dropped frames.
+
     python bench/bench_player.py [--seconds 10] [--size 832x1216] [--window 1600x900]
+                                 [--clips 3] [--frames 161]
 """
 
 from __future__ import annotations
@@ -57,14 +62,43 @@ def spin_until(condition, timeout_s: float) -> bool:
     return True
 
 
-def make_clips(folder: Path, size: tuple[int, int]) -> list[ClipSource]:
+def make_clips(folder: Path, size: tuple[int, int], count: int = 3,
+               frames: int = 161) -> list[ClipSource]:
+    """A 16 fps source and `count - 1` interpolations of it at 32 fps (`frames` frames each;
+    with `frames` above 161 the source has as many frames too, as in issue 13's case)."""
     started = time.perf_counter()
-    source = write_test_clip(folder / "source16.mp4", frames=81, fps=16, size=size, grain=24, speed=2)
-    a = write_test_clip(folder / "a32.mp4", frames=161, fps=32, size=size, grain=24, speed=1)
-    b = write_test_clip(folder / "b32.mp4", frames=161, fps=32, size=size, grain=32, speed=1)
-    print(f"clips written in {time.perf_counter() - started:.1f} s: 81 @16 fps, 161 @32 fps ×2, "
-          f"{size[0]}×{size[1]}")
-    return [ClipSource(source, "Source"), ClipSource(a, "A ×2"), ClipSource(b, "B ×2")]
+    source_frames = (frames - 1) // 2 + 1 if frames <= 161 else frames
+    clips = [ClipSource(write_test_clip(folder / "source16.mp4", frames=source_frames, fps=16,
+                                        size=size, grain=24, speed=2), "Source")]
+    for i in range(count - 1):
+        path = write_test_clip(folder / f"clip{i}_32.mp4", frames=frames, fps=32, size=size,
+                               grain=24 + 8 * i, speed=1)
+        clips.append(ClipSource(path, f"{chr(65 + i)} ×2"))
+    print(f"clips written in {time.perf_counter() - started:.1f} s: {source_frames} @16 fps, "
+          f"{frames} @32 fps ×{count - 1}, {size[0]}×{size[1]}")
+    return clips
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process now (Linux), 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class RssWatch:
+    """The highest resident memory seen, sampled every 50 ms on the event loop."""
+
+    def __init__(self) -> None:
+        self.peak = rss_bytes()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.sample)
+        self.timer.start(50)
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, rss_bytes())
 
 
 class PaintProbe:
@@ -116,17 +150,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--size", default="832x1216")
     parser.add_argument("--window", default="1600x900")
+    parser.add_argument("--clips", type=int, default=3, help="clips in the compare view (2–4)")
+    parser.add_argument("--frames", type=int, default=161, help="frames of each 32 fps clip")
+    parser.add_argument("--budget-gib", type=float, default=1.5,
+                        help="resident-memory target for the process while playing")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     window = tuple(int(v) for v in args.window.split("x"))
     _app = QApplication.instance() or QApplication([])  # held for the whole run
     with tempfile.TemporaryDirectory(prefix="wan22-bench-") as tmp:
-        clips = make_clips(Path(tmp), size)
+        clips = make_clips(Path(tmp), size, args.clips, args.frames)
+        import gc
+
+        gc.collect()
+        before = rss_bytes()
         core = App.build(AppPaths.under(Path(tmp) / "home"))
         ctx = AppContext(app=core, tasks=TaskRunner())
         view = CompareView(ctx, clips)
         view.resize(*window)
         view.show()
+        watch = RssWatch()
         opened = time.perf_counter()
         spin_until(lambda: view.player.clock is not None, 30)
         player = view.player
@@ -147,8 +190,12 @@ def main() -> None:
         loaded = time.perf_counter() - opened
         memory = sum(c.nbytes for c in player.caches) / 2**30
         sizes = {f"{c.size[0]}×{c.size[1]}" for c in player.caches}
-        print(f"decoded {sum(c.frame_count for c in player.caches)} frames into memory in "
-              f"{loaded:.2f} s ({memory:.2f} GiB, cached at {', '.join(sorted(sizes))})")
+        held = sum(c.capacity for c in player.caches)
+        total = sum(c.frame_count for c in player.caches)
+        how = (f"streaming: {held} of {total} frames held around the playhead"
+               if any(c.streaming for c in player.caches) else f"all {total} frames held")
+        print(f"caches settled in {loaded:.2f} s ({how}; {memory:.2f} GiB of frames, at "
+              f"{', '.join(sorted(sizes))})")
         warm = step_latencies(view, 30)
         probe = PaintProbe(view, clip=1)
         player.clock.home()
@@ -157,11 +204,17 @@ def main() -> None:
         spin(int(args.seconds * 1000))
         player.clock.pause()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        watch.sample()
         missed, shown = probe.dropped(player.caches[1].frame_count)
         due = int(wall * 32)
         print(f"played {wall:.1f} s on a {window[0]}×{window[1]} window: {shown} frame changes of "
               f"the 32 fps clips painted (~{due} due), dropped frames: {missed} [target 0: "
               f"{'OK' if missed == 0 else 'MISSED'}]; GUI process CPU {cpu / wall * 100:.0f}% of one core")
+        peak = watch.peak / 2**30
+        print(f"resident memory of the process: peak {peak:.2f} GiB while open and playing "
+              f"({before / 2**30:.2f} GiB before the player; app {peak:.2f} / target "
+              f"{args.budget_gib:.2f} = {peak / args.budget_gib:.2f}) "
+              f"[{'OK' if peak <= args.budget_gib else 'MISSED'}]")
         print(f"jump to the last frame while decoding (End): {jump:.1f} ms")
         for name, values in (("while decoding", cold),
                              ("while decoding, from the middle (frames not decoded yet)", ahead),

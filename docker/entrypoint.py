@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -41,13 +42,36 @@ def load_presets(path: Path) -> dict[str, dict]:
     return {entry["name"]: entry for entry in doc.get("presets", []) if "name" in entry}
 
 
-def preset_parts(preset: dict, attention: str) -> tuple[list[str], dict[str, str]]:
-    """The preset's flags (with the attention flag) and its environment variables."""
+def comfyui_version(comfy: Path) -> tuple[int, ...] | None:
+    """The checked-out ComfyUI's version from comfyui_version.py (None when unreadable)."""
+    try:
+        text = (comfy / "comfyui_version.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(r"__version__\s*=\s*[\"']v?(\d+(?:\.\d+)*)", text)
+    return _version(match.group(1)) if match else None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in str(text).lstrip("v").split(".") if p.isdigit())
+
+
+def _used_on(item: dict, version: tuple[int, ...] | None) -> bool:
+    """A preset flag's `since`/`until` (ComfyUI versions) allow it on `version`."""
+    if version is None:
+        return True
+    since, until = item.get("since"), item.get("until")
+    return not ((since and version < _version(since)) or (until and version >= _version(until)))
+
+
+def preset_parts(preset: dict, attention: str, version: tuple[int, ...] | None = None
+                 ) -> tuple[list[str], dict[str, str]]:
+    """The preset's flags for ComfyUI `version` (with the attention flag) and its variables."""
     args: list[str] = []
     for item in preset.get("args", []):
         if isinstance(item, str):
             args.append(item)
-        else:
+        elif _used_on(item, version):
             args.append(item["flag"])
             if item.get("value") is not None:
                 args.append(str(item["value"]))
@@ -74,7 +98,7 @@ def build_command(environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         if name not in presets:
             raise ConfigError(f"WAN22_PRESET={name!r} is not a preset. Known presets: "
                               f"{', '.join(sorted(presets))}, or none")
-        args, env = preset_parts(presets[name], attention)
+        args, env = preset_parts(presets[name], attention, comfyui_version(comfy))
     elif attention:
         args, env = preset_parts({}, attention)
     try:

@@ -260,8 +260,6 @@ class Shooter:
         self.wait(1.5)
 
     def gallery(self, window, job_id: str) -> None:
-        from wan22_gui.gui.gallery.grid import CLIP_ROLE
-
         panel = window.panels.get("gallery")
         if panel is None:
             return
@@ -277,9 +275,9 @@ class Shooter:
                 self.wait_for(lambda: len(core.history.list()) > before and not panel._busy(),
                               "interpolation")
         self.wait(2.0)  # thumbnails load in the background
-        for index in range(panel.grid.count()):
-            item = panel.grid.item(index)
-            item.setSelected(getattr(item.data(CLIP_ROLE), "job_id", None) == job_id)
+        rows = [i for i, c in enumerate(panel.grid.clips()) if getattr(c, "job_id", None) == job_id]
+        if rows:
+            panel.grid.select_row(rows[0])
         self.wait(1.0)
         self.shot("guide_gallery.png", panel)
         view = panel.compare() if hasattr(panel, "compare") else None

@@ -35,7 +35,7 @@ def closed(monkeypatch):
 
 def test_everything_is_built_in_dependency_order_and_closed_in_reverse(app_paths, closed):
     app = App.for_gui(app_paths)
-    assert app.built() == ("history", "nvml", "sampler", "server", "jobs")
+    assert app.built() == ("health", "history", "nvml", "sampler", "server", "jobs")
     assert isinstance(app.jobs, JobQueue) and app.jobs.history is app.history
     assert app.jobs.connection is app.connection is app.server.connection
     app.close()
@@ -58,7 +58,7 @@ def test_optional_services_are_none_unless_asked_for(app_paths, closed):
 def test_the_queue_brings_its_history_and_nothing_else(app_paths):
     app = App.build(app_paths, jobs=True)
     try:
-        assert app.built() == ("history", "nvml", "jobs")
+        assert app.built() == ("health", "history", "nvml", "jobs")
         assert app.sampler is None and app.server is None
     finally:
         app.close()

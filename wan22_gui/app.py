@@ -20,6 +20,8 @@ from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.paths import AppPaths
 from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.comfy.connection import ServerConnection
+from wan22_gui.core.comfy.health import ServerHealth
+from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.comfy.prompt import FollowTimes
@@ -58,6 +60,7 @@ class App:
     settings: Settings
     messages: MessageBus  # failures in words, for the crash dialog / status bar / CLI
     connection: ServerConnection
+    health: ServerHealth  # is that server there: one state for every view (GUI starts it)
     presets: PresetBook
     nvml: Nvml
     gpus: GpuInventory
@@ -90,6 +93,8 @@ class App:
         """Each service in dependency order; its closer is recorded as soon as it exists."""
         messages = MessageBus()
         connection = ServerConnection()
+        health = ServerHealth(connection, bus=messages)
+        _track(closers, "health", health.close)
         presets = load_presets(paths.config_dir)
         store = HistoryStore(paths.history_db) if history else None
         _track(closers, "history", store.close if store else None)
@@ -99,14 +104,18 @@ class App:
         _track(closers, "sampler", sampler.stop if sampler else None)
         controller = _server(paths, settings, connection) if server else None
         _track(closers, "server", controller.close if controller else None)  # stops ours
+        if controller is not None:
+            _report_exits(controller, health)
         queue = None
         if jobs and store is not None:
             queue = JobQueue.wired(store, connection, settings, paths.output_dir,
                                    server=controller, sampler=sampler, bus=messages,
-                                   session_factory=given.job_session, times=given.job_times)
+                                   session_factory=_feeding(health, given.job_session,
+                                                            settings, messages),
+                                   times=given.job_times)
         _track(closers, "jobs", queue.close if queue else None)
         return cls(paths=paths, settings=settings, messages=messages, connection=connection,
-                   presets=presets,
+                   health=health, presets=presets,
                    nvml=nvml, gpus=GpuInventory(nvml), history=store, sampler=sampler,
                    server=controller, jobs=queue, _closers=closers)
 
@@ -172,6 +181,30 @@ def _server(paths: AppPaths, settings: Settings,
         connection, log_file=paths.log_dir / "comfyui.log",
         ready_timeout_s=float(settings.get("launcher.ready_timeout_s", 600.0)),
         stop_grace_s=float(settings.get("launcher.stop_grace_s", 15.0)))
+
+
+def _report_exits(controller: ServerController, health: ServerHealth) -> None:
+    """A launched ComfyUI that exits by itself is lost at once, with the crash in words."""
+    def crashed(report) -> None:
+        plan = controller.plan
+        health.mark_lost(report.sentence, url=plan.url if plan else None, source="launched")
+
+    controller.crashed.connect(crashed)
+
+
+def _feeding(health: ServerHealth, factory: SessionFactory | None, settings: Settings,
+             messages: MessageBus) -> SessionFactory:
+    """The queue's sessions, whose websocket dropping makes the health probe look at once."""
+    from wan22_gui.core.comfy.session import stable_client_id
+
+    def open_session(url: str) -> ServerSession:
+        session = factory(url) if factory is not None else ServerSession(
+            url, client_id=stable_client_id(settings), bus=messages).open()
+        if getattr(session, "stream", None) is not None:
+            health.follow_stream(session.stream)
+        return session
+
+    return open_session
 
 
 def _close_all(closers: list[Closer]) -> None:

@@ -30,10 +30,10 @@ def test_generate_prints_progress_writes_the_file_and_a_history_row(
                     "waves roll in", "--server", standin_with_models.url, "--seed", 7)
     out, err = capsys.readouterr()
     assert code == 0, err
-    lines = out.strip().splitlines()
-    video = Path(lines[-1])
+    [video] = map(Path, out.strip().splitlines())  # stdout: the result path and nothing else
     assert video.is_file() and video.parent == app_paths.output_dir
-    assert video.name == "harbour_320x224_1.0s_4step_lora.mp4"
+    assert video.name == "harbour_320x224_1.06s_4step_lora.mp4"
+    lines = err.splitlines()  # progress goes to stderr
     assert any("High-noise pass: step 2/2" in line for line in lines)
     assert any("Low-noise pass: step 1/2" in line for line in lines)
     assert "done in" in err and "(seed 7)" in err and "High-noise pass" in err
@@ -51,7 +51,7 @@ def test_seconds_and_fitting_to_the_image(standin_with_models, picture, capsys):
     code = generate(picture, "--seconds", 1, "--server", standin_with_models.url, "--quiet")
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert Path(out.strip()).name == "harbour_832x576_1.0s_4step_lora.mp4"  # 640×448 → 832×576
+    assert Path(out.strip()).name == "harbour_832x576_1.06s_4step_lora.mp4"  # 640×448 → 832×576
 
 
 @pytest.mark.parametrize("args, words", [
@@ -118,7 +118,7 @@ def test_ctrl_c_cancels_the_job_on_the_server_and_exits_130(standin_with_models,
          "--width", "320", "--height", "224", "--server", standin_with_models.url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
-        for line in proc.stdout:
+        for line in proc.stderr:
             if "pass: step 1/2" in line:
                 break
         proc.send_signal(signal.SIGINT)
@@ -144,3 +144,41 @@ def test_missing_models_are_listed_one_per_line(standin, picture, capsys):
     assert "ComfyUI refused the job:" in err
     lines = [line for line in err.splitlines() if line.startswith("  - ")]
     assert len(lines) == 6 and any("wan_2.1_vae.safetensors" in line for line in lines)
+
+
+def test_workflow_with_several_unknown_classes_lists_them_all(standin_with_models, picture,
+                                                              capsys, tmp_path):
+    """ComfyUI names only the first unknown class; the app names every one, with its fix."""
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+    from wan22_gui.core.workflow.spec import JobSpec
+
+    graph = build_wan_i2v(JobSpec(image="x.png", width=640, height=640, frames=81), "x.png").graph
+    decode = next(k for k, n in graph.items() if n["class_type"] == "VAEDecode")
+    graph["900"] = {"class_type": "FrameInterpolationModelLoader",
+                    "inputs": {"model_name": "rife_v4.26.safetensors"}, "_meta": {"title": "m"}}
+    graph["901"] = {"class_type": "FrameInterpolate", "inputs": {
+        "interp_model": ["900", 0], "images": [decode, 0], "multiplier": 2}, "_meta": {"title": "i"}}
+    graph["902"] = {"class_type": "PathchSageAttentionKJ", "inputs": {}, "_meta": {"title": "s"}}
+    workflow = tmp_path / "newer.json"
+    workflow.write_text(json.dumps(graph))
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--workflow",
+                    workflow, "--server", standin_with_models.url, "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "3 node type(s)" in err
+    assert "FrameInterpolate (#901): update ComfyUI to 0.19.3 or newer (you have 0.3.64)" in err
+    assert "FrameInterpolationModelLoader (#900): update ComfyUI to 0.19.3" in err
+    assert "PathchSageAttentionKJ (#902): install the custom node pack ComfyUI-KJNodes" in err
+    assert standin_with_models.counters["prompts_received"] == 0
+
+
+def test_the_switch_template_runs_on_a_server_without_switch_nodes(standin_with_models, picture,
+                                                                   capsys):
+    from tests.core.workflow_helpers import DATA
+
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--workflow",
+                    DATA / "wan22_i2v_switch_subgraph.ui.json", "--server",
+                    standin_with_models.url, "--quiet")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert Path(out.strip()).is_file()

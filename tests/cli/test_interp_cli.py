@@ -18,7 +18,7 @@ def test_interpolates_a_job_output_and_links_it_to_the_job(app_paths, capsys, tm
                  "--compare", str(tmp_path / "side.mp4")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Optical flow ×3 (built-in)" in out and "25 frames at 48 fps" in out
+    assert "Optical flow ×3 (built-in)" in out and "0.52 s (25 frames) at 48 fps" in out
     assert probe(tmp_path / "side.mp4").fps == 48
     core = App.build(app_paths, history=True)
     try:

@@ -60,8 +60,8 @@ def test_export_script(tmp_path, fake_gpus, capsys, fmt):
     assert main(["export-script", "--preset", "rtx-4090", "--format", fmt, "--comfyui",
                  str(root), "--out", str(out)]) == 0
     text = out.read_bytes().decode()
-    assert "--normalvram --reserve-vram 4 --cuda-malloc --listen 127.0.0.1 --port 8188" in text
-    assert "no longer reads it" in text and "pause" not in text
+    assert "--reserve-vram 4 --cuda-malloc --listen 127.0.0.1 --port 8188" in text
+    assert "cudaMallocAsync" in text and "pause" not in text
     if fmt == "sh":
         assert os.access(out, os.X_OK) and "export TORCH_COMPILE=0" in text
         assert subprocess.run(["bash", "-n", str(out)]).returncode == 0
@@ -127,5 +127,5 @@ def test_portable_bat_uses_the_embedded_python_relative_to_its_folder(tmp_path):
     install = find_install(make_portable(tmp_path / "ComfyUI_windows_portable"), windows=True)
     text = render_script(build_plan(install, load_presets().get("rtx-5090")), "bat")
     assert ("python_embeded\\python.exe -s ComfyUI\\main.py --windows-standalone-build "
-            "--disable-auto-launch --normalvram") in text
+            "--disable-auto-launch --reserve-vram 4") in text
     assert "run_nvidia_gpu.bat" not in text and "pause" not in text

@@ -6,6 +6,9 @@
   ``input-18.jpg`` start image, so the official templates validate unchanged.
 - ``standin_process``: the stand-in as a child process (``.url``, ``.root``, ``.set_faults()``,
   ``.counters()``, ``.console_lines``); terminated after the test.
+- ``comfy_profile``: the ComfyUI version the stand-ins play, "0.3.64" unless a test overrides it
+  with ``@pytest.mark.parametrize("comfy_profile", ["0.3.64", "0.38.1"])`` ("0.38.1" adds
+  ComfySwitchNode, ComfyMathExpression and the core FrameInterpolate nodes and reports 0.38.1).
 - ``comfy_object_info``: the recorded core `/object_info` (a private copy);
   ``comfy_object_info_custom``: the recorded custom-node classes.
 """
@@ -17,7 +20,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.fakes.comfy_standin import CUSTOM_DUMP, StandinServer, install_wan_models, load_dump
+from tests.fakes.comfy_standin import (CUSTOM_DUMP, NEWER_CORE_DUMP, StandinServer,
+                                       install_wan_models, load_dump)
 from tests.fakes.comfy_standin.process import StandinProcess
 
 TEMPLATE_IMAGE = "input-18.jpg"  # what LoadImage names in the official Wan 2.2 i2v template
@@ -36,8 +40,8 @@ def add_input_image(root: Path, name: str = TEMPLATE_IMAGE, size: tuple[int, int
     return path
 
 
-def _serve(root: Path) -> Iterator[StandinServer]:
-    server = StandinServer(root)
+def _serve(root: Path, profile: str = "0.3.64") -> Iterator[StandinServer]:
+    server = StandinServer(root, profile=profile)
     server.start()
     try:
         yield server
@@ -46,16 +50,21 @@ def _serve(root: Path) -> Iterator[StandinServer]:
 
 
 @pytest.fixture
-def standin(tmp_path: Path) -> Iterator[StandinServer]:
-    yield from _serve(tmp_path / "comfyui")
+def comfy_profile() -> str:
+    return "0.3.64"
 
 
 @pytest.fixture
-def standin_with_models(tmp_path: Path) -> Iterator[StandinServer]:
+def standin(tmp_path: Path, comfy_profile: str) -> Iterator[StandinServer]:
+    yield from _serve(tmp_path / "comfyui", comfy_profile)
+
+
+@pytest.fixture
+def standin_with_models(tmp_path: Path, comfy_profile: str) -> Iterator[StandinServer]:
     root = tmp_path / "comfyui"
     install_wan_models(root)
     add_input_image(root)
-    yield from _serve(root)
+    yield from _serve(root, comfy_profile)
 
 
 @pytest.fixture
@@ -75,3 +84,9 @@ def comfy_object_info() -> dict:
 @pytest.fixture
 def comfy_object_info_custom() -> dict:
     return load_dump(CUSTOM_DUMP)
+
+
+@pytest.fixture
+def comfy_object_info_newer() -> dict:
+    """The 0.3.64 core dump plus what ComfyUI 0.38 adds (the "0.38.1" profile's object_info)."""
+    return {**load_dump(), **load_dump(NEWER_CORE_DUMP)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget
 
 from tests.core.launcher_helpers import free_port
@@ -127,8 +128,107 @@ def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
     core.connection.set(ServerInfo(url, "launched", pid=42))
     qtbot.waitUntil(lambda: "started by the app" in label.text(), timeout=3000)
     assert url in label.text()
-    core.connection.set(ServerInfo("http://gpu-box:8188", "attached"))
-    qtbot.waitUntil(lambda: label.text() == "ComfyUI: http://gpu-box:8188 (attached)", timeout=3000)
+    other = f"http://127.0.0.1:{free_port()}"
+    core.connection.set(ServerInfo(other, "attached"))
+    qtbot.waitUntil(lambda: f"{other} (attached)" in label.text(), timeout=3000)
     window.shutdown_panels()
     ctx.tasks.shutdown()
     core.close()
+
+
+def _plain(html_text: str) -> str:
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(html_text)
+    return doc.toPlainText()
+
+
+def _window_without_gpu(qtbot, app_paths, size):
+    """The main window at `size` on a computer without an NVIDIA driver."""
+    from tests.fakes.fake_nvml import library_not_found
+    from wan22_gui.app import Given
+    from wan22_gui.core.telemetry.nvml import Nvml
+
+    core = App.for_gui(app_paths, given=Given(nvml=Nvml(library_not_found(),
+                                                        register_atexit=False)))
+    ctx = AppContext(app=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    return window, ctx, core
+
+
+def _close(window, ctx, core):
+    window.shutdown_panels()
+    ctx.tasks.shutdown()
+    core.close()
+
+
+def test_view_menu_toggles_the_two_panels(qtbot, app_paths):
+    window, ctx, core = _window_without_gpu(qtbot, app_paths, (1280, 720))
+    try:
+        for name in ("toggle_launcher_dock", "toggle_telemetry_dock"):
+            action = window.actions_by_name[name]
+            dock = window.findChild(QDockWidget, name.removeprefix("toggle_"))
+            assert action.isEnabled() and action.isChecked(), name
+            action.trigger()
+            qtbot.waitUntil(lambda d=dock: not d.isVisible(), timeout=2000)
+            action.trigger()
+            qtbot.waitUntil(dock.isVisible, timeout=2000)
+    finally:
+        _close(window, ctx, core)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_window_is_roomy_without_a_gpu(qtbot, app_paths, size, tmp_path):
+    window, ctx, core = _window_without_gpu(qtbot, app_paths, size)
+    try:
+        telemetry = window.panels["telemetry"]
+        qtbot.waitUntil(lambda: telemetry.folded, timeout=5000)
+        qtbot.wait(100)
+        dock = window.findChild(QDockWidget, "telemetry_dock")
+        tabs = window.findChild(QTabWidget, "main_tabs")
+        assert dock.height() < 110, "no GPU data: one line, not half the window"
+        assert tabs.height() > size[1] * 0.7
+        launcher = window.panels["launcher"]
+        launcher.show_launcher()
+        qtbot.wait(100)
+        scroll = launcher.scroll
+        assert scroll.widget().width() <= scroll.viewport().width(), "cut off at the side"
+        assert scroll.horizontalScrollBar().value() == 0
+        assert launcher.attach_button.isVisible()  # not at the bottom of the scrolled part
+        progress = window.panels["generate"].progress
+        for label in (progress.now, progress.step_text):
+            assert label.height() >= label.fontMetrics().height() or not label.text()
+        assert window.grab().save(str(tmp_path / f"window_{size[0]}.png"))
+    finally:
+        _close(window, ctx, core)
+
+
+def test_a_dead_server_shows_as_lost_everywhere_in_the_same_words(qtbot, app_paths, standin):
+    import time
+
+    from wan22_gui.core.comfy.connection import ServerInfo
+
+    window, ctx, core = _window_without_gpu(qtbot, app_paths, (1280, 720))
+    try:
+        core.connection.set(ServerInfo(standin.url, "attached"))
+        status = window.server_status
+        qtbot.waitUntil(lambda: "connected to" in status.text(), timeout=5000)
+        assert "NVIDIA GeForce RTX 4090" in status.text()
+        standin.die()
+        died = time.monotonic()
+        qtbot.waitUntil(lambda: "lost since" in status.text(), timeout=5000)
+        assert time.monotonic() - died < 5.0
+        words = core.health.current.words
+        assert status.text() == words
+        launcher = window.panels["launcher"]
+        generate = window.panels["generate"]
+        telemetry = window.panels["telemetry"]
+        qtbot.waitUntil(lambda: _plain(launcher.state_label.text()) == words, timeout=3000)
+        qtbot.waitUntil(lambda: generate.connection_line.text() == words, timeout=3000)
+        qtbot.waitUntil(lambda: telemetry.fold_line.text().endswith(words), timeout=3000)
+    finally:
+        _close(window, ctx, core)

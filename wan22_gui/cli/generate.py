@@ -7,7 +7,12 @@
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
-4 out of GPU memory, 130 interrupted (Ctrl-C cancels the job on the server).
+4 out of GPU memory, 5 the disk holding the app's data is full (the clip, if it was made, is
+kept and printed), 130 interrupted (Ctrl-C cancels the job on the server).
+
+A job an earlier run left behind (that process was killed) is finished first: its clip is
+downloaded from ComfyUI's history, or it is marked failed. Jobs of a process still running
+(the GUI, another `wan22 generate`) are never touched.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wan22_gui.core.base.errors import InputError, ServerUnavailable
+from wan22_gui.core.base.errors import InputError, ServerUnavailable, WorkflowError
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 HELP = "generate a video from an image in ComfyUI (Wan 2.2 14B i2v), with progress"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SERVER, EXIT_OOM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_DISK_FULL = 5
 DEFAULT_MAX_SIDE = 832
 
 
@@ -57,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interpolate", choices=INTERPOLATION_METHODS, metavar="rife|film",
                         help="after generation, interpolate in the same ComfyUI prompt with "
                              "RIFE or FILM (needs their nodes); both clips are saved")
+    parser.add_argument("--rife-model", metavar="FILE",
+                        help="RIFE model for --interpolate rife, as the server lists it (e.g. "
+                             "rife_v4.26.safetensors in models/frame_interpolation/ for the "
+                             "core nodes, or rife49.pth for the pack); default: the app picks")
     parser.add_argument("--multiplier", type=int, choices=INTERPOLATION_MULTIPLIERS,
                         help="frames multiplier for --interpolate (default 2: 16 → 32 fps)")
     parser.add_argument("--output-dir", type=Path, help="where the video goes "
@@ -78,30 +88,67 @@ def run(args: argparse.Namespace) -> int:
 
 def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, JobRunner
+    from wan22_gui.core.jobs.wiring import server_preset
     from wan22_gui.core.comfy.session import ServerSession
 
     try:
         spec = build_spec(args)
         build = _workflow_builder(args.workflow) if args.workflow else None
-    except InputError as exc:
+    except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
-    url = args.server or str(app.settings.get("server.url"))
+    url = args.server or app.settings.get("server.url")  # the client checks its type
     try:
         session = ServerSession(url).open()
     except ServerUnavailable as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_SERVER
+    except InputError as exc:  # an address that is no http(s) URL
+        print(f"wan22 generate: {exc.user_text()}", file=err)
+        return EXIT_USAGE
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
+        if args.workflow:
+            lacking = _classes_the_server_lacks(session.client, args.workflow)
+            if lacking:
+                print(f"wan22 generate: {args.workflow.name} needs {len(lacking)} node "
+                      f"type(s) this ComfyUI ({url}) does not have:", file=err)
+                for item in lacking:
+                    print(f"  - {item.sentence()}", file=err)
+                return EXIT_FAILED
         runner = JobRunner(session.client, session.watcher, app.history,
-                           args.output_dir or app.paths.output_dir, name_pattern=pattern)
-        printer = ProgressPrinter(out if not args.quiet else None)
+                           args.output_dir or app.paths.output_dir, name_pattern=pattern,
+                           preset=server_preset(session.client, app.presets))
+        finish_left_jobs(runner, app.history, err)
+        # progress on stderr: stdout carries only the result paths, for scripts
+        printer = ProgressPrinter(err if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
         runner.progress.connect(printer.on_progress)
         return _run_job(runner, spec, build, app.history, out, err)
     finally:
         session.close()
+
+
+def finish_left_jobs(runner: Any, history: Any, err: TextIO) -> None:
+    """Recover jobs on this server whose process is gone (a killed earlier run)."""
+    from wan22_gui.core.jobs import lease
+
+    url = runner.client.base_url.rstrip("/")
+    for record in lease.dead_jobs(history):
+        if (record.server_url or "").rstrip("/") != url or not lease.take_over(history, record):
+            continue
+        print(f"wan22 generate: finishing job {record.job_id}, left by an earlier run that "
+              "ended…", file=err)
+        try:
+            result = runner.recover(record)
+        except Exception as exc:  # never stops this run's own job
+            from wan22_gui.core.base.messages import describe_exception
+
+            print(f"wan22 generate: job {record.job_id} could not be finished: "
+                  f"{describe_exception(exc)}", file=err)
+            continue
+        told = ", ".join(map(str, result.outputs)) or result.error or ""
+        print(f"wan22 generate: job {record.job_id} {result.status}: {told}", file=err)
 
 
 def build_spec(args: argparse.Namespace) -> Any:
@@ -115,14 +162,21 @@ def build_spec(args: argparse.Namespace) -> Any:
     width, height = args.width, args.height
     if width is None or height is None:
         fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
-        width, height = width or fit_w, height or fit_h
+        # `is None`, not `or`: --width 0 must be refused below, not replaced by the fit
+        width = fit_w if width is None else width
+        height = fit_h if height is None else height
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")
+    rife_model = getattr(args, "rife_model", None)
+    if rife_model and args.interpolate != "rife":
+        raise InputError("--rife-model only applies with --interpolate rife.",
+                         "Add --interpolate rife, or leave out --rife-model.")
     spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
                    split_step=args.split, cfg=args.cfg, shift=args.shift,
-                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2)
+                   interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2,
+                   interpolation_model=rife_model or None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     problems = spec.problems()
@@ -132,9 +186,15 @@ def build_spec(args: argparse.Namespace) -> Any:
 
 
 def _frames(frames: int | None, seconds: float | None) -> int:
+    """The frame count of --frames or --seconds, refused (not clamped) outside the limits."""
     from wan22_gui.core.workflow import calculator as calc
+    from wan22_gui.core.workflow import limits
 
     if seconds is not None:
+        problem = limits.seconds_problem(seconds)
+        if problem:
+            raise InputError(f"--seconds {seconds:g}: {problem}",
+                             "Give a length such as --seconds 5 (81 frames).")
         from_seconds = calc.frames_for_seconds(seconds)
         if frames is not None and frames != from_seconds:
             raise InputError(f"--frames {frames} and --seconds {seconds:g} disagree "
@@ -142,19 +202,22 @@ def _frames(frames: int | None, seconds: float | None) -> int:
         return from_seconds
     if frames is None:
         return 81
-    if frames < 1 or (frames - 1) % 4:
-        raise InputError(f"Frames must be 4n+1, not {frames}.",
-                         f"The nearest valid count is {calc.snap_frames(frames)}.")
+    problem = limits.frames_problem(frames)
+    if problem:
+        nearest = calc.snap_frames(frames) if limits.FRAMES.problem(frames) is None else None
+        raise InputError(f"--frames {frames}: {problem}",
+                         f"The nearest valid count is {nearest}." if nearest else
+                         f"Use 4n+1 frames between 1 and {limits.MAX_FRAMES} (81 = 5 s).")
     return frames
 
 
 def _workflow_builder(path: Path) -> Any:
     from wan22_gui.core.workflow.builder import BuiltWorkflow
     from wan22_gui.core.workflow.importer import apply_spec, load_workflow_file
+    from wan22_gui.core.workflow.validate import refuse_broken_structure
 
-    if not path.is_file():
-        raise InputError(f"Workflow file not found: {path}", "Check the path.")
     imported = load_workflow_file(path)
+    refuse_broken_structure(imported.graph)  # before any server is asked
     if imported.missing_roles:
         raise InputError(f"{path.name}: {imported.missing_text()}",
                          "Use a Wan image-to-video workflow (LoadImage → WanImageToVideo → two "
@@ -165,6 +228,18 @@ def _workflow_builder(path: Path) -> Any:
         return BuiltWorkflow(graph, dict(imported.roles), spec.seed)
 
     return build
+
+
+def _classes_the_server_lacks(client: Any, path: Path) -> list:
+    """Every node class of the workflow the server lacks (ComfyUI itself names only the first)."""
+    from wan22_gui.core.comfy.versions import version_from_stats
+    from wan22_gui.core.workflow.importer import load_workflow_file
+    from wan22_gui.core.workflow.server_fit import blocking, missing_classes
+
+    info = client.object_info()
+    imported = load_workflow_file(path, info)
+    version = version_from_stats(client.system_stats())
+    return blocking(missing_classes(imported.graph, info, comfyui_version=version))
 
 
 def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
@@ -178,6 +253,8 @@ def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
     def work() -> None:
         try:
             box["result"] = runner.run(spec, job_id=job_id, build=build)
+        except Exception as exc:  # told in words below, not as a thread's traceback
+            box["error"] = exc
         finally:
             done.set()
 
@@ -192,6 +269,12 @@ def _run_job(runner: Any, spec: Any, build: Any, history: Any, out: TextIO,
             print("wan22 generate: ComfyUI did not confirm; the job may still run there.",
                   file=err)
         return EXIT_INTERRUPTED
+    if "error" in box:
+        from wan22_gui.core.base.diskspace import is_disk_full
+        from wan22_gui.core.base.messages import describe_exception
+
+        print(f"wan22 generate: {describe_exception(box['error'])}", file=err)
+        return EXIT_DISK_FULL if is_disk_full(box["error"]) else EXIT_FAILED
     return _report(box.get("result"), history, out, err)
 
 
@@ -199,6 +282,13 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
     if result is None:
         print("wan22 generate: the job ended without a result (see the log).", file=err)
         return EXIT_FAILED
+    if result.reason == "disk_full":
+        for path in result.outputs:  # on disk, though the history could not say so
+            print(path, file=out)
+        print(f"wan22 generate: {result.error}", file=err)
+        print("Free some space on that disk. The clip above is kept, though the history may "
+              "not list it.", file=err)
+        return EXIT_DISK_FULL
     record = history.get(result.job_id)
     if result.status == "succeeded":
         from wan22_gui.core.jobs.phases import phase_title
@@ -231,7 +321,8 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
 
 
 class ProgressPrinter:
-    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals)."""
+    """Prints phase changes and sampler steps as plain lines (fine in logs and terminals), on
+    stderr, so stdout holds only the result paths a script reads."""
 
     def __init__(self, out: TextIO | None) -> None:
         self.out = out
@@ -245,10 +336,9 @@ class ProgressPrinter:
     def on_phase(self, event: Any) -> None:
         from wan22_gui.core.jobs.phases import phase_title
 
+        # An "oom"/"error" mark is not printed: the final report says it once, with the hint.
         if event.state == "start":
             self._line(f"{phase_title(event.phase)}…")
-        elif event.state == "mark" and event.phase in ("oom", "error"):
-            self._line(f"{event.phase.upper()}: {event.detail}")
 
     def on_progress(self, job_id: str, phase: str, step: int, total: int,
                     eta: float | None) -> None:

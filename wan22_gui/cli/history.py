@@ -4,6 +4,8 @@
     wan22 history --limit 5 --json
     wan22 history --status failed
     wan22 history delete ID [ID ...]   # outputs (and interpolations) to the system trash
+    wan22 history fetch ID             # download a finished clip left on the server again
+        [--server URL] [--output-dir DIR]
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from wan22_gui.core.base.errors import Wan22Error
 
 from wan22_gui.core.history import KINDS, STATUSES
 
@@ -27,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     delete = sub.add_parser("delete", help="move jobs' videos (and their interpolations) to the "
                                            "system trash and hide the jobs from the history")
     delete.add_argument("job_ids", nargs="+", metavar="ID", help="history job ids")
+    fetch = sub.add_parser("fetch", help="download again the finished clips a job left on "
+                                         "ComfyUI when their download failed")
+    fetch.add_argument("job_id", metavar="ID", help="history job id")
+    fetch.add_argument("--server", metavar="URL",
+                       help="the ComfyUI to ask (default: the one the job ran on)")
+    fetch.add_argument("--output-dir", type=Path, metavar="DIR",
+                       help="where the files go (default: where the job meant to put them)")
     parser.add_argument("--limit", type=int, default=20, help="how many jobs (default 20)")
     parser.add_argument("--json", action="store_true", help="full records as JSON")
     parser.add_argument("--status", choices=STATUSES, help="only jobs with this status")
@@ -40,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "history_command", None) == "delete":
             return _delete(app, args.job_ids)
+        if getattr(args, "history_command", None) == "fetch":
+            return _fetch(app, args.job_id, args.server, args.output_dir)
         records = app.history.list(kind=args.kind, status=args.status,
                                     limit=max(1, args.limit))
         if args.json:
@@ -59,6 +73,18 @@ def _delete(app: App, job_ids: list[str]) -> int:
     actions = app.gallery_actions(
         forget_thumbnail=ThumbnailCache(app.paths.thumbnail_dir).forget)
     print(actions.delete(job_ids).summary())
+    return 0
+
+
+def _fetch(app: App, job_id: str, server: str | None, output_dir: Path | None) -> int:
+    """`wan22 history fetch`: the Gallery's "Download again", from the terminal."""
+    try:
+        paths = app.gallery_actions().download_again(job_id, server_url=server, dest=output_dir)
+    except Wan22Error as exc:
+        print(f"wan22 history fetch: {exc.user_text()}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"Downloaded {path}")
     return 0
 
 

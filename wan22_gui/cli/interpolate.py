@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.workflow.calculator import describe_duration
 
 HELP = "interpolate a clip ×2/×3/×4 (built-in optical flow, or RIFE/FILM in ComfyUI)"
 
@@ -24,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="builtin (optical flow, any machine), rife or film (in ComfyUI)")
     parser.add_argument("-m", "--multiplier", type=int, default=2, choices=(2, 3, 4),
                         help="frames ×m: (n-1)·m+1 frames at fps·m (default 2)")
-    parser.add_argument("--model", help="RIFE checkpoint or model file to use (ComfyUI only)")
+    parser.add_argument("--model", "--rife-model", dest="model",
+                        help="RIFE/FILM model file or checkpoint to use, as the server lists it "
+                             "(ComfyUI only; default: the app picks)")
     parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes for the built-in engine (default: one per core)")
@@ -35,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wan22_gui.app import App
 
+    if args.workers is not None and args.workers < 0:
+        raise InputError(f"--workers must be 0 (work in this process) or more, not "
+                         f"{args.workers}.", "Leave it out to use one worker per core.")
+    if args.compare:  # before the interpolation runs: its time is not wasted on a bad path
+        check_writable_file(args.compare, "--compare")
     app = App.build(history=True)
     try:
         source, parent = _source(app.history, args)
@@ -45,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         result = actions.interpolate_file(source, args.method, args.multiplier,
                                           parent_id=parent, model=args.model)
         print(f"{result.label}: {result.output}")
-        print(f"  {result.frame_count} frames at {result.fps:g} fps, "
+        print(f"  {describe_duration(result.frame_count, result.fps)} at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")
         if args.compare:
             _export(source, result, args.compare)
@@ -69,6 +77,25 @@ def _source(history, args) -> tuple[Path, str | None]:
         if str(clip) in record.outputs and record.kind == "generate":
             return clip, record.job_id
     return clip, None
+
+
+def check_writable_file(dest: Path, option: str) -> None:
+    """Refuse a destination that is a folder or whose folder cannot take a new file."""
+    import tempfile
+
+    from wan22_gui.core.base.errors import storage_reason
+
+    if dest.is_dir():
+        raise InputError(f"{option} {dest} is a folder.",
+                         "Give a file name in it, such as compare.mp4.")
+    folder = dest.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".wan22-probe-"):
+            pass  # a real write: permissions, read-only disks and full disks all show here
+    except OSError as exc:
+        raise InputError(f"{option} {dest} cannot be written: {storage_reason(exc)} "
+                         f"({folder}).", "Choose a folder you can write to.") from None
 
 
 def _export(source: Path, result, dest: Path) -> None:

@@ -41,7 +41,8 @@ def _show(preset) -> None:
     print(wrap.fill(preset.description))
     print("  flags:" if preset.args else "  flags: none")
     for spec in preset.args:
-        print(f"    {' '.join(spec.argv())}")
+        era = f"   (only {spec.era()})" if spec.era() else ""
+        print(f"    {' '.join(spec.argv())}{era}")
         print(wrap.fill(spec.reason))
     print("  environment:" if preset.env else "  environment: none")
     for name, spec in preset.env.items():

@@ -62,7 +62,7 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
           f"{len(imported.graph)} nodes", file=out)
     for role, node_id in sorted(imported.roles.items()):
         print(f"  {role:13} #{node_id} {imported.graph[node_id]['class_type']}", file=out)
-    for line in [imported.missing_text(), *imported.warnings]:
+    for line in [imported.missing_text(), *imported.notes, *imported.warnings]:
         if line:
             print(f"  ! {line}", file=out)
     if args.output:
@@ -75,22 +75,26 @@ def _convert(args: argparse.Namespace, out: Any) -> int:
 def _check(args: argparse.Namespace, out: Any) -> int:
     from wan22_gui.core.comfy.client import ComfyClient
     from wan22_gui.core.base.errors import ServerUnavailable
-    from wan22_gui.core.workflow.importer import load_workflow_file
+    from wan22_gui.core.comfy.versions import version_from_stats
+    from wan22_gui.core.workflow.importer import import_notes, load_workflow_file
     from wan22_gui.core.workflow.validate import validate
 
     url = args.server or _settings_url()
     client = ComfyClient(url)
     try:
         info = client.object_info()
+        version = version_from_stats(client.system_stats())
     except ServerUnavailable as exc:
         print(f"wan22 workflow: {exc.user_text()}", file=sys.stderr)
         return EXIT_SERVER
     finally:
         client.close()
     imported = load_workflow_file(args.file, info)
-    problems = validate(imported.graph, info)
+    problems = validate(imported.graph, info, comfyui_version=version)
     for problem in problems:
         print(f"- {problem}", file=out)
+    for note in import_notes(imported, info, comfyui_version=version):
+        print(f"  note: {note}", file=out)
     print(f"{args.file.name}: " + (f"{len(problems)} problem(s)" if problems else
                                    f"ready to queue on {url}"), file=out)
     return EXIT_PROBLEMS if problems else EXIT_OK
@@ -111,6 +115,7 @@ def _build(args: argparse.Namespace, out: Any) -> int:
 def _calc(args: argparse.Namespace, out: Any) -> int:
     from wan22_gui.core.workflow import calculator as calc
 
+    _check_calc(args)
     frames = calc.snap_frames(args.frames) if args.frames is not None else \
         calc.frames_for_seconds(args.seconds if args.seconds is not None else 5.0, args.fps)
     m = calc.clip_math(calc.snap_size(args.width), calc.snap_size(args.height), frames, args.fps,
@@ -118,18 +123,35 @@ def _calc(args: argparse.Namespace, out: Any) -> int:
     lat = m.latent
     if args.frames is not None and frames != args.frames:
         print(f"{args.frames} frames is not 4n+1; using {frames}", file=out)
-    print(f"{frames} frames at {args.fps:g} fps = {m.seconds:.2f} s "
-          f"(plays {calc.playback_seconds(frames, args.fps):.2f} s)", file=out)
+    print(f"{calc.describe_duration(frames, args.fps)} at {args.fps:g} fps", file=out)
     print(f"latent {lat.channels}×{lat.frames}×{lat.height}×{lat.width}, "
           f"{lat.tokens} tokens per step", file=out)
     if m.interpolated_frames:
-        print(f"after ×{args.interpolate}: {m.interpolated_frames} frames at "
-              f"{m.interpolated_fps:g} fps", file=out)
+        print(f"after ×{args.interpolate}: "
+              f"{calc.describe_duration(m.interpolated_frames, m.interpolated_fps or args.fps)} "
+              f"at {m.interpolated_fps:g} fps", file=out)
     return EXIT_OK
+
+
+def _check_calc(args: argparse.Namespace) -> None:
+    """The job limits apply to the calculator too (a length in range is still snapped)."""
+    from wan22_gui.core.base.errors import InputError
+    from wan22_gui.core.workflow import limits
+
+    problems = [limits.FPS_RANGE.problem(args.fps),
+                limits.SIDE.problem(args.width) and limits.side_problem("width", args.width),
+                limits.SIDE.problem(args.height) and limits.side_problem("height", args.height)]
+    if args.frames is not None:
+        problems.append(limits.FRAMES.problem(args.frames))
+    if args.seconds is not None:
+        problems.append(limits.seconds_problem(args.seconds))
+    problems = [p for p in problems if p]
+    if problems:
+        raise InputError(" ".join(problems), "Change the arguments and run again.")
 
 
 def _settings_url() -> str:
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.core.base.settings import Settings
 
-    return str(Settings.load(AppPaths.default().settings_file).get("server.url"))
+    return Settings.load(AppPaths.default().settings_file).get("server.url")  # checked later

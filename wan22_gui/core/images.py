@@ -58,11 +58,22 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     try:
         with Image.open(path) as raw:
             fmt = raw.format or path.suffix.lstrip(".").upper()
+            _refuse_many_frames(path, raw, fmt)
             upright = ImageOps.exif_transpose(raw)
             upright.load()
             rotated = upright.size != raw.size or _orientation(raw) not in (None, 1)
+    except InputError:
+        raise
     except UnidentifiedImageError:
+        if _looks_like_an_image(path):  # a picture's signature, but Pillow cannot parse it
+            raise InputError(f"{path.name} is damaged or incomplete (its header is broken).",
+                             "Open it in an image editor and save it again, or pick another "
+                             "file.") from None
         raise InputError(f"{path.name} is not an image this app can read.", SUPPORTED_HINT) from None
+    except PermissionError:
+        raise InputError(f"{path.name} cannot be read: permission denied.",
+                         "Check the file's permissions, or copy it somewhere you can read."
+                         ) from None
     except Image.DecompressionBombError:
         raise InputError(f"{path.name} is too large to open safely.",
                          "Scale it down below about 90 megapixels first.") from None
@@ -81,7 +92,38 @@ def load_image(path: str | Path, *, max_side: int | None = None) -> LoadedImage:
     return LoadedImage(path.resolve(), width, height, fmt, rotated, upright)
 
 
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
+               b"II*\x00", b"MM\x00*")
+
+
+def _looks_like_an_image(path: Path) -> bool:
+    """True when the file starts like a PNG, JPEG, GIF, BMP, TIFF or WebP does."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def _refuse_many_frames(path: Path, raw: object, fmt: str) -> None:
+    """An animated GIF/WebP/PNG or a multi-page TIFF is refused: the preview would show one
+    picture, but ComfyUI's LoadImage feeds every frame into the job (8 GIF frames gave a
+    40-frame video), so the clip would not be the one the user saw."""
+    frames = int(getattr(raw, "n_frames", 1) or 1)
+    if frames > 1:
+        kind = "pages" if fmt == "TIFF" else "frames"
+        raise InputError(
+            f"{path.name} holds {frames} {kind} ({fmt}); the start image must be a single "
+            "picture, because ComfyUI would use every frame and the video would not start "
+            "from the picture shown here.",
+            "Save the frame you want as a PNG or JPEG and pick that file.")
+
+
 def _check_file(path: Path) -> None:
+    if not path.exists() and path.is_symlink():
+        raise InputError(f"{path} is a link that leads nowhere (broken, or it loops back on "
+                         "itself).", "Pick the picture itself, not the link.")
     if not path.exists():
         raise InputError(f"Image not found: {path}", "Check the path, or pick the file again.")
     if path.is_dir():

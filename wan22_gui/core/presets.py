@@ -12,11 +12,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from wan22_gui.core.base.errors import PresetError
 from wan22_gui.core.gpu import GIB, GpuInfo
 from wan22_gui.core.base.resources import read_text
+from wan22_gui.core.comfy.versions import at_least, version_table
 
 log = logging.getLogger("wan22.presets")
 
@@ -35,14 +36,48 @@ ATTENTION_TITLES = {
 
 @dataclass(frozen=True)
 class FlagSpec:
-    """One ComfyUI flag, its value (None for a switch) and why the preset sets it."""
+    """One ComfyUI flag, its value (None for a switch) and why the preset sets it.
+
+    `since` / `until` bound the ComfyUI versions the preset uses it with (until: the first
+    version it is left out on), so one preset states the flags of both eras.
+    """
 
     flag: str
     value: str | None = None
     reason: str = ""
+    since: str | None = None
+    until: str | None = None
 
     def argv(self) -> list[str]:
         return [self.flag] if self.value is None else [self.flag, self.value]
+
+    def era(self) -> str:
+        """"" for every version, else e.g. "ComfyUI before 0.38.1" (for lists and tables)."""
+        if self.since and self.until:
+            return f"ComfyUI {self.since} to before {self.until}"
+        if self.until:
+            return f"ComfyUI before {self.until}"
+        return f"ComfyUI {self.since} and newer" if self.since else ""
+
+    def skip_reason(self, version: str | None, others: Sequence[str] = ()) -> str | None:
+        """Why this flag is left out when launching ComfyUI `version` (None: it is used).
+
+        An unknown version keeps every flag (the doctor still reads that install's --help)."""
+        if version is None:
+            return None
+        if self.until and at_least(version, self.until):
+            return (f"{self.flag} is left out on ComfyUI {version} (the preset uses it before "
+                    f"{self.until}): " + (_table_reason(self.flag, version, others) or self.reason))
+        if self.since and at_least(version, self.since) is False:
+            return f"{self.flag} is left out on ComfyUI {version}: it needs {self.since} or newer."
+        why = _table_reason(self.flag, version, others)
+        return f"{self.flag} is left out on ComfyUI {version}: {why}" if why else None
+
+
+def _table_reason(flag: str, version: str, others: Sequence[str]) -> str | None:
+    """What the version table says against `flag` on `version` (unknown there, or a no-op)."""
+    table = version_table()
+    return table.flag_unknown_reason(flag, version) or table.noop_reason(flag, version, others)
 
 
 @dataclass(frozen=True)
@@ -80,10 +115,23 @@ class Preset:
                     return None
         return None
 
-    def argv(self, attention: str | None = None) -> list[str]:
-        """The preset's flags, plus the attention flag (`attention` overrides the preset's)."""
-        out = [part for spec in self.args for part in spec.argv()]
+    def argv(self, attention: str | None = None, version: str | None = None) -> list[str]:
+        """The preset's flags for ComfyUI `version` (None: all of them), plus the attention
+        flag (`attention` overrides the preset's)."""
+        out = [part for spec in self.flags_for(version)[0] for part in spec.argv()]
         return out + ATTENTION_FLAGS.get(attention or self.attention, [])
+
+    def flags_for(self, version: str | None) -> tuple[list[FlagSpec], list[tuple[FlagSpec, str]]]:
+        """(flags used on ComfyUI `version`, [(flag left out, why)])."""
+        names = [spec.flag for spec in self.args]
+        kept, dropped = [], []
+        for spec in self.args:
+            why = spec.skip_reason(version, names)
+            if why:
+                dropped.append((spec, why))
+            else:
+                kept.append(spec)
+        return kept, dropped
 
     def env_values(self) -> dict[str, str]:
         return {name: spec.value for name, spec in self.env.items()}
@@ -130,6 +178,34 @@ class PresetBook:
             if preset.matches(gpu):
                 return preset
         return next((p for p in self.presets if p.match.get("cpu")), self.presets[-1])
+
+    def named_by_argv(self, argv: list[str], gpu_name: str = "") -> str | None:
+        """The preset a running ComfyUI was started with, read from its command line.
+
+        A preset fits when every one of its flags (with its value) is on the command line; of
+        those, the one with the most flags wins (the launcher adds attention and extra flags
+        after the preset's). Presets with the same flags (the RTX 5090's and 4090's) are told
+        apart by the GPU they are for (`gpu_name`, as ComfyUI names its device). None when no
+        preset fits, or two still fit equally well.
+        """
+        fits = [p for p in self.presets
+                if p.args and all(_has_flag(argv, spec.argv()) for spec in p.args)]
+        if not fits:
+            return None
+        most = max(len(p.args) for p in fits)
+        best = [p for p in fits if len(p.args) == most]
+        if len(best) > 1:
+            best = [p for p in best
+                    if any(_word_in(n, gpu_name) for n in p.match.get("names") or [])]
+        return best[0].name if len(best) == 1 else None
+
+
+def _has_flag(argv: list[str], flag: list[str]) -> bool:
+    """Whether `flag` (["--x"] or ["--x", "value"]) appears in `argv`, also as "--x=value"."""
+    n = len(flag)
+    if any(argv[i:i + n] == flag for i in range(len(argv) - n + 1)):
+        return True
+    return n == 2 and f"{flag[0]}={flag[1]}" in argv
 
 
 # Memory sizes cards are sold with, in GB.
@@ -226,7 +302,9 @@ def _parse_flag(item: Any) -> FlagSpec:
     if not isinstance(flag, str) or not flag.startswith("-"):
         raise ValueError(f"'{flag}' is not a flag")
     value = item.get("value")
-    return FlagSpec(flag, None if value is None else str(value), str(item.get("reason", "")))
+    since, until = item.get("since"), item.get("until")
+    return FlagSpec(flag, None if value is None else str(value), str(item.get("reason", "")),
+                    None if since is None else str(since), None if until is None else str(until))
 
 
 def _parse_env(item: Any) -> EnvSpec:

@@ -61,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from wan22_gui.app import App
+    from wan22_gui.core.base.errors import Wan22Error
     from wan22_gui.core.base.logsetup import setup_logging
     from wan22_gui.core.base.paths import AppPaths
     from wan22_gui.gui.context import AppContext
+    from wan22_gui.gui.common.wheel_guard import install_wheel_guard
     from wan22_gui.gui.crash import install_crash_handler
     from wan22_gui.gui.gc_guard import MainThreadGarbageCollector
     from wan22_gui.gui.mainwindow import MainWindow
@@ -78,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     collector = MainThreadGarbageCollector(app)
+    install_wheel_guard(app)  # scrolling a form never turns its spin boxes and combos
 
-    paths = AppPaths.default().ensure()
+    try:
+        paths = AppPaths.default().ensure()
+    except Wan22Error as exc:  # an unwritable or full app home: say so, do not crash
+        return _startup_failed(exc, offscreen)
     guard = None
     if not offscreen:
         guard = SingleInstance(server_name(paths.config_dir))
@@ -87,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{APP_NAME} is already running; its window was brought to the front.")
             return 0
 
-    root = App.for_gui(paths)
+    try:
+        root = App.for_gui(paths)
+    except Wan22Error as exc:  # e.g. the history database is locked or read-only
+        if guard is not None:
+            guard.close()
+        return _startup_failed(exc, offscreen)
     ring = setup_logging(root.paths.log_file)
     crash = install_crash_handler(app, root.messages, ring, root.paths.log_file)
     logging.getLogger("wan22").info("starting %s %s (frozen: %s)", APP_NAME, __version__,
@@ -119,6 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     crash.uninstall()
     collector.stop()
     return code if not offscreen else getattr(app, "_wan22_code", 1)
+
+
+def _startup_failed(exc: BaseException, offscreen: bool) -> int:
+    """The app cannot start: the reason in words (a dialog, or stderr without a display)."""
+    text = exc.user_text() if hasattr(exc, "user_text") else str(exc)
+    print(f"{APP_NAME} cannot start: {text}", file=sys.stderr)
+    if not offscreen:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, f"{APP_NAME} cannot start", text)
+    return 1
 
 
 def app_icon():

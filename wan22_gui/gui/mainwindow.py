@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import logging
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
@@ -62,11 +62,13 @@ class MainWindow(QMainWindow):
         self.server_status = QLabel()
         self.server_status.setObjectName("server_status")
         self.statusBar().addPermanentWidget(self.server_status)
-        self._show_server(ctx.app.connection.info)
-        bridge.subscribe(self, ctx.app.connection.changed, self._show_server)
+        self._show_server(ctx.app.health.current)
+        bridge.subscribe(self, ctx.app.health.changed, self._show_server)
+        ctx.app.health.start()  # the probe that tells a dead server within seconds
         self.actions_by_name = build_menus(self)
         self.resize(1480, 940)
         self._default_state = self.saveState()
+        self._sized_docks = False  # the first show sizes them for the window's real size
         self._default_dock_sizes()
 
     def _add_tab(self, name: str, title: str) -> None:
@@ -82,9 +84,10 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}_dock")
         dock.setWidget(panel)
-        dock.setFeatures(
+        dock.setFeatures(  # closable: View → ComfyUI / Live GPU toggle them
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         area = (
             Qt.DockWidgetArea.LeftDockWidgetArea
@@ -93,21 +96,26 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
 
-    def _show_server(self, info) -> None:
-        """The permanent status-bar line: which ComfyUI the app talks to."""
-        if info is None:
-            self.server_status.setText("ComfyUI: not connected")
-        else:
-            how = "started by the app" if info.source == "launched" else "attached"
-            self.server_status.setText(f"ComfyUI: {info.url} ({how})")
+    def _show_server(self, health) -> None:
+        """The permanent status-bar line: the app's one connection state, in its words."""
+        self.server_status.setText(health.words)
 
     def _default_dock_sizes(self) -> None:
-        # Without this the launcher dock opens as narrow as its smallest widget.
+        # Without this the launcher dock opens as narrow as its smallest widget; a share of
+        # the window (not fixed pixels) keeps 1280x720 as usable as 1920x1080.
         docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
         if "launcher_dock" in docks:
-            self.resizeDocks([docks["launcher_dock"]], [380], Qt.Orientation.Horizontal)
+            width = min(max(int(self.width() * 0.3), 360), 460)
+            self.resizeDocks([docks["launcher_dock"]], [width], Qt.Orientation.Horizontal)
         if "telemetry_dock" in docks:
-            self.resizeDocks([docks["telemetry_dock"]], [300], Qt.Orientation.Vertical)
+            height = min(max(int(self.height() * 0.32), 180), 340)  # folds itself w/o GPU
+            self.resizeDocks([docks["telemetry_dock"]], [height], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # Qt override
+        super().showEvent(event)
+        if not self._sized_docks:
+            self._sized_docks = True
+            QTimer.singleShot(0, self._default_dock_sizes)
 
     def reset_layout(self) -> None:
         """Put every dock back where it starts and show it."""
@@ -175,7 +183,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self._sized_docks = self.restoreState(state)  # the user's sizes win
         tab = store.value("main_window/tab")
         for index in range(self.tabs.count()):
             if self.tabs.tabText(index) == tab:

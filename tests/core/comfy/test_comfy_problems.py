@@ -96,8 +96,10 @@ def test_unknown_node_class_names_it_and_what_to_install():
     ("PathchSageAttentionKJ", "ComfyUI-KJNodes (by kijai)"),
     ("PatchFlashAttentionKJ", "ComfyUI-KJNodes (by kijai)"),
     ("VHS_VideoCombine", "ComfyUI-VideoHelperSuite (by Kosinkadink)"),
-    ("FrameInterpolate", "update ComfyUI to version 0.20 or newer"),
-    ("FrameInterpolationModelLoader", "update ComfyUI to version 0.20 or newer"),
+    ("FrameInterpolate", "update ComfyUI to 0.19.3 or newer"),
+    ("FrameInterpolationModelLoader", "update ComfyUI to 0.19.3 or newer"),
+    ("ComfySwitchNode", "update ComfyUI to 0.13.0 or newer"),
+    ("ComfyMathExpression", "update ComfyUI to 0.38.1 or newer"),
 ])
 def test_unknown_class_from_a_known_pack_is_named(class_type, expected):
     body = {"error": {"type": "invalid_prompt",
@@ -195,3 +197,74 @@ def test_node_failure_description_is_one_line_with_advice():
                            "Error while deserializing header: header too small")
     assert "download it again" in text
     assert "Traceback" not in text
+
+
+def _rejected(node_id, class_type, error, graph=None):
+    from wan22_gui.core.comfy.problems import rejection_from_response
+
+    body = {"error": {"type": "prompt_outputs_failed_validation",
+                      "message": "Prompt outputs failed validation", "details": "",
+                      "extra_info": {}},
+            "node_errors": {node_id: {"errors": [error], "dependent_outputs": ["9"],
+                                      "class_type": class_type}}}
+    return rejection_from_response(body, graph or {}).problems
+
+
+def test_a_dependency_cycle_is_called_a_loop():
+    [problem] = _rejected("4", "CreateVideo", {
+        "type": "dependency_cycle", "message": "Dependency cycle detected",
+        "details": "4 (CreateVideo) -> 5 (VAEDecode) -> 4 (CreateVideo)",
+        "extra_info": {"node_id": "4", "cycle_nodes": ["4", "5"]}})
+    assert "part of a loop (4 (CreateVideo) -> 5 (VAEDecode)" in str(problem)
+    assert "Remove one of the links" in str(problem)
+
+
+def test_a_recursion_error_of_an_older_comfyui_says_the_workflow_loops():
+    [problem] = _rejected("4", "CreateVideo", {
+        "type": "exception_during_validation", "message": "Exception when validating node",
+        "details": "maximum recursion depth exceeded",
+        "extra_info": {"exception_type": "RecursionError"}})
+    assert "loops back on itself" in str(problem) and "custom node" not in str(problem)
+
+
+def test_a_missing_file_without_received_value_is_still_named():
+    [problem] = _rejected("95", "UNETLoader", {
+        "type": "value_not_in_list", "message": "Value not in list",
+        "details": "unet_name: 'wan2.2_high.safetensors' not in (list of length 25)",
+        "extra_info": {"input_name": "unet_name", "input_config": None}})
+    assert "'wan2.2_high.safetensors' is not in ComfyUI's models/diffusion_models/" \
+        in str(problem)
+
+
+def test_missing_node_type_of_newer_comfyui_names_the_class():
+    from wan22_gui.core.comfy.problems import rejection_from_response
+
+    body = {"error": {"type": "missing_node_type",
+                      "message": "Node 'Sage' not found. The custom node may not be installed.",
+                      "details": "Node ID '#116'",
+                      "extra_info": {"node_id": "116", "class_type": "PathchSageAttentionKJ",
+                                     "node_title": "Sage"}},
+            "node_errors": {}}
+    [problem] = rejection_from_response(body, {}).problems
+    assert "no node type 'PathchSageAttentionKJ'" in str(problem)
+    assert "ComfyUI-KJNodes" in str(problem)
+
+
+def test_a_damaged_model_file_names_the_file_and_folder():
+    from wan22_gui.core.comfy.events import ExecutionError
+    from wan22_gui.core.comfy.problems import describe_execution_error
+
+    error = ExecutionError.from_data({
+        "prompt_id": "p", "node_id": "90", "node_type": "VAELoader",
+        "exception_type": "safetensors._safetensors_rust.SafetensorError",
+        "exception_message": "Error while deserializing header: header too small\n",
+        "current_inputs": {"vae_name": ["wan_2.1_vae.safetensors"]}})
+    text = describe_execution_error(error)
+    assert "'wan_2.1_vae.safetensors' in ComfyUI's models/vae/" in text
+
+
+@pytest.mark.parametrize("class_type", ["ComfySwitchNode", "ComfyMathExpression"])
+def test_newer_core_nodes_get_update_advice_with_the_servers_version(class_type):
+    advice = provider_of(class_type, "0.3.64")
+    assert advice.startswith("update ComfyUI to ") and "(you have 0.3.64)" in advice
+    assert "custom node pack" not in advice

@@ -13,6 +13,7 @@ from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.comfy_vfi import (
+    model_choices,
     append_vfi,
     build_interpolation_graph,
     plan_vfi,
@@ -424,3 +425,16 @@ def test_stand_in_cancel_of_a_waiting_interpolation_deletes_only_it(standin, his
         assert ahead.follow(timeout=30).status == "success"
     finally:
         ahead_session.close()
+
+
+def test_core_nodes_win_over_the_pack_when_they_have_a_model():
+    both = {**CORE_INFO, **PACK_INFO}
+    plan = plan_vfi(both, "rife")
+    assert (plan.family, plan.model) == ("core", "rife_v4.26.safetensors")
+    # core nodes without a RIFE model: the pack still runs it
+    film_only = {**VIDEO_NODES, **core_nodes(["film_net_fp16.safetensors"]), **PACK_INFO}
+    assert plan_vfi(film_only, "rife").family == "pack"
+    assert model_choices(both, "rife") == ["rife_v4.26.safetensors"]
+    pack_ckpts = RIFE_VFI["input"]["required"]["ckpt_name"][0]
+    assert model_choices(film_only, "rife")[0] == "rife49.pth"  # what the app picks comes first
+    assert sorted(model_choices(film_only, "rife")) == sorted(pack_ckpts)

@@ -68,3 +68,20 @@ def test_tiny_and_palette_images(tmp_path):
         load_image(tmp_path / "tiny.png")
     Image.new("P", (64, 48)).save(tmp_path / "pal.gif")
     assert load_image(tmp_path / "pal.gif").image.mode == "RGB"
+
+
+@pytest.mark.parametrize("fmt, kind", [("GIF", "frames"), ("TIFF", "pages"), ("WEBP", "frames")])
+def test_a_picture_of_several_frames_is_refused(tmp_path, fmt, kind):
+    """ComfyUI's LoadImage feeds every frame: an 8-frame GIF gave a 40-frame video."""
+    frames = [Image.new("RGB", (64, 64), (30 * i, 0, 0)) for i in range(8)]
+    path = tmp_path / f"anim.{fmt.lower()}"
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:])
+    with pytest.raises(InputError, match=f"holds 8 {kind}") as caught:
+        load_image(path)
+    assert "Save the frame you want as a PNG or JPEG" in caught.value.hint
+
+
+def test_a_single_frame_gif_is_fine(tmp_path):
+    path = tmp_path / "still.gif"
+    Image.new("RGB", (64, 64), (0, 90, 0)).save(path)
+    assert load_image(path).width == 64

@@ -41,7 +41,7 @@ def test_combined_job_leaves_the_clip_and_its_interpolation_linked_in_history(
     clip, interpolated = result.outputs
     assert (probe(clip).frame_count, probe(clip).fps) == (17, 16)
     assert (probe(interpolated).frame_count, probe(interpolated).fps) == ((17 - 1) * m + 1, 16 * m)
-    assert interpolated.name.startswith(f"Red fox_320x224_1.0s_4step_lora_{method}_x{m}")
+    assert interpolated.name.startswith(f"Red fox_320x224_1.06s_4step_lora_{method}_x{m}")
     assert interpolated.parent == tmp_path / "outputs" / "interpolated"
 
     parent = store.get(result.job_id)

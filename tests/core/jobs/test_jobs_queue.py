@@ -180,7 +180,9 @@ def test_jobs_left_running_by_a_crash_are_recovered_on_start(env, image, tmp_pat
     assert done.wait(15)
     q.close()
     # the app "crashed" while these ran: one finished on the server, one it never heard of
-    store.update(finished_job.job_id, status="running", outputs=[], finished_at=None)
+    # (a crashed owner: its lease is stale, as after the process died)
+    store.update(finished_job.job_id, status="running", outputs=[], finished_at=None,
+                 heartbeat_at=0.0)
     store.add(JobRecord(job_id="j-lost", status="running", prompt_id="unknown",
                         server_url=fake.base_url, params=spec(image).to_dict()))
     store.add(JobRecord(job_id="j-other", status="queued", prompt_id="x",
@@ -235,3 +237,32 @@ def test_runner_cancel_before_run_begins_still_cancels(tmp_path, image):
         assert result.status == "cancelled" and fake.graphs == {}
     finally:
         store.close()
+
+
+def test_a_job_another_live_process_runs_is_left_alone_until_its_owner_is_gone(
+        env, image, monkeypatch):
+    import os
+    import time
+
+    from wan22_gui.core.jobs import lease
+    from wan22_gui.core.jobs import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "ORPHAN_CHECK_S", 0.2)
+    make, store, fake, _ = env
+    parent = lease.Owner(os.getppid(), lease.process_start_time(os.getppid()),
+                         lease.this_process().host)
+    # another process is uploading this job's image: no prompt id yet
+    store.add(JobRecord(job_id="cli-job", status="queued", server_url=fake.base_url,
+                        params=spec(image).to_dict(), **parent.lease()))
+    q = make()
+    done, results = wait_finished(q)
+    q.start()
+    time.sleep(1.0)
+    assert not results
+    untouched = store.get("cli-job")
+    assert untouched.status == "queued" and untouched.error is None
+    store.update("cli-job", heartbeat_at=time.time() - lease.STALE_S - 1)  # it hung or died
+    assert done.wait(15)
+    gone = store.get("cli-job")
+    assert gone.status == "failed" and "ended before the job reached ComfyUI" in \
+        gone.error["message"]

@@ -198,7 +198,7 @@ def test_a_successful_job_is_recorded_with_timings_and_its_file(image, store, tm
     result = runner.run(spec_for(image))
     fake.join()
     assert result.status == "succeeded", result.error
-    assert [p.name for p in result.outputs] == ["Dragon warrior_320x480_1.0s_4step_lora.mp4"]
+    assert [p.name for p in result.outputs] == ["Dragon warrior_320x480_1.06s_4step_lora.mp4"]
     assert result.outputs[0].read_bytes() == b"fake mp4"
     rec = store.get(result.job_id)
     assert rec.status == "succeeded" and rec.outputs == [str(result.outputs[0])]
@@ -324,3 +324,37 @@ def test_recover_marks_an_unknown_prompt_failed(store, tmp_path):
     result = runner.recover(store.get("j-old"))
     assert result.status == "failed" and result.reason == "lost"
     assert "no longer knows" in store.get("j-old").error["message"]
+
+
+@pytest.mark.parametrize("break_graph, words", [
+    (lambda g: g["87"]["inputs"].update(samples=["999", 0]),
+     "input 'samples': it is connected to node #999, which is not in the workflow"),
+    (lambda g: g["86"]["inputs"].update(latent_image=["85", 0]), "closes a loop"),
+], ids=["dangling_link", "cycle"])
+def test_a_graph_with_a_dangling_link_or_a_loop_is_never_sent(break_graph, words, image, store,
+                                                              tmp_path):
+    """The GUI queue and the CLI share this check: ComfyUI's own answers name the wrong input
+    ("KeyError") or only say "Prompt outputs failed validation"."""
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+
+    def build(spec, image_name):
+        built = build_wan_i2v(spec, image_name)
+        break_graph(built.graph)
+        return built
+
+    fake = FakeComfy()
+    runner, _ = make_runner(fake, store, tmp_path)
+    result = runner.run(spec_for(image), build=build)
+    assert result.status == "failed" and result.reason == "input"
+    assert words in store.get(result.job_id).error["message"]
+    assert fake.graphs == {}  # nothing reached the server
+
+
+def test_a_damaged_model_file_is_named_with_its_folder(image, store, tmp_path):
+    from wan22_gui.core.jobs import failures
+
+    info = failures.node_error({}, "model_load", "90", "VAELoader",
+                               "safetensors._safetensors_rust.SafetensorError",
+                               "Error while deserializing header: header too small",
+                               inputs={"vae_name": ["wan_2.1_vae.safetensors"]})
+    assert "'wan_2.1_vae.safetensors' in ComfyUI's models/vae/" in info["hint"]

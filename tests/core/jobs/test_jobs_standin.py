@@ -50,7 +50,7 @@ def test_a_job_runs_end_to_end_and_leaves_a_playable_file(session, store, tmp_pa
     assert result.status == "succeeded", result.error
     [video] = result.outputs
     assert video.parent == tmp_path / "outputs" and video.suffix == ".mp4"
-    assert video.name.startswith("Red fox_320x224_1.0s_4step_lora")
+    assert video.name.startswith("Red fox_320x224_1.06s_4step_lora")
     capture = cv2.VideoCapture(str(video))
     try:
         assert capture.isOpened()

@@ -62,10 +62,12 @@ def test_a_wan_run_yields_per_pass_timings(tracked):
     assert t["save"] == pytest.approx(1.5)
     assert t["text_encode"] == pytest.approx(4.0)
     # model_load occurs twice (high path, then low path) and is summed
-    assert t["model_load"] == pytest.approx(5.0 + 1.0 + 2.0)
+    assert t["model_load"] == pytest.approx(5.0 + 2.0)
+    # WanImageToVideo (98) encodes the start image: its own phase, not the one before it
+    assert t["vae_encode"] == pytest.approx(1.0)
     starts = [e.phase for e in phases if e.state == "start"]
-    assert starts == ["queued", "text_encode", "model_load", "high_noise", "model_load",
-                      "low_noise", "vae_decode", "save"]
+    assert starts == ["queued", "text_encode", "model_load", "vae_encode", "high_noise",
+                      "model_load", "low_noise", "vae_decode", "save"]
     assert all(e.state in ("start", "end") for e in phases)
     assert sum(1 for e in phases if e.state == "start") == sum(1 for e in phases if e.state == "end")
 

@@ -55,7 +55,7 @@ def test_seed_preset_gets_honest_notes_but_no_errors(fake):
     plan = build_plan(install, load_presets().get("rtx-5090"), port=8188)
     findings = check(plan.flags, plan.env, table=table, version=install.version)
     assert _subjects(findings, "error") == set()
-    assert {"--normalvram", "--cuda-malloc"} <= _subjects(findings, "info")
+    assert {"--cuda-malloc"} <= _subjects(findings, "info")
     assert {"TORCH_COMPILE", "PYTORCH_CUDA_ALLOC_CONF"} <= _subjects(findings, "warning")
     conf = next(f for f in findings if f.subject == "PYTORCH_CUDA_ALLOC_CONF")
     assert "expandable_segments" in conf.message and "--disable-cuda-malloc" in conf.fix
@@ -112,3 +112,32 @@ def test_attention_flag_without_its_package(fake):
     assert findings[0].level == "error" and "exit code 255" in findings[0].message
     probe = PythonProbe(python_version="3.12.1", modules={"sageattention": True})
     assert check(["--use-sage-attention"], {}, table=table, probe=probe) == []
+
+
+def test_fast_takes_only_its_named_optimisations():
+    findings = check(["--fast", "fp16_accumulation", "turbo"], {}, version="0.38.1")
+    fast = next(f for f in findings if f.subject == "--fast")
+    assert fast.level == "error" and "not turbo" in fast.message
+    assert "fp8_matrix_mult" in fast.message
+    assert not [f for f in check(["--fast", "fp16_accumulation"], {}) if f.subject == "--fast"]
+    assert not [f for f in check(["--fast"], {}) if f.subject == "--fast"]
+
+
+def test_lowvram_is_a_no_op_under_dynamic_vram_only():
+    def notes(argv, version):
+        return [f for f in check(argv, {}, version=version) if f.subject == "--lowvram"]
+
+    assert "does nothing while Dynamic VRAM is on" in notes(["--lowvram"], "0.38.1")[0].message
+    assert notes(["--lowvram"], "0.3.64") == []
+    assert notes(["--lowvram", "--disable-dynamic-vram"], "0.38.1") == []
+
+
+def test_a_plan_for_a_newer_comfyui_leaves_out_its_no_op_flags_and_says_why(fake):
+    import dataclasses
+
+    install, _table = fake
+    newer = dataclasses.replace(install, version="0.38.1")
+    plan = build_plan(newer, load_presets().get("vram-under-12"), port=8188)
+    assert "--lowvram" not in plan.flags and "--reserve-vram" in plan.flags
+    assert [flag for flag, _ in plan.dropped] == ["--lowvram"]
+    assert "--lowvram" in build_plan(install, load_presets().get("vram-under-12")).flags

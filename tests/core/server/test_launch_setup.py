@@ -62,11 +62,11 @@ def test_choices_rebuild_the_plan_rerun_the_doctor_and_are_saved(make_setup, roo
     setup = make_setup()
     setup.detect_gpus()
     setup.load_install(str(root))
-    setup.choose(extra_args="--lowvram", listen="0.0.0.0")
+    setup.choose(extra_args="--lowvram --highvram", listen="0.0.0.0")
     assert "--lowvram" in setup.plan.flags and setup.plan.listen == "0.0.0.0"
     assert any("cannot be used together" in f.message for f in setup.findings)
     assert any("no authentication" in f.message for f in setup.findings)
-    assert settings.get("launcher.extra_args") == "--lowvram"
+    assert settings.get("launcher.extra_args") == "--lowvram --highvram"
     assert settings.get("launcher.listen") == "0.0.0.0"
     setup.choose(preset="cpu", extra_args='--bad "quote')
     assert setup.plan.flags[0] == "--cpu" and setup.extra_problem

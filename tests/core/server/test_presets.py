@@ -34,12 +34,12 @@ SEED_ENV = {"PYTORCH_CUDA_ALLOC_CONF": "max_split_size_mb:512,expandable_segment
 
 
 @pytest.mark.parametrize("card,name,argv,env", [
-    (rtx_5090, "rtx-5090", ["--normalvram", "--reserve-vram", "4", "--cuda-malloc"], SEED_ENV),
-    (rtx_4090, "rtx-4090", ["--normalvram", "--reserve-vram", "4", "--cuda-malloc"], SEED_ENV),
+    (rtx_5090, "rtx-5090", ["--reserve-vram", "4", "--cuda-malloc"], SEED_ENV),
+    (rtx_4090, "rtx-4090", ["--reserve-vram", "4", "--cuda-malloc"], SEED_ENV),
     (a100_40gb, "a100", ["--gpu-only", "--cuda-malloc"], SEED_ENV),
     (a100_80gb, "a100", ["--gpu-only", "--cuda-malloc"], SEED_ENV),
-    (h100, "h100-h200", ["--gpu-only"], {}),
-    (h200, "h100-h200", ["--gpu-only"], {}),
+    (h100, "h100-h200", [], {}),
+    (h200, "h100-h200", [], {}),
     (unknown_16gb, "vram-12-20", ["--reserve-vram", "2"], {}),
 ])
 def test_preset_chosen_for_each_card(card, name, argv, env):
@@ -80,7 +80,7 @@ def test_every_flag_and_variable_carries_a_reason_and_no_preset_forces_channels_
 def test_reasons_are_truthful_about_no_op_settings():
     preset = load_presets().get("rtx-5090")
     reasons = {spec.flag: spec.reason for spec in preset.args}
-    assert "no longer reads it" in reasons["--normalvram"]
+    assert "--normalvram" not in reasons and "never reads it" in preset.description
     assert "already" in reasons["--cuda-malloc"]
     assert "ignores" in preset.env["PYTORCH_CUDA_ALLOC_CONF"].reason
     assert "Nothing reads" in preset.env["TORCH_COMPILE"].reason
@@ -89,9 +89,9 @@ def test_reasons_are_truthful_about_no_op_settings():
 
 def test_attention_choice_adds_its_flag():
     preset = load_presets().get("h100-h200")
-    assert preset.argv("sage") == ["--gpu-only", "--use-sage-attention"]
+    assert preset.argv("sage") == ["--use-sage-attention"]
     assert preset.argv("flash")[-1] == "--use-flash-attention"
-    assert preset.argv("sdpa") == ["--gpu-only"]
+    assert preset.argv("sdpa") == []
 
 
 def test_user_preset_replaces_a_builtin_and_adds_new_ones(tmp_path):
@@ -121,3 +121,54 @@ def test_unknown_preset_name_says_which_exist():
     with pytest.raises(PresetError) as info:
         load_presets().get("rtx-9090")
     assert "rtx-9090" in str(info.value) and "rtx-5090" in info.value.hint
+
+
+def test_h100_h200_preset_has_no_gpu_only_and_says_what_was_measured():
+    preset = load_presets().get("h100-h200")
+    assert preset.args == []
+    assert "87-90 GB" in preset.description and "52 GB" in preset.description
+    assert "69.3 s" in preset.description and "69.6 s" in preset.description
+
+
+@pytest.mark.parametrize("name, flag, version, kept, words", [
+    ("a100", "--gpu-only", "0.3.64", True, ""),
+    ("a100", "--gpu-only", "0.38.1", False, "turns Dynamic VRAM off"),
+    ("vram-48-plus", "--highvram", "0.38.1", False, "enables_dynamic_vram"),
+    ("vram-under-12", "--lowvram", "0.3.64", True, ""),
+    ("vram-under-12", "--lowvram", "0.38.2", False, "does nothing while Dynamic VRAM is on"),
+])
+def test_presets_state_the_flags_of_both_eras(name, flag, version, kept, words):
+    preset = load_presets().get(name)
+    used, dropped = preset.flags_for(version)
+    assert (flag in [s.flag for s in used]) == kept
+    assert (flag in preset.argv(version=version)) == kept
+    if not kept:
+        why = dict((s.flag, w) for s, w in dropped)[flag]
+        assert f"left out on ComfyUI {version}" in why and words in why
+
+
+def test_flags_a_version_refuses_or_ignores_are_left_out_with_the_reason(tmp_path):
+    (tmp_path / "presets.json").write_text(json.dumps({"presets": [
+        {"name": "old-habits", "args": [
+            {"flag": "--normalvram", "reason": "from an old guide"},
+            {"flag": "--lowvram", "reason": "from an old guide"},
+            {"flag": "--disable-dynamic-vram", "reason": "estimate-based loading, as before"},
+            {"flag": "--reserve-vram", "value": "2", "reason": "room for the desktop"}]}]}))
+    preset = load_presets(tmp_path).get("old-habits")
+    # 0.38 no longer has --normalvram; --lowvram works again next to --disable-dynamic-vram
+    assert preset.argv(version="0.38.1") == ["--lowvram", "--disable-dynamic-vram",
+                                             "--reserve-vram", "2"]
+    why = dict((s.flag, w) for s, w in preset.flags_for("0.38.1")[1])
+    assert "no longer has --normalvram" in why["--normalvram"]
+    # 0.3.64 knows neither Dynamic VRAM flag, and --normalvram does nothing there
+    assert preset.argv(version="0.3.64") == ["--lowvram", "--reserve-vram", "2"]
+    why = dict((s.flag, w) for s, w in preset.flags_for("0.3.64")[1])
+    assert "does not know --disable-dynamic-vram yet" in why["--disable-dynamic-vram"]
+    assert "never reads it" in why["--normalvram"]
+    assert preset.argv() == [part for s in preset.args for part in s.argv()]  # version unknown
+
+
+def test_a_flag_of_one_era_says_so():
+    spec = next(s for s in load_presets().get("a100").args if s.flag == "--gpu-only")
+    assert spec.era() == "ComfyUI before 0.38.1"
+    assert next(s for s in load_presets().get("a100").args if s.flag == "--cuda-malloc").era() == ""

@@ -16,7 +16,7 @@ from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.video import compose
 from wan22_gui.core.video.export import ExportClip, export_compare
 from wan22_gui.core.video import frame_cache
-from wan22_gui.core.video.frame_cache import FrameCache, cache_size
+from wan22_gui.core.video.frame_cache import FrameCache
 from wan22_gui.core.video.reader import probe, read_frames
 from wan22_gui.core.video.testclip import write_test_clip
 from wan22_gui.core.video.thumbnails import ThumbnailCache
@@ -174,17 +174,83 @@ def test_while_the_user_steps_only_the_asked_frame_and_the_next_few_are_decoded(
         resumed.close()
 
 
-def test_frame_cache_scales_to_the_panel_when_over_budget(clip32):
-    info = probe(clip32)
-    full = 64 * 48 * 4 * 17
-    assert cache_size(info, full) == (64, 48)
-    small = cache_size(info, full // 4, fit=(32, 24))
-    assert small == (32, 24)
-    cache = FrameCache(clip32, budget_bytes=full // 4, fit=(32, 24))
+@pytest.fixture
+def long_clip(tmp_path):
+    return write_test_clip(tmp_path / "long.mp4", frames=60, fps=16, size=(64, 48), speed=1)
+
+
+FRAME_BYTES = 64 * 48 * 4
+
+
+def _settle(cache, timeout=10.0):
+    assert cache.wait(timeout), "the decoder settles once the window around the playhead is full"
+
+
+def test_a_clip_over_budget_streams_at_full_size_in_bounded_memory(long_clip):
+    reference = list(read_frames(long_clip, bgra=True))
+    budget = 24 * FRAME_BYTES  # 60 frames would need 60
+    cache = FrameCache(long_clip, budget_bytes=budget)
     try:
-        cache.wait(10)
-        assert cache.scaled and cache.frame(3).shape == (24, 32, 4)
-        assert cache.nbytes <= full // 4
+        assert cache.streaming and frame_cache.MIN_WINDOW <= cache.capacity < 24
+        assert cache.nbytes <= budget
+        for i in range(60):  # play the whole clip: every frame arrives, at full size, exact
+            frame = cache.wait_for(i)
+            assert frame.shape == (48, 64, 4) and np.array_equal(frame, reference[i])
+            assert cache.ready_count <= cache.capacity
+    finally:
+        cache.close()
+
+
+def test_the_window_follows_the_playhead_and_keeps_some_frames_behind(long_clip):
+    reference = list(read_frames(long_clip, bgra=True))
+    cache = FrameCache(long_clip, budget_bytes=24 * FRAME_BYTES)
+    try:
+        _settle(cache)
+        assert cache.frame(1) is not None and cache.frame(40) is None  # far ahead: not yet
+        assert np.array_equal(cache.wait_for(40), reference[40])
+        _settle(cache)
+        ahead = [i for i in range(41, 52) if cache.frame(i) is not None]
+        cache.frame(40)  # back to the playhead (frame() moves it)
+        behind = [i for i in range(36, 40) if cache.frame(i) is not None]
+        cache.frame(40)
+        assert ahead == list(range(41, 52)), "the next frames are ready to play"
+        assert behind == [36, 37, 38, 39], "stepping back is instant"
+        assert cache.frame(5) is None, "frames far from the playhead gave up their slots"
+    finally:
+        cache.close()
+
+
+def test_near_the_end_the_window_wraps_to_the_start_for_the_loop(long_clip):
+    cache = FrameCache(long_clip, budget_bytes=24 * FRAME_BYTES)
+    try:
+        cache.wait_for(55)
+        _settle(cache)
+        wrapped = [i for i in range(0, 6) if cache.frame(i) is not None]
+        assert wrapped == [0, 1, 2, 3, 4, 5]
+    finally:
+        cache.close()
+
+
+def test_a_streamed_clip_has_a_small_preview_of_every_frame_for_scrubbing(long_clip):
+    reference = list(read_frames(long_clip, bgra=True))
+    cache = FrameCache(long_clip, budget_bytes=24 * FRAME_BYTES)
+    try:
+        _settle(cache)
+        previews = [cache.preview(i) for i in range(60)]
+        assert all(p is not None for p in previews)
+        width, height = cache.preview_size
+        assert previews[0].shape == (height, width, 4) and width < 64
+        small = cv2.resize(reference[30], (width, height), interpolation=cv2.INTER_AREA)
+        assert np.abs(previews[30].astype(int) - small.astype(int)).mean() < 3
+    finally:
+        cache.close()
+
+
+def test_a_clip_that_fits_is_held_whole_without_previews(clip32):
+    cache = FrameCache(clip32, budget_bytes=17 * FRAME_BYTES)
+    try:
+        assert cache.wait(10) and not cache.streaming
+        assert cache.ready_count == 17 and cache.preview(3) is None
     finally:
         cache.close()
 

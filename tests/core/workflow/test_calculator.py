@@ -84,3 +84,20 @@ def test_clip_math_summary():
     m = calc.clip_math(832, 1216, 81, 16, multiplier=2)
     assert (m.seconds, m.interpolated_frames, m.interpolated_fps) == (5.0, 161, 32)
     assert calc.clip_math(640, 640, 81).interpolated_frames is None
+
+
+@pytest.mark.parametrize("frames, fps, text", [
+    (25, 16, "1.56 s (25 frames)"), (81, 16, "5.06 s (81 frames)"), (1, 16, "0.06 s (1 frame)"),
+    (161, 32, "5.03 s (161 frames)"), (49, 24, "2.04 s (49 frames)"),
+])
+def test_one_way_to_write_a_clip_length(frames, fps, text):
+    """frames / fps, two decimals, and the frame count (issue 14, item 7)."""
+    assert calc.describe_duration(frames, fps) == text
+    assert calc.clip_duration(frames, fps) == frames / fps
+
+
+def test_a_shown_length_typed_back_gives_the_same_frames():
+    for frames in range(1, 2000, 4):
+        shown = round(calc.clip_duration(frames, 16), 2)  # what the seconds box shows
+        assert calc.frames_for_duration(shown, 16) == frames
+    assert [calc.frames_for_duration(s) for s in calc.QUICK_PICK_SECONDS] == [25, 49, 81, 161]

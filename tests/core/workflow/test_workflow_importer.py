@@ -221,6 +221,22 @@ def test_unknown_node_class_is_kept_and_explained():
     assert any("ModelSamplingFromTheFuture" in w and "install" in w for w in imported.warnings)
 
 
+def test_unknown_node_keeps_the_settings_the_newer_frontend_names():
+    """The newer frontend lists every widget among a node's inputs: an unknown class keeps
+    its values under those names instead of losing them."""
+    ui = load(UI_TEMPLATE)
+    node = _ui_node(ui, 104)
+    node["type"] = "ModelSamplingFromTheFuture"
+    node["inputs"].append({"name": "shift", "type": "FLOAT", "widget": {"name": "shift"},
+                           "link": None})
+    node["inputs"].append({"name": "seed", "type": "INT", "widget": {"name": "seed"},
+                           "link": None})
+    node["widgets_values"] = [7.5, 42, "randomize"]
+    imported = import_workflow(ui, object_info())
+    assert imported.graph["104"]["inputs"] == {"model": ["101", 0], "shift": 7.5, "seed": 42}
+    assert any("settings (shift, seed) were kept" in w for w in imported.warnings)
+
+
 @pytest.mark.parametrize("data,words", [
     ("{not json", "not valid JSON (line 1"),
     ("[1, 2]", "JSON list"),

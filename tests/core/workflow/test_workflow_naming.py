@@ -17,15 +17,15 @@ SPEC = JobSpec(image="C:\\Users\\me\\Pictures\\dragon.png", width=832, height=12
 
 
 def test_default_pattern_gives_the_seed_name():
-    assert render_name(DEFAULT_PATTERN, name_fields(SPEC)) == "dragon_832x1216_5.0s_4step_lora"
+    assert render_name(DEFAULT_PATTERN, name_fields(SPEC)) == "dragon_832x1216_5.06s_4step_lora"
     no_lora = SPEC.replace(use_lora=False, image="/home/me/dragon.final.jpg")
     assert render_name(DEFAULT_PATTERN, name_fields(no_lora)) == \
-        "dragon.final_832x1216_5.0s_20step"
+        "dragon.final_832x1216_5.06s_20step"
 
 
 def test_prefix_goes_under_video_and_preview_shows_comfyui_counter():
-    assert output_prefix(DEFAULT_PATTERN, SPEC) == "video/dragon_832x1216_5.0s_4step_lora"
-    assert preview_name(DEFAULT_PATTERN, SPEC) == "dragon_832x1216_5.0s_4step_lora_00001_.mp4"
+    assert output_prefix(DEFAULT_PATTERN, SPEC) == "video/dragon_832x1216_5.06s_4step_lora"
+    assert preview_name(DEFAULT_PATTERN, SPEC) == "dragon_832x1216_5.06s_4step_lora_00001_.mp4"
     fields = name_fields(SPEC, seed=42, now=datetime(2025, 10, 11, 14, 25, 1))
     assert render_name("{date}_{time}_{seed}_{fps}fps_{cfg}", fields) == \
         "2025-10-11_142501_42_16fps_1"
@@ -67,6 +67,6 @@ def test_a_source_name_with_two_dots_gives_a_name_comfyui_can_serve():
     holiday..final.png must not leave its finished clip on the server."""
     spec = SPEC.replace(image="/home/me/holiday..final.png")
     prefix = output_prefix(DEFAULT_PATTERN, spec)
-    assert prefix == "video/holiday.final_832x1216_5.0s_4step_lora"
+    assert prefix == "video/holiday.final_832x1216_5.06s_4step_lora"
     assert ".." not in preview_name(DEFAULT_PATTERN, spec)
     assert safe_name("a...b....c") == "a.b.c"

@@ -55,7 +55,8 @@ def test_missing_model_files_name_the_file_and_the_models_folder():
     ("RIFE VFI", "ComfyUI-Frame-Interpolation"),
     ("FILM VFI", "ComfyUI-Frame-Interpolation"),
     ("VHS_VideoCombine", "ComfyUI-VideoHelperSuite"),
-    ("FrameInterpolate", "update ComfyUI to version 0.20"),
+    ("FrameInterpolate", "update ComfyUI to 0.19.3 or newer"),
+    ("ComfySwitchNode", "update ComfyUI to 0.13.0 or newer"),
 ])
 def test_unknown_node_classes_name_what_to_install(class_type, pack):
     info = _server_with_models()
@@ -114,3 +115,39 @@ def test_graph_without_output_and_empty_graph():
     assert "no output node" in _messages(validate(graph, _server_with_models()))
     assert "empty" in _messages(validate({}, _server_with_models()))
     assert "class_type" in _messages(validate({"1": {"inputs": {}}}, _server_with_models()))
+
+
+def test_a_loop_is_a_problem_naming_node_class_and_input(comfy_object_info):
+    """`workflow check` used to call a cyclic graph ready to queue."""
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+    from wan22_gui.core.workflow.spec import JobSpec
+    from wan22_gui.core.workflow.validate import structure_problems, validate
+
+    graph = build_wan_i2v(JobSpec(image="x.png"), "x.png").graph
+    graph["86"]["inputs"]["latent_image"] = ["85", 0]  # pass 1 now waits for pass 2
+    loops = [p for p in validate(graph, comfy_object_info) if "loop" in p.message]
+    assert len(loops) == 1 and loops == [p for p in structure_problems(graph)]
+    text = str(loops[0])
+    assert loops[0].class_type == "KSamplerAdvanced" and loops[0].input_name
+    assert "#85" in text and "#86" in text and "Remove one of the links" in text
+
+
+def test_a_long_chain_is_checked_without_hitting_the_recursion_limit():
+    from wan22_gui.core.workflow.validate import structure_problems
+
+    graph = {str(i): {"class_type": "Pass", "inputs": {"x": [str(i - 1), 0]} if i else {}}
+             for i in range(5000)}
+    assert structure_problems(graph) == []
+    graph["0"]["inputs"] = {"x": ["4999", 0]}
+    [loop] = structure_problems(graph)
+    assert "closes a loop" in loop.message
+
+
+def test_a_number_that_is_not_finite_is_refused(comfy_object_info):
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+    from wan22_gui.core.workflow.spec import JobSpec
+    from wan22_gui.core.workflow.validate import validate
+
+    graph = build_wan_i2v(JobSpec(image="x.png"), "x.png").graph
+    graph["101"]["inputs"]["strength_model"] = float("nan")
+    assert any("not a finite number" in p.message for p in validate(graph, comfy_object_info))

@@ -40,6 +40,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                         help="offer " + ", ".join(APP_CUSTOM_NODES))
     parser.add_argument("--node", action="append", default=[],
                         help="offer one class from the recorded custom-node dump")
+    parser.add_argument("--profile", default="0.3.64", choices=("0.3.64", "0.38.1"),
+                        help="the ComfyUI version to play (0.38.1 adds the newer core nodes)")
     parser.add_argument("--faults", default="{}", help='JSON, e.g. \'{"oom_above_frames": 49}\'')
     parser.add_argument("--max-upload-size", type=float, default=100, help="MB, like ComfyUI")
     parser.add_argument("--startup-delay", type=float, default=0.0,
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         root, faults=faults, extra_nodes=[*nodes, *args.node], object_info_paths=args.object_info,
         host=args.listen.split(",")[0], port=args.port, max_upload_size=int(args.max_upload_size * 1024 * 1024),
         argv=["main.py", *argv], console_stream=sys.stderr,
-        on_die=lambda: os._exit(faults.die_exit_code))
+        on_die=lambda: os._exit(faults.die_exit_code), profile=args.profile)
     if args.wan_models:
         server.models.install_wan()
     print_banner(server.console, server)

@@ -21,6 +21,10 @@ from tests.fakes.comfy_standin.folders import Folders
 DATA_DIR = Path(__file__).parent / "data"
 CORE_DUMP = DATA_DIR / "object_info_core.json.gz"
 CUSTOM_DUMP = DATA_DIR / "object_info_custom_nodes.json.gz"
+# What ComfyUI 0.38 adds for the nodes the app uses (switch, math, core frame interpolation).
+NEWER_CORE_DUMP = DATA_DIR / "object_info_0.38.json"
+# Stand-in profile (the ComfyUI version played) -> dumps added on top of the 0.3.64 core dump.
+PROFILES: dict[str, tuple[Path, ...]] = {"0.3.64": (), "0.38.1": (NEWER_CORE_DUMP,)}
 
 # The custom-node classes the app relies on (api-facts section 3).
 APP_CUSTOM_NODES = ("RIFE VFI", "FILM VFI", "PathchSageAttentionKJ", "VHS_VideoCombine",
@@ -58,6 +62,7 @@ _MODEL_COMBOS: dict[tuple[str, str], str] = {
     ("UpscaleModelLoader", "model_name"): "upscale_models",
     ("PhotoMakerLoader", "photomaker_model_name"): "photomaker",
     ("ModelPatchLoader", "name"): "model_patches",
+    ("FrameInterpolationModelLoader", "model_name"): "frame_interpolation",
 }
 _VHS_VIDEO_EXTENSIONS = ("webm", "mp4", "mkv", "gif", "mov")
 _TAESD = (("taesd", "taesd_"), ("taesdxl", "taesdxl_"), ("taesd3", "taesd3_"), ("taef1", "taef1_"))
@@ -98,7 +103,9 @@ def _harness_nodes() -> dict[str, dict]:
 def _read_dump(path: str) -> dict[str, Any]:
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as handle:
-        return json.load(handle)
+        data = json.load(handle)
+    data.pop("_comment", None)  # hand-written dumps say where their schemas come from
+    return data
 
 
 def load_dump(path: Path | str = CORE_DUMP) -> dict[str, Any]:

@@ -38,6 +38,10 @@ class Faults:
             ("header too small", transcript 12); off by default so dummy files run.
         sage_missing: PathchSageAttentionKJ with a mode other than "disabled" fails like a
             server without the sageattention package.
+        view_errors: what the next `/view` requests do instead of serving, one entry each, in
+            order: an HTTP status (500, 503, 404, ...) or "drop" (the connection closes after
+            a third of the file); once used up, files are served normally.
+        view_status: every `/view` answers this status (a server that never serves files).
     """
 
     oom_at_node: str | None = None
@@ -57,6 +61,14 @@ class Faults:
     preview: bool = False
     fail_empty_model_files: bool = False
     sage_missing: bool = False
+    view_errors: list = field(default_factory=list)
+    view_status: int | None = None
+
+    def take_view_error(self) -> int | str | None:
+        """The scripted misbehaviour of this `/view` request (None: serve it)."""
+        if self.view_status is not None:
+            return int(self.view_status)
+        return self.view_errors.pop(0) if self.view_errors else None
 
     def update(self, **changes: Any) -> None:
         """Change several knobs; an unknown name raises ValueError naming the known ones."""

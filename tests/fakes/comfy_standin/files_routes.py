@@ -28,6 +28,7 @@ class FileApi:
         return [("GET", "/view", self.view), ("POST", "/upload/image", self.upload_image)]
 
     async def view(self, request: web.Request) -> web.StreamResponse:
+        self.server.counters.bump("views")
         folders = self.server.folders
         query = request.rel_url.query
         if "filename" not in query:
@@ -52,6 +53,11 @@ class FileApi:
         path = os.path.join(base, filename)
         if not os.path.isfile(path):
             return web.Response(status=404)
+        scripted = self.server.faults.take_view_error()
+        if scripted == "drop":
+            return await _drop_midway(request, path)
+        if scripted is not None:
+            return web.Response(status=int(scripted), text=f"{scripted}: scripted failure")
         disposition = {"Content-Disposition": f'filename="{filename}"'}
         if "preview" in query or query.get("channel") in ("rgb", "a"):
             return _image_variant(path, query, disposition)
@@ -98,6 +104,19 @@ class FileApi:
                 handle.write(data)
         self.server.counters.bump("upload_bytes", len(data))
         return web.json_response({"name": filename, "subfolder": subfolder, "type": kind})
+
+
+async def _drop_midway(request: web.Request, path: str) -> web.StreamResponse:
+    """Send the headers and a third of the file, then cut the connection."""
+    size = os.path.getsize(path)
+    response = web.StreamResponse(headers={"Content-Length": str(size),
+                                           "Content-Type": "application/octet-stream"})
+    await response.prepare(request)
+    with open(path, "rb") as handle:
+        await response.write(handle.read(max(1, size // 3)))
+    if request.transport is not None:
+        request.transport.close()
+    return response
 
 
 def _same_bytes(path: str, data: bytes) -> bool:

@@ -36,7 +36,15 @@ MODEL_FOLDERS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
     "classifiers": (("classifiers",), None),
     "model_patches": (("model_patches",), MODEL_EXTENSIONS),
     "audio_encoders": (("audio_encoders",), MODEL_EXTENSIONS),
+    "frame_interpolation": (("frame_interpolation",), MODEL_EXTENSIONS),
 }
+# Folders that only newer ComfyUI versions register (hidden from /models on 0.3.64).
+NEWER_FOLDERS = {"frame_interpolation"}
+
+
+def model_folder_names(profile: str = "0.3.64") -> list[str]:
+    """What `GET /models` lists for the ComfyUI version a stand-in plays."""
+    return [name for name in MODEL_FOLDERS if profile != "0.3.64" or name not in NEWER_FOLDERS]
 
 # The model files the official Wan 2.2 14B i2v templates (4-step LoRA and 20-step variants) name.
 WAN_MODEL_FILES: dict[str, tuple[str, ...]] = {

@@ -22,7 +22,7 @@ class StandinProcess:
                  startup_timeout: float = 30.0, env: dict[str, str] | None = None) -> None:
         self.root = Path(root)
         command = [sys.executable, "-m", "tests.fakes.comfy_standin", "--port", "0",
-                   "--root", str(self.root), *args]
+                   "--base-directory", str(self.root), *args]  # ComfyUI's own flag
         if faults:
             command += ["--faults", json.dumps(faults)]
         self.command = command

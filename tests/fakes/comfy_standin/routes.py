@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.comfy_standin.folders import MODEL_FOLDERS
+from tests.fakes.comfy_standin.folders import model_folder_names
 from tests.fakes.comfy_standin.validation import validate_prompt
 
 COMFYUI_VERSION = "0.3.64"
@@ -145,7 +145,7 @@ class JsonApi:
             "os": server.system.get("os", "posix"),
             "ram_total": server.system.get("ram_total", 68_719_476_736),
             "ram_free": server.system.get("ram_free", 51_539_607_552),
-            "comfyui_version": COMFYUI_VERSION, "required_frontend_version": "1.27.10",
+            "comfyui_version": server.profile, "required_frontend_version": "1.27.10",
             "installed_templates_version": "0.1.95", "required_templates_version": "0.1.95",
             "python_version": sys.version, "pytorch_version": server.system.get("pytorch_version", "2.8.0+cu128"),
             "embedded_python": bool(server.system.get("embedded_python", False)),
@@ -165,7 +165,7 @@ class JsonApi:
         return web.json_response(self.server.hub.features())
 
     async def models(self, request: web.Request) -> web.Response:
-        return web.json_response(list(MODEL_FOLDERS))
+        return web.json_response(model_folder_names(self.server.profile))
 
     async def models_folder(self, request: web.Request) -> web.Response:
         files = self.server.folders.model_files(request.match_info["folder"])

@@ -1,4 +1,5 @@
-"""StandinServer: an in-process stand-in for ComfyUI 0.3.64 on a loopback port.
+"""StandinServer: an in-process stand-in for ComfyUI 0.3.64 (or, with ``profile="0.38.1"``, the
+newer core nodes of ComfyUI 0.38) on a loopback port.
 
 HTTP and WebSocket run on an aiohttp event loop in one daemon thread; prompts run one at a time
 on a worker thread, like ComfyUI's prompt_worker. ``stop()`` is clean and idempotent.
@@ -20,7 +21,7 @@ from typing import Any, Callable, Iterable, TextIO
 
 from aiohttp import web
 
-from tests.fakes.comfy_standin.catalog import ExtraNodes, NodeCatalog, load_dump
+from tests.fakes.comfy_standin.catalog import PROFILES, ExtraNodes, NodeCatalog, load_dump
 from tests.fakes.comfy_standin.execution import Executor, RunResult
 from tests.fakes.comfy_standin.faults import Counters, Faults
 from tests.fakes.comfy_standin.files_routes import FileApi
@@ -83,10 +84,15 @@ class StandinServer:
                  host: str = "127.0.0.1", port: int = 0, max_upload_size: int = DEFAULT_MAX_UPLOAD,
                  argv: list[str] | None = None, devices: list[dict] | None = None,
                  system: dict | None = None, console_stream: TextIO | None = None,
-                 on_die: Callable[[], None] | None = None) -> None:
+                 on_die: Callable[[], None] | None = None, profile: str = "0.3.64") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown stand-in profile {profile!r}; known: {', '.join(PROFILES)}")
         self.root = Path(root)
         self.folders = Folders(self.root)
+        self.profile = profile  # the ComfyUI version this stand-in plays (system_stats, banner)
         self.extra_nodes = ExtraNodes(extra_nodes)
+        for path in PROFILES[profile]:
+            self.extra_nodes.add_dump(load_dump(path))
         for path in object_info_paths:
             self.extra_nodes.add_dump(load_dump(path))
         self.catalog = NodeCatalog(self.folders, self.extra_nodes)
@@ -328,5 +334,5 @@ def print_banner(console: Console, server: StandinServer) -> None:
     console(f"pytorch version: {server.system.get('pytorch_version', '2.8.0+cu128')}")
     console(f"Device: {device.get('name')}")
     console(f"Python version: {sys.version}")
-    console("ComfyUI version: 0.3.64")
+    console(f"ComfyUI version: {server.profile}")
     console("Starting server\n")

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from tests.fakes.comfy_standin.media import Frames, render
 
-# OpenCV's pip wheels have no H.264 encoder, so mp4/mov/mkv get MPEG-4 Part 2 ("mp4v").
-_FOURCC = {"mp4": "mp4v", "mov": "mp4v", "mkv": "mp4v", "webm": "VP80"}
+# ComfyUI's SaveVideo writes mp4 as H.264 in 4:2:0 through PyAV (comfy_api's video_types.py:
+# add_stream('h264'), pix_fmt 'yuv420p'), and so does the stand-in; other containers get
+# OpenCV's encoders (its pip wheels have no H.264).
+_FOURCC = {"mov": "mp4v", "mkv": "mp4v", "webm": "VP80"}
 
 
 def write_video(path: Path, frames: Frames, fps: float) -> None:
@@ -16,6 +18,8 @@ def write_video(path: Path, frames: Frames, fps: float) -> None:
     ext = path.suffix.lower().lstrip(".")
     if ext in ("gif", "webp"):
         _write_animated_image(path, frames, fps)
+    elif ext == "mp4":
+        _write_h264(path, frames, fps)
     else:
         _write_opencv(path, frames, fps, _FOURCC.get(ext, "mp4v"))
 
@@ -32,6 +36,23 @@ def _write_opencv(path: Path, frames: Frames, fps: float, fourcc: str) -> None:
             writer.write(frame)
     finally:
         writer.release()
+
+
+def _write_h264(path: Path, frames: Frames, fps: float) -> None:
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("h264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = frames.width, frames.height
+        stream.pix_fmt = "yuv420p"
+        for frame in render(frames):
+            picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
+            for packet in stream.encode(picture):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
 
 
 def _write_animated_image(path: Path, frames: Frames, fps: float) -> None:

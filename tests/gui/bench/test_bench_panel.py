@@ -171,6 +171,7 @@ def test_cancel_then_resume(panel, qtbot, standin, tmp_path):
     panel.cancel()
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=30_000)
     assert panel.status.text().startswith("Cancelled"), panel.status.text()
+    assert "ETA" not in panel.progress.format()  # nothing runs: no time left is promised
     done_before = panel.progress.value()
     assert 2 <= done_before < 16
     standin.faults.step_seconds = 0.005
@@ -186,3 +187,17 @@ def test_bad_server_address_is_explained(panel, qtbot):
         "ComfyUI stopped answering" in panel.status.text() or \
         "not_run" in panel.status.text(), panel.status.text()
     assert "not_run" in panel.table.statuses()
+
+
+def test_a_long_status_moves_nothing(panel, qtbot):
+    """A long message (a path, a server's error) stays in its two lines: the buttons and the
+    results table do not move (issue 14, item 2)."""
+    qtbot.wait(50)
+    run = panel.run_button
+    before = (panel.window().size(), run.mapToGlobal(run.rect().topLeft()), panel.table.geometry())
+    long_path = "/home/someone/" + "/".join(["a-rather-long-folder-name"] * 11) + "/report.html"
+    panel._say_status(f"Report written to {long_path} " * 3, error=False)
+    qtbot.wait(50)
+    assert (panel.window().size(), run.mapToGlobal(run.rect().topLeft()),
+            panel.table.geometry()) == before
+    assert long_path in panel.status.toolTip()

@@ -81,7 +81,7 @@ def _keys(panel):
 def _select(panel, key):
     for i, clip in enumerate(panel.grid.clips()):
         if clip.key == key:
-            panel.grid.setCurrentRow(i)
+            panel.grid.select_row(i)
             return clip
     raise AssertionError(f"{key} not shown: {_keys(panel)}")
 
@@ -114,11 +114,12 @@ def test_every_job_output_and_added_clip_is_a_tile_and_a_broken_file_does_not_bl
     assert not tiles[f"file:{mine.resolve()}"].broken
     # the details pane shows what the job was
     _select(panel, "j2")
+    qtbot.waitUntil(lambda: "rtx4090-24gb" in panel.details.text.toPlainText(), timeout=5000)
     text = panel.details.text.toPlainText()
     assert "prompt of j2" in text and "rtx4090-24gb" in text and "21.00 GiB" in text
     assert "High-noise pass" in text and "31.5 s" in text
     _select(panel, "j4")
-    assert "Out of GPU memory" in panel.details.text.toPlainText()
+    qtbot.waitUntil(lambda: "Out of GPU memory" in panel.details.text.toPlainText(), timeout=5000)
     assert not panel.details.buttons["play"].isEnabled()
 
 
@@ -145,27 +146,31 @@ def test_filters_and_sorting(qtbot, core, videos, make_panel):
     panel = make_panel()
     qtbot.waitUntil(lambda: len(panel.grid.clips()) == 3, timeout=10000)
     bar = panel.filters
+
+    def shows(expected, check=lambda keys, expected: keys == expected):
+        qtbot.waitUntil(lambda: check(_keys(panel), expected), timeout=5000)
+
     bar.status.setCurrentIndex(bar.status.findData("failed"))
-    assert _keys(panel) == ["failed"]
+    shows(["failed"])
     bar.status.setCurrentIndex(0)
     bar.source.setCurrentIndex(bar.source.findData("/pics/dog.png"))
-    assert _keys(panel) == ["tall"]
+    shows(["tall"])
     bar.source.setCurrentIndex(0)
     bar.resolution.setCurrentIndex(bar.resolution.findData("64×48"))
-    assert _keys(panel) == ["small"]
+    shows(["small"])
     bar.resolution.setCurrentIndex(0)
     bar.date.setCurrentIndex(bar.date.findText("Today"))
-    assert set(_keys(panel)) == {"tall", "failed"}
+    shows({"tall", "failed"}, lambda keys, expected: set(keys) == expected)
     bar.date.setCurrentIndex(0)
     bar.search.setText("prompt of small")
-    assert _keys(panel) == ["small"]
+    shows(["small"])
     bar.search.clear()
     bar.sort.setCurrentIndex(bar.sort.findData("duration"))
-    assert _keys(panel)[0] == "tall"  # 17 frames is the longest
+    shows("tall", lambda keys, first: len(keys) == 3 and keys[0] == first)  # 17 frames: longest
     bar.order.setChecked(False)
-    assert _keys(panel)[-1] == "tall"
+    shows("tall", lambda keys, last: len(keys) == 3 and keys[-1] == last)
     bar.duration.setCurrentIndex(bar.duration.findText("Under 3 s"))
-    assert "small" in _keys(panel)
+    shows("small", lambda keys, key: key in keys)
 
 
 def test_delete_asks_first_then_trashes_files_and_keeps_the_row(qtbot, core, videos, make_panel,
@@ -237,7 +242,7 @@ def test_interpolate_runs_in_the_background_and_the_result_is_grouped(qtbot, cor
     child = panel.grid.clips()[0].children[0]
     assert child.title == "Optical flow ×2 (built-in)"
     assert child.job.parent_id == "j1" and child.job.timings["interpolate"] > 0
-    assert "17 frames at 32 fps" in panel.status.text()
+    assert "0.53 s (17 frames) at 32 fps" in panel.status.text()
     assert not panel.cancel_button.isVisibleTo(panel)
 
 
@@ -295,3 +300,66 @@ def test_new_history_rows_appear_without_a_manual_refresh(qtbot, core, videos, m
     qtbot.waitUntil(lambda: "0 clips" in panel.status.text(), timeout=10000)
     core.history.add(_job("late", a))
     qtbot.waitUntil(lambda: _keys(panel) == ["late"], timeout=10000)
+
+
+LONG_PATH = "/home/someone/" + "/".join(["a-rather-long-folder-name"] * 11) + "/clip_00001.mp4"
+
+
+def test_a_long_status_moves_nothing(qtbot, core, videos, make_panel):
+    """The status line holds any text in one line (elided, all of it in the tooltip); the
+    window, the tiles and the buttons stay where they are (issue 14, item 2)."""
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    qtbot.wait(50)
+    play = panel.details.buttons["play"]
+    before = (panel.window().size(), play.mapToGlobal(play.rect().topLeft()), panel.grid.size())
+    panel.say(f"Interpolated into {LONG_PATH}")
+    qtbot.wait(50)
+    assert (panel.window().size(), play.mapToGlobal(play.rect().topLeft()),
+            panel.grid.size()) == before
+    assert LONG_PATH in panel.status.text() and LONG_PATH in panel.status.toolTip()
+
+
+def test_an_interpolation_that_fails_before_it_starts_does_not_stay_running(
+        qtbot, core, videos, make_panel, monkeypatch):
+    """Whatever way the run ends, the status leaves "Interpolating…" (issue 14, item 3)."""
+    from wan22_gui.core.base.errors import InputError
+
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+
+    def refuse(*_a, **_kw):
+        raise InputError("The clip's folder is gone.", "Re-run the job.")
+
+    monkeypatch.setattr(panel.actions, "interpolate", refuse)  # fails before any signal
+    panel.start_interpolation(panel.selected(), "rife", 2)
+    qtbot.waitUntil(lambda: "Interpolating" not in panel.status.text(), timeout=5000)
+    assert "Interpolation failed: The clip's folder is gone." in panel.status.text()
+    assert not panel.cancel_button.isVisibleTo(panel)
+
+
+def test_play_starts_playing_and_compare_opens_paused_on_frame_1(qtbot, core, videos,
+                                                                  make_panel):
+    """Play means play (it used to open paused on frame 1); a comparison waits for the user
+    to step or play (issue 14, item 8)."""
+    a, b, _ = videos
+    core.history.add(_job("j1", a))
+    core.history.add(JobRecord(job_id="i1", kind="interpolate", status="succeeded", parent_id="j1",
+                               outputs=[str(b)], label="FILM ×2 (ComfyUI)"))
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    player = panel.play()
+    qtbot.waitUntil(lambda: player.player.clock is not None, timeout=10000)
+    qtbot.waitUntil(lambda: player.player.clock.playing, timeout=3000)
+    compare = panel.compare()
+    qtbot.waitUntil(lambda: compare.player.clock is not None, timeout=10000)
+    assert not compare.player.clock.playing and compare.player.clock.tick == 0
+    player.close()
+    compare.close()

@@ -72,11 +72,11 @@ def test_frames_and_seconds_stay_in_step(qtbot, form):
     clip.seconds.setValue(3.0)
     assert clip.frames.value() == 49
     qtbot.mouseClick(clip.findChild(QPushButton, "quick_10s"), Qt.MouseButton.LeftButton)
-    assert clip.frames.value() == 161 and clip.seconds.value() == pytest.approx(10.0)
+    assert clip.frames.value() == 161 and clip.seconds.value() == pytest.approx(10.06)
     clip.frames.setValue(80)  # not 4n+1: the job uses the nearest valid count
     assert form.spec().frames == 81
     assert "will use 81" in clip.info.text()
-    assert "×2 interpolation would give 161 frames at 32 fps" in clip.info.text()
+    assert "×2 interpolation would give 5.03 s (161 frames) at 32 fps" in clip.info.text()
 
 
 def test_name_preview_follows_settings_and_is_safe_on_windows(qtbot, form, tmp_path):
@@ -84,7 +84,7 @@ def test_name_preview_follows_settings_and_is_safe_on_windows(qtbot, form, tmp_p
     Image.new("RGB", (640, 640)).save(path)
     load(qtbot, form, path)
     form.clip.frames.setValue(49)
-    assert form.name_preview.text() == "My dragon_832x832_3.0s_4step_lora.mp4"
+    assert form.name_preview.text() == "My dragon_832x832_3.06s_4step_lora.mp4"
     form.set_pattern("{source}: take?{seed}")
     assert form.name_preview.text() == "My dragon_ take_random.mp4"
     form.set_pattern("{source}_{nope}")
@@ -115,3 +115,32 @@ def test_estimate_line_learns_from_finished_runs(form, tmp_path):
     form.set_history_rows(rows)
     assert form.estimate.text().startswith("Estimate: about")
     assert "from 3 runs" in form.estimate.text()
+
+
+def test_an_animated_gif_is_refused_instead_of_previewed_as_one_frame(qtbot, form, tmp_path):
+    frames = [Image.new("RGB", (64, 64), (30 * i, 0, 0)) for i in range(8)]
+    path = tmp_path / "dance.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with qtbot.waitSignal(form.image.image_refused, timeout=10000) as refused:
+        form.image.load(path)
+    assert "dance.gif holds 8 frames" in refused.args[0]
+    assert "Save the frame you want as a PNG or JPEG" in form.image.info.text()
+    assert form.problems()[0] == "Choose a start image."
+
+
+def test_the_form_offers_exactly_the_range_the_cli_accepts(form):
+    """One rule (core/workflow/limits.py): no value the form allows is refused by the CLI and
+    the builder, and the CLI's range is not cut short in the form."""
+    from wan22_gui.core.workflow import limits
+
+    s, c = form.sampling, form.clip
+    assert (s.steps.minimum(), s.steps.maximum()) == (limits.STEPS.low, limits.STEPS.high)
+    assert (s.cfg.minimum(), s.cfg.maximum()) == (limits.CFG.low, limits.CFG.high)
+    assert (s.shift.minimum(), s.shift.maximum()) == (limits.SHIFT.low, limits.SHIFT.high)
+    assert (c.frames.minimum(), c.frames.maximum()) == (limits.FRAMES.low, limits.MAX_FRAMES)
+    assert c.seconds.maximum() == pytest.approx(limits.SECONDS.high)
+    for spin in (c.width_spin, c.height_spin):
+        assert (spin.minimum(), spin.maximum()) == (limits.SIDE.low, limits.SIDE.high)
+    s.cfg.setValue(limits.CFG.high)
+    c.frames.setValue(limits.MAX_FRAMES)
+    assert not form.spec().problems()  # the form's extremes are valid jobs

@@ -81,11 +81,11 @@ def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, stand
     form.clip.frames.setValue(17)
     connect(qtbot, panel, standin_with_models.url)
     form.clip.after.setCurrentIndex(form.clip.after.findText("RIFE ×2"))
-    assert "Then RIFE ×2 in the same job: a second clip of 33 frames at 32 fps" in \
+    assert "Then RIFE ×2 in the same job: a second clip of 1.03 s (33 frames) at 32 fps" in \
         form.clip.info.text()
     assert form.name_preview.text() == (
-        "lighthouse_480x336_1.0s_4step_lora.mp4\n"
-        "+ interpolated/lighthouse_480x336_1.0s_4step_lora_rife_x2.mp4")
+        "lighthouse_480x336_1.06s_4step_lora.mp4\n"
+        "+ interpolated/lighthouse_480x336_1.06s_4step_lora_rife_x2.mp4")
     preview = form.name_preview  # every line of both names is shown, however they wrap
     qtbot.waitUntil(lambda: preview.visibleRegion().boundingRect().height()
                     >= preview.heightForWidth(preview.width()), timeout=3000)
@@ -105,3 +105,25 @@ def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, stand
     assert parent.status == "succeeded" and parent.params["interpolation"] == "rife"
     assert child.label == "RIFE ×2 (ComfyUI, rife49)" and Path(child.outputs[0]).is_file()
     assert "interpolate" in parent.timings
+
+
+@pytest.mark.parametrize("comfy_profile", ["0.38.1"])
+def test_rife_model_combo_lists_the_servers_core_models_and_goes_into_the_job(
+        qtbot, panel, standin_with_models, picture):
+    for name in ("rife_v4.25.safetensors", "rife_v4.26.safetensors", "film_net_fp16.safetensors"):
+        standin_with_models.models.add("frame_interpolation", name)
+    form = panel.form
+    connect(qtbot, panel, standin_with_models.url)
+    combo = form.clip.rife_model
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "rife_v4.25.safetensors", "rife_v4.26.safetensors"]
+    assert not combo.isEnabled()  # only with RIFE chosen
+    form.clip.after.setCurrentIndex(form.clip.after.findText("RIFE ×2"))
+    assert combo.isEnabled()
+    combo.setCurrentText("rife_v4.26.safetensors")
+    with qtbot.waitSignal(form.image.image_loaded, timeout=10000):
+        form.image.load(picture)
+    assert form.spec().interpolation_model == "rife_v4.26.safetensors"
+    form.set_spec(JobSpec(image=str(picture), prompt="x", width=320, height=224, frames=17,
+                          interpolation="rife", interpolation_model="rife_v4.25.safetensors"))
+    assert combo.currentText() == "rife_v4.25.safetensors"

@@ -179,7 +179,7 @@ def test_the_form_is_never_cut_off_at_the_side(qtbot, panel, width, side_by_side
     """1090 px is what the tab gets beside the ComfyUI panel in the first window; narrower,
     the settings move below the picture and the form scrolls down instead of sideways."""
     panel.resize(width, 700)
-    scroll = panel.findChild(QScrollArea)
+    scroll = panel.findChild(QScrollArea, "form_scroll")
     form, clip = panel.form, panel.form.clip
 
     def settled() -> bool:
@@ -191,3 +191,25 @@ def test_the_form_is_never_cut_off_at_the_side(qtbot, panel, width, side_by_side
     assert form.width() <= scroll.viewport().width()
     info = clip.info  # the clip's facts wrap inside the box instead of running off
     assert info.mapTo(form, QPoint(info.width(), 0)).x() <= scroll.viewport().width()
+
+
+def test_a_dead_server_never_shows_running_finished_and_waiting_at_once(qtbot, panel, fake,
+                                                                        picture):
+    """Issue 14: the job that could not reach a dead server waits again; the status line says
+    so (in the app's connection words) instead of "Running" next to "1 waiting"."""
+    fill_form(qtbot, panel, picture)
+    fake.alive = False  # the upload is refused: the job goes back to the queue
+    connect(panel, fake)
+    tried = []
+    panel.jobs.phase.connect(lambda event: tried.append(event.phase))
+    qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "job_end" in tried, timeout=10000)  # it was tried, and given back
+    qtbot.waitUntil(lambda: "1 waiting" in panel.queue.title.text(), timeout=10000)
+    qtbot.waitUntil(lambda: panel.progress.now.text().startswith("Waiting: 1 job"), timeout=5000)
+    assert "Running" not in panel.progress.now.text()
+    assert "Finished" not in panel.progress.step_text.text()
+    health = panel.ctx.app.health
+    qtbot.waitUntil(lambda: health.current.state == "lost", timeout=5000)
+    qtbot.waitUntil(lambda: panel.connection_line.text() == health.current.words, timeout=3000)
+    assert health.current.words.startswith("ComfyUI: lost since")
+    qtbot.waitUntil(lambda: "ComfyUI: lost since" in panel.progress.now.text(), timeout=3000)

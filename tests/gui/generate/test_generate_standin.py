@@ -69,5 +69,5 @@ def test_form_to_file_through_the_real_queue(qtbot, panel, standin_with_models, 
     assert record.params["width"] == 336 and record.params["height"] == 480
     [output] = record.outputs
     assert Path(output).is_file() and Path(output).parent == panel.ctx.app.paths.output_dir
-    assert Path(output).name.startswith("white dragon_336x480_1.0s_4step_lora")
+    assert Path(output).name.startswith("white dragon_336x480_1.06s_4step_lora")
     assert panel.progress.step_text.text() == f"Saved {output}"

@@ -59,11 +59,11 @@ def test_recommended_preset_with_reasons_and_doctor_warnings(qtbot, make_panel, 
     panel = make_panel()
     _wait_loaded(qtbot, panel)
     combo = panel.preset_box.combo
-    assert combo.currentText() == "RTX 5090 (32 GB) - recommended for RTX 5090"
+    assert combo.currentText() == "RTX 5090 (32 GB) ★ recommended"
     assert ("Recommended for NVIDIA GeForce RTX 5090, the GPU ComfyUI will use"
             in panel.preset_box.description.text())
     rows = dict(panel.preset_box.table.rows())
-    assert "no longer reads it" in rows["--normalvram"]
+    assert "already turns it on" in rows["--cuda-malloc"] and "--normalvram" not in rows
     assert "TORCH_COMPILE=0" in rows and "Nothing reads" in rows["TORCH_COMPILE=0"]
     assert any("warning: Nothing reads TORCH_COMPILE" in t for t in panel.doctor.texts())
     assert "ComfyUI will use this one" in panel.gpu_list.text()
@@ -93,26 +93,29 @@ def test_start_shows_progress_log_and_ready_then_stop(qtbot, make_panel):
     _wait_loaded(qtbot, panel)
     panel.start_button.click()
     qtbot.waitUntil(lambda: panel.controller.state == L.STATE_READY, timeout=20000)
-    qtbot.waitUntil(lambda: "Running at http://127.0.0.1:" in panel.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "connected to http://127.0.0.1:" in panel.state_label.text(), timeout=5000)
     qtbot.waitUntil(lambda: "To see the GUI go to" in panel.log_view.text(), timeout=5000)
     assert panel.app.connection.info.source == "launched"
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.controller.state == L.STATE_STOPPED, timeout=20000)
-    qtbot.waitUntil(lambda: "not running" in panel.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "not connected" in panel.state_label.text(), timeout=5000)
     assert panel.app.connection.info is None
 
 
 def test_crash_banner_explains_and_restart_button_restarts(qtbot, make_panel):
     panel = make_panel()
     _wait_loaded(qtbot, panel)
-    panel.preset_box.extra.setText("--lowvram")  # conflicts with the preset's --normalvram
+    panel.preset_box.extra.setText("--lowvram --highvram")  # two of one exclusive group
     panel.preset_box.extra.editingFinished.emit()
     assert any("cannot be used together" in t for t in panel.doctor.texts())
     panel.start_button.click()
     qtbot.waitUntil(panel.crash_banner.isVisible, timeout=20000)
     assert "not allowed with argument" in panel.crash_banner.sentence.text()
     assert "only one" in panel.crash_banner.fix.text()
+    health = panel.app.health.current  # the one connection state says it too, with the reason
+    assert health.state == "lost" and health.reason == panel.controller.last_crash.sentence
+    qtbot.waitUntil(lambda: "lost since" in panel.state_label.text(), timeout=5000)
     panel.preset_box.extra.setText("")
     panel.preset_box.extra.editingFinished.emit()
     panel.crash_banner.restart.click()
@@ -147,7 +150,7 @@ def test_port_with_a_running_comfyui_offers_attach(qtbot, make_panel, monkeypatc
     second.start_button.click()
     qtbot.waitUntil(lambda: second.controller.state == L.STATE_ATTACHED, timeout=20000)
     assert second.app.connection.url == first.setup.plan.url
-    qtbot.waitUntil(lambda: "Attached to" in second.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "(attached)" in second.state_label.text(), timeout=5000)
     assert second.stop_button.text() == "Detach"
 
 

@@ -80,11 +80,12 @@ def test_16_and_32_fps_clips_step_together_frame_exactly(qtbot, open_view, tmp_p
     seen = []
     for _ in range(6):
         seen.append((_shown_index(view, 0), _shown_index(view, 1)))
-        qtbot.keyClick(view.player, Qt.Key.Key_Right)
+        qtbot.keyClick(view.player, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
         qtbot.waitUntil(lambda: not view.player.waiting_for_frames(), timeout=5000)
-    # the 16 fps clip holds each frame while the 32 fps clip shows two
+    # Shift steps the common clock: the 16 fps clip holds each frame while the 32 fps clip
+    # shows two
     assert seen == [(0, 0), (0, 1), (1, 2), (1, 3), (2, 4), (2, 5)]
-    qtbot.keyClick(view.player, Qt.Key.Key_Left)
+    qtbot.keyClick(view.player, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
     assert view.player.clock.timeline.frames_at(view.player.clock.tick) == [2, 5]
     qtbot.keyClick(view.player, Qt.Key.Key_End)
     qtbot.waitUntil(lambda: not view.player.waiting_for_frames(), timeout=5000)
@@ -232,14 +233,89 @@ def test_a_corrupt_clip_is_reported_not_crashed_on(qtbot, ctx, tmp_path):
     view.shutdown()
 
 
-def test_frames_are_cached_small_when_over_the_memory_budget(qtbot, open_view, tmp_path):
-    clip = write_test_clip(tmp_path / "a.mp4", frames=9, fps=16, size=(128, 96))
-    view = open_view([ClipSource(clip, "A")], budget_bytes=128 * 96 * 4 * 9 // 4)
+def test_clips_over_the_memory_budget_stream_at_full_size(qtbot, open_view, tmp_path):
+    clip = write_test_clip(tmp_path / "a.mp4", frames=40, fps=16, size=(128, 96))
+    budget = 128 * 96 * 4 * 40 // 2
+    view = open_view([ClipSource(clip, "A")], budget_bytes=budget)
     _ready(qtbot, view)
     cache = view.player.caches[0]
-    assert cache.scaled and cache.nbytes <= 128 * 96 * 4 * 9 // 4
-    assert "to save memory" in view.player.status.text()
+    assert cache.streaming and cache.nbytes <= budget
+    assert view.player.canvas.panels[0].frame.shape == (96, 128, 4), "full size, not shrunk"
+    qtbot.waitUntil(lambda: "Streaming" in view.player.status.text(), timeout=5000)
+    # a jump past the window shows the exact frame as soon as it is decoded
+    view.player.clock.seek(view.player.clock.timeline.tick_count - 5)
+    qtbot.waitUntil(lambda: view.player.canvas.panels[0].exact, timeout=5000)
+    assert view.player.canvas.panels[0].frame.shape == (96, 128, 4)
     # 1:1 still means one *video* pixel per screen pixel
     view.player.canvas.set_zoom(1.0)
     target = view.player.canvas._target(view.player.canvas.panel_rects()[0], (128, 96))
     assert target.width() == 128
+
+
+def _steps(qtbot, view, key, presses=3, modifier=Qt.KeyboardModifier.NoModifier):
+    seen = []
+    for _ in range(presses):
+        qtbot.keyClick(view.player, key, modifier)
+        qtbot.waitUntil(lambda: not view.player.waiting_for_frames(), timeout=5000)
+        seen.append((_shown_index(view, 0), _shown_index(view, 1)))
+    return seen
+
+
+def test_arrows_step_one_frame_of_the_selected_clip(qtbot, open_view, tmp_path):
+    """A 16 fps source beside its 48 fps RIFE ×3: one press is one source frame, not 1/48 s;
+    after choosing the other clip (or clicking its panel) one press is one of its frames."""
+    view = open_view([ClipSource(_numbered_clip(tmp_path / "a.mp4", 9, 16), "Source"),
+                      ClipSource(_numbered_clip(tmp_path / "b.mp4", 25, 48), "RIFE ×3")])
+    _ready(qtbot, view)
+    assert view.player.step_clip == 0 and view.step_clip.currentIndex() == 0
+    assert _steps(qtbot, view, Qt.Key.Key_Right) == [(1, 3), (2, 6), (3, 9)]
+    assert _steps(qtbot, view, Qt.Key.Key_Left, 1) == [(2, 6)]
+    canvas = view.player.canvas
+    second = canvas.panel_rects()[1].center()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=second)  # pick the RIFE panel
+    assert view.step_clip.currentIndex() == 1 and canvas.selected == 1
+    assert _steps(qtbot, view, Qt.Key.Key_Right, 2) == [(2, 7), (2, 8)]
+    assert _steps(qtbot, view, Qt.Key.Key_Right, 1, Qt.KeyboardModifier.ShiftModifier) == [(3, 9)]
+    view.step_clip.setCurrentIndex(0)
+    qtbot.mouseClick(view.player.controls.findChild(QToolButton, "step_forward_button"),
+                     Qt.MouseButton.LeftButton)  # the transport button steps the same way
+    qtbot.waitUntil(lambda: not view.player.waiting_for_frames(), timeout=5000)
+    assert (_shown_index(view, 0), _shown_index(view, 1)) == (4, 12)
+
+
+@pytest.mark.parametrize("keys", [(Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+                                  (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)])
+def test_esc_and_ctrl_w_close_the_player(qtbot, open_view, tmp_path, keys):
+    view = open_view([ClipSource(_numbered_clip(tmp_path / "a.mp4", 9, 16), "Source")])
+    _ready(qtbot, view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=3000)
+    qtbot.keyClick(view.player, *keys)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+    assert view.player.caches == []  # closing frees the decoded frames
+
+
+def test_wipe_and_difference_show_the_two_clips_picked(qtbot, open_view, tmp_path):
+    view = open_view([ClipSource(_solid_clip(tmp_path / "red.mp4", (0, 0, 220)), "Red"),
+                      ClipSource(_solid_clip(tmp_path / "green.mp4", (0, 220, 0)), "Green"),
+                      ClipSource(_solid_clip(tmp_path / "blue.mp4", (220, 0, 0)), "Blue")])
+    _ready(qtbot, view)
+    assert not view.first_clip.isVisible()  # only wipe and difference use the pair
+    view.set_layout("wipe")
+    assert view.first_clip.isVisible() and view.second_clip.isVisible()
+    view.second_clip.setCurrentIndex(2)  # Red vs Blue, not the first two
+    canvas = view.player.canvas
+    assert canvas.pair == (0, 2)
+    canvas.split = 0.5
+    image = canvas.grab().toImage()
+    video = canvas._target(canvas.panel_rects()[0], (64, 48))
+    y = int(video.center().y())
+    left = image.pixelColor(int(video.left() + video.width() * 0.25), y)
+    right = image.pixelColor(int(video.left() + video.width() * 0.75), y)
+    assert left.red() > 180 and left.green() < 60
+    assert right.blue() > 180 and right.green() < 60
+    view.first_clip.setCurrentIndex(2)  # the same clip twice: the other side moves away
+    assert canvas.pair[0] == 2 and canvas.pair[1] != 2
+    with qtbot.waitSignal(view.exported, timeout=20000) as done:
+        view.export_to(tmp_path / "wipe.mp4")
+    assert probe(done.args[0]).width == 64  # one panel: the picked pair, wiped

@@ -252,15 +252,16 @@ def test_gpu_choice_and_rate_are_applied_and_remembered(make_panel, qtbot):
     assert panel.sampler.auto_device
 
 
-def test_no_gpu_says_why_and_still_shows_ram(make_panel):
+def test_no_gpu_folds_to_one_line_that_says_why_and_still_shows_ram(make_panel):
     panel = make_panel(make_sampler(library_not_found()))
     panel.sampler.sample_once()
     panel.refresh()
-    assert panel.problem_label.isVisible()
-    assert "No GPU data. No NVIDIA driver found" in panel.problem_label.text()
-    assert "Install the NVIDIA driver" in panel.problem_label.text()
-    text = panel.graph.readout.text()
-    assert "VRAM n/a" in text and "RAM 8.0/64 GiB" in text
+    assert panel.folded and panel.fold_line.isVisible() and not panel.graph.isVisible()
+    text = panel.fold_line.text()
+    assert "No local GPU data: No NVIDIA driver found" in text
+    assert "Install the NVIDIA driver" in text and "RAM 8.0/64 GiB" in text
+    assert text.endswith("ComfyUI: not connected")
+    assert panel.maximumHeight() < 100  # one line, not half the window
     assert panel.device_box.count() == 1  # only "Auto"
 
 
@@ -319,8 +320,7 @@ def test_the_plots_are_built_only_once_there_is_gpu_data(make_panel):
     panel.sampler.run_blocking(max_samples=3)
     panel.refresh()
     graph = panel.graph
-    assert graph.canvas is None and len(graph.buffer) == 3
-    assert "RAM" in graph.readout.text()  # the readout still shows what is measured
+    assert graph.canvas is None  # no plots (and no pyqtgraph) while there is no GPU data
     panel.power_box.setChecked(True)
     now = float(panel.sampler.latest()["t"])
     graph.add_phase_event(PhaseEvent("j1", "model_load", "start", now))
@@ -363,3 +363,14 @@ def test_a_lost_gpu_is_a_gap_in_the_drawn_line_and_the_live_edge_stays_on_screen
         x0, x1 = panel.graph.visible_range()
         assert x0 < newest <= x1, "the newest sample is always on screen"
     assert _subpaths(curve) == 2, "the lost stretch is a gap, not a line across it"
+
+
+def test_without_a_local_gpu_the_line_shows_the_attached_servers_gpu(make_panel, qtbot,
+                                                                     standin):
+    panel = make_panel(make_sampler(library_not_found()))
+    panel.sampler.sample_once()
+    panel.ctx.app.connection.set(ServerInfo(standin.url, "attached"))
+    qtbot.waitUntil(lambda: "ComfyUI's GPU" in (panel.refresh() or panel.fold_line.text()),
+                    timeout=5000)
+    assert ("ComfyUI's GPU: NVIDIA GeForce RTX 4090 — VRAM 1.3 / 23.6 GiB used."
+            in panel.fold_line.text())

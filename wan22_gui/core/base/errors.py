@@ -64,3 +64,21 @@ class WorkflowError(Wan22Error):
 
 class InputError(Wan22Error):
     """Bad user input: unreadable image, wrong path, impossible frame count, ..."""
+
+
+class StorageError(Wan22Error):
+    """The app's own files cannot be used: its folders are not writable, the disk is full,
+    or the history database is locked, read-only or damaged."""
+
+
+def storage_reason(exc: BaseException) -> str:
+    """A few words for why a file operation failed ("permission denied", "the disk is full")."""
+    import errno
+
+    words = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+             errno.ENOSPC: "the disk is full", errno.EROFS: "the disk is read-only",
+             errno.EDQUOT: "the disk quota is used up", errno.ENOTDIR: "a file is in the way",
+             errno.EEXIST: "a file is in the way"}
+    number = getattr(exc, "errno", None)
+    return words.get(number or -1) or getattr(exc, "strerror", None) or str(exc) or \
+        type(exc).__name__

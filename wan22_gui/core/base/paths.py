@@ -12,7 +12,10 @@ from pathlib import Path
 
 import platformdirs
 
+from wan22_gui.core.base.errors import StorageError, storage_reason
+
 APP_DIR_NAME = "Wan22Studio"
+HOME_ENV = "WAN22_HOME"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,15 @@ class AppPaths:
         return self.cache_dir / "thumbnails"
 
     def ensure(self) -> "AppPaths":
+        """Create the folders. Raises StorageError naming the one that cannot be made."""
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir, self.output_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"The app cannot create its folder {folder}: {storage_reason(exc)}.",
+                    f"Free some space or fix the folder's permissions, or set {HOME_ENV} to "
+                    "a folder you can write to.") from None
         return self
 
     @classmethod
@@ -54,7 +64,7 @@ class AppPaths:
 
     @classmethod
     def default(cls) -> "AppPaths":
-        home = os.environ.get("WAN22_HOME")
+        home = os.environ.get(HOME_ENV)
         if home:
             return cls.under(Path(home))
         dirs = platformdirs.PlatformDirs(APP_DIR_NAME, appauthor=False)

@@ -14,10 +14,16 @@ def resource_path(*parts: str) -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root, "wan22_gui", "resources", *parts)
+    checkout = Path(__file__).resolve().parents[3]
+    source_tree = checkout.joinpath("resources", *parts)
+    # Code run from a checkout (a worktree next to another checkout's editable install, too)
+    # reads that checkout's resources, so code and data always come from the same tree.
+    if (checkout / "pyproject.toml").is_file() and (checkout / "resources").is_dir():
+        return source_tree
     try:
         return Path(str(importlib_resources.files("wan22_gui.resources").joinpath(*parts)))
     except ModuleNotFoundError:  # run from a source tree that was never pip-installed
-        return Path(__file__).resolve().parents[2].joinpath("resources", *parts)
+        return source_tree
 
 
 def read_text(*parts: str) -> str:

@@ -20,6 +20,7 @@ from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.presets import PresetBook
+from wan22_gui.core.server.listener import pid_of_local_server
 
 if TYPE_CHECKING:
     from wan22_gui.core.server.launcher import ServerController
@@ -93,6 +94,8 @@ def open_benchmark(services: BenchServices, spec: BenchSpec, out_dir: Path, *,
                              gpus=services.gpus.report())
     closers.append(server.close)
     gpu_sampler = _start_sampler(services.sampler, closers) if sampler else None
+    if gpu_sampler is not None:
+        _follow_comfyui_pid(gpu_sampler, services.connection, server, closers)
     extra = {"times": times} if times is not None else {}
     cells = JobCellRunner(server, services.history, sampler=gpu_sampler,
                           session_factory=session_factory, label=f"Benchmark {spec.name}",
@@ -119,6 +122,23 @@ def _launched(services: BenchServices, comfyui: str | Path, port: int | None) ->
     controller = ServerController(services.connection,
                                   log_file=services.log_dir / "comfyui-bench.log")
     return LaunchedServer(controller, install, presets, default, port=port, gpus=report)
+
+
+def _follow_comfyui_pid(sampler: GpuSampler, connection: ServerConnection, server: Any,
+                       closers: list[Callable[[], None]]) -> None:
+    """Tell the sampler ComfyUI's pid (its own VRAM is `peak_process_vram_bytes`), now and
+    after every launch or restart; the GUI's telemetry panel does the same for its graph."""
+    def follow(info: Any) -> None:
+        sampler.set_pid(getattr(info, "pid", None))
+
+    follow(connection.info)
+    if getattr(connection.info, "pid", None) is None:  # attached by address: who listens?
+        url = getattr(server, "url", None) or getattr(connection.info, "url", None)
+        pid = pid_of_local_server(url) if url else None
+        if pid is not None:
+            sampler.set_pid(pid)
+    connection.changed.connect(follow)
+    closers.append(lambda: connection.changed.disconnect(follow))
 
 
 def _start_sampler(sampler: GpuSampler | None,

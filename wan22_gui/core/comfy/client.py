@@ -70,6 +70,7 @@ class ComfyClient:
         self.timeout = timeout
         self._cache = cache or ServerCache()
         self._download_read_timeout = download_read_timeout
+        self.last_system_stats: dict | None = None  # the last answer (where its folders are)
 
     def close(self) -> None:
         self._http.close()
@@ -85,6 +86,7 @@ class ComfyClient:
                 f"'system' and 'devices' fields.",
                 hint="Check the address and port: this does not look like ComfyUI.",
             )
+        self.last_system_stats = stats
         return stats
 
     def features(self) -> dict:

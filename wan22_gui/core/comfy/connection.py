@@ -1,4 +1,9 @@
-"""The ComfyUI server the app talks to right now: launched by us, attached by URL, or none."""
+"""The ComfyUI server the app talks to right now: launched by us, attached by URL, or none.
+
+When a ComfyUI the app launched exits, the launcher reports it here (`report_exit`) the moment
+the process ends, so the sessions following prompts on it fail their jobs at once instead of
+waiting for the server to stop answering.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +23,31 @@ class ServerInfo:
     reserve_vram_gb: float | None = None  # from the launch preset, drawn on the VRAM graph
 
 
+@dataclass(frozen=True)
+class ServerExit:
+    """A launched ComfyUI ended: where it ran, when (wall clock) and why, in words."""
+
+    url: str
+    pid: int | None
+    at: float  # time.time() when the process ended: the jobs on it stopped then
+    message: str  # "ComfyUI was killed (signal 9, SIGKILL). ..."
+    hint: str = ""
+
+
 class ServerConnection:
     """Holds the current server; panels subscribe to `changed`.
 
     Signals:
         changed(ServerInfo | None): emitted on the thread that called `set`.
+        exited(ServerExit): a launched ComfyUI ended (crashed or stopped); emitted on the
+            launcher's thread.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._info: ServerInfo | None = None
         self.changed = Signal("connection.changed")
+        self.exited = Signal("connection.exited")
 
     @property
     def info(self) -> ServerInfo | None:
@@ -46,3 +65,7 @@ class ServerConnection:
                 return
             self._info = info
         self.changed.emit(info)
+
+    def report_exit(self, exit: ServerExit) -> None:
+        """Tell the sessions on `exit.url` that its process has ended (the launcher calls it)."""
+        self.exited.emit(exit)

@@ -12,15 +12,16 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
-
-import requests
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from wan22_gui.core.comfy.transport import HttpTransport
 from wan22_gui.core.comfy.types import OutputFile
 from wan22_gui.core.base.errors import (
     ComfyApiError, InputError, ServerUnavailable, UnsafePath, Wan22Error,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 ProgressFn = Callable[[int, "int | None"], None]
 
@@ -83,11 +84,24 @@ def candidate_names(filename: str) -> Iterator[str]:
         number += 1
 
 
+def check_server_name(name: str) -> str:
+    """A server file name may hold what this disk refuses (a colon, "NUL") when the file is
+    saved under another `name`; but never a path separator, a folder name or control
+    characters: a server sending those is refused."""
+    problem = _filename_problem(name)
+    if problem in ("it is empty", "it names a folder", "it contains a path separator",
+                   "it contains control characters"):
+        raise UnsafePath(f"Refused the file name {name!r} from the server: {problem}.",
+                         hint="The server (or a custom node) produced an unsafe name; nothing "
+                              "was written.")
+    return name
+
+
 def download_output(transport: HttpTransport, ref: OutputFile, dest_dir: Path, *,
                     name: str | None = None, progress: ProgressFn | None = None,
                     read_timeout: float = 30.0, retries: int = 3) -> Path:
     """Download `ref` into `dest_dir` and return the path of the new, complete file."""
-    safe_filename(ref.filename)
+    check_server_name(ref.filename)
     check_subfolder(ref.subfolder)
     filename = safe_filename(name or ref.filename)
     dest_dir = Path(dest_dir)
@@ -157,6 +171,8 @@ def _publish(part: Path, dest_dir: Path, filename: str) -> Path:
 def _fetch(transport: HttpTransport, ref: OutputFile, out: BinaryIO,
            progress: ProgressFn | None, read_timeout: float, retries: int) -> None:
     """Stream the file into `out`, resuming with Range after a dropped connection."""
+    import requests  # here: the app's start-up downloads nothing
+
     state = {"have": 0, "total": None}
     failures = 0
     while True:
@@ -212,9 +228,15 @@ def _check_view_status(transport: HttpTransport, ref: OutputFile,
             f"ComfyUI at {transport.base_url} has no {ref.type} file '{where}'.",
             hint="It may have been deleted or moved in ComfyUI's folder; run the job again.",
         )
-    if status in (400, 403):
-        raise UnsafePath(f"ComfyUI refused to serve '{where}' (HTTP {status}): the path "
-                         f"leaves its folder.")
+    if status == 400:  # ComfyUI's rule: no name that starts with "/" or holds ".."
+        raise UnsafePath(f"ComfyUI at {transport.base_url} refused to serve '{where}' "
+                         f"(HTTP 400): it serves no file whose name starts with '/' or holds "
+                         f"'..'.", hint="The file is in ComfyUI's output folder; copy it "
+                                        "from there.")
+    if status == 403:
+        raise UnsafePath(f"ComfyUI at {transport.base_url} refused to serve '{where}' "
+                         f"(HTTP 403): the subfolder leaves its output folder.",
+                         hint="The file is in ComfyUI's output folder; copy it from there.")
     if status == 416 and (state["total"] is None or state["have"] < state["total"]):
         raise ComfyApiError(f"ComfyUI at {transport.base_url} could not resume the download of "
                             f"'{where}' (HTTP 416).", hint="Download it again.")

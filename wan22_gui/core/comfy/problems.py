@@ -11,6 +11,7 @@ from typing import Any
 
 from wan22_gui.core.comfy.events import ExecutionError
 from wan22_gui.core.comfy.types import ValidationProblem
+from wan22_gui.core.comfy.versions import version_table
 from wan22_gui.core.base.errors import PromptRejected
 
 # Where ComfyUI looks for the files of a model combo, by (class, input) and then by input.
@@ -49,7 +50,6 @@ _CUSTOM_NODE_PACKS = {
     "PatchFlashAttentionKJ": "ComfyUI-KJNodes (by kijai)",
 }
 _CUSTOM_NODE_PREFIXES = {"VHS_": "ComfyUI-VideoHelperSuite (by Kosinkadink)"}
-_NEWER_CORE_NODES = {"FrameInterpolationModelLoader": "0.20", "FrameInterpolate": "0.20"}
 
 _TYPE_WORDS = {"INT": "a whole number", "FLOAT": "a number", "STRING": "text",
                "BOOLEAN": "true or false"}
@@ -66,10 +66,31 @@ def model_folder(class_type: str | None, input_name: str | None) -> str | None:
         _MODEL_FOLDER_BY_INPUT.get(input_name)
 
 
-def provider_of(class_type: str) -> str:
-    """What to install (or update) to get a node class ComfyUI does not know."""
-    if class_type in _NEWER_CORE_NODES:
-        return f"update ComfyUI to version {_NEWER_CORE_NODES[class_type]} or newer"
+def loader_file(class_type: str | None, inputs: Any) -> tuple[str, str] | None:
+    """(file name, where it is looked up) for a loader node's model input, or None.
+
+    `inputs` are the node's inputs from the graph, or an execution error's `current_inputs`
+    (where each value is a one-element list)."""
+    if not isinstance(inputs, dict):
+        return None
+    for name, value in inputs.items():
+        folder = model_folder(class_type, name)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if folder and isinstance(value, str):
+            return value, _FOLDER_ALIASES.get(folder, f"models/{folder}/")
+    return None
+
+
+def provider_of(class_type: str, comfyui_version: str | None = None) -> str:
+    """What to install (or update) to get a node class ComfyUI does not know.
+
+    A core node of a newer ComfyUI (resources/comfyui_versions.toml) says which version has
+    it and, when known, which version the server runs.
+    """
+    update = version_table().node_advice(class_type, comfyui_version)
+    if update:
+        return update
     pack = _CUSTOM_NODE_PACKS.get(class_type) or next(
         (p for prefix, p in _CUSTOM_NODE_PREFIXES.items() if class_type.startswith(prefix)), None
     )
@@ -148,6 +169,10 @@ def _problem_from_error(error: dict[str, Any], graph: dict[str, Any]) -> Validat
     elif kind == "invalid_prompt" and "class_type" in message:
         message = "the node has no class_type"
         fix = "The workflow file is damaged; export it again in API format."
+    elif kind == "missing_node_type" and (error.get("extra_info") or {}).get("class_type"):
+        class_type = str(error["extra_info"]["class_type"])
+        message = f"this ComfyUI has no node type '{class_type}'"
+        fix = f"To use it, {provider_of(class_type)}."
     elif kind == "prompt_no_outputs":
         message = "it has no output node, so there is nothing to run"
         fix = "Add a node that saves the result, such as SaveVideo."
@@ -165,12 +190,52 @@ def _problem_from_node_error(
     extra = err["extra_info"] if isinstance(err.get("extra_info"), dict) else {}
     input_name = extra.get("input_name") or None
     received = extra.get("received_value")
+    kind = str(err.get("type") or "")
+    dangling = _dangling_link(kind, err, extra, graph, node_id)
+    if dangling is not None:  # ComfyUI's KeyError names the input of the node downstream
+        name, link, message, fix = dangling
+        return ValidationProblem(node_id, _title(graph, node_id), class_type, name, link,
+                                 message, fix)
     if received is None and input_name:
-        received = _node(graph, node_id).get("inputs", {}).get(input_name)
-    message, fix = _explain(str(err.get("type") or ""), err, extra, class_type, input_name,
-                            received)
+        inputs = _node(graph, node_id).get("inputs")
+        received = inputs.get(input_name) if isinstance(inputs, dict) else None
+    if received is None and kind == "value_not_in_list":
+        received = _quoted_value(str(err.get("details") or ""))
+    message, fix = _explain(kind, err, extra, class_type, input_name, received)
     return ValidationProblem(node_id, _title(graph, node_id), class_type, input_name, received,
                              message, fix)
+
+
+_QUOTED = re.compile(r": '(.*)' not in ")
+_KEY_MESSAGE = re.compile(r"^'(.+)'$")
+_LOOP_HINT = "Remove one of the links in the loop, export the workflow again and reload it."
+
+
+def _quoted_value(details: str) -> str | None:
+    """The rejected value of a value_not_in_list ("unet_name: 'x.safetensors' not in [...]")."""
+    match = _QUOTED.search(details)
+    return match.group(1) if match else None
+
+
+def _dangling_link(kind: str, err: dict[str, Any], extra: dict[str, Any],
+                   graph: dict[str, Any], node_id: str) -> tuple | None:
+    """(input, link, message, fix) when a validation exception is a link to a missing node.
+
+    ComfyUI looks the linked node up with `prompt[id]`: a missing one raises KeyError('id'),
+    reported on this node but under the input of the node *downstream* that asked for it. The
+    input that really dangles is found in the graph."""
+    if not kind.startswith("exception_during") or \
+            str(extra.get("exception_type") or "").rpartition(".")[2] != "KeyError":
+        return None
+    match = _KEY_MESSAGE.match(str(extra.get("exception_message") or err.get("details") or ""))
+    if not match:
+        return None
+    missing = match.group(1)
+    inputs = _node(graph, node_id).get("inputs")
+    name, link = next(((n, v) for n, v in (inputs.items() if isinstance(inputs, dict) else ())
+                       if isinstance(v, list) and v and str(v[0]) == missing), (None, None))
+    return (name, link, f"it is connected to node #{missing}, which is not in the workflow",
+            "Reconnect it, or import the workflow again.")
 
 
 def _explain(kind: str, err: dict[str, Any], extra: dict[str, Any], class_type: str | None,
@@ -206,6 +271,13 @@ def _explain(kind: str, err: dict[str, Any], extra: dict[str, Any], class_type: 
                 "Connect it to an output of the right type.")
     if kind == "bad_linked_input":
         return "its link is malformed", "The workflow file is damaged; export it again."
+    if kind == "dependency_cycle":
+        loop = f" ({details})" if details else ""
+        return (f"it is part of a loop{loop}, so it could never run", _LOOP_HINT)
+    if kind.startswith("exception_during") and \
+            str(extra.get("exception_type") or "").endswith("RecursionError"):
+        return ("ComfyUI could not check it: the workflow probably loops back on itself",
+                _LOOP_HINT)
     if kind.startswith("exception_during"):
         exc = extra.get("exception_type") or "an exception"
         return (f"ComfyUI raised {exc} while checking it ({extra.get('exception_message', '')})",
@@ -232,6 +304,16 @@ def _range_fix(config: Any, err: dict[str, Any]) -> str:
     return f"{err.get('message', 'Use a value within the allowed range')}."
 
 
+def damaged_model_text(class_type: str | None, inputs: Any) -> str:
+    """What to do about a model file a loader could not read, naming the file and folder."""
+    found = loader_file(class_type, inputs)
+    if found is None:
+        return "The model file looks incomplete or damaged; download it again."
+    name, where = found
+    return (f"The model file '{name}' in ComfyUI's {where} looks incomplete or damaged; "
+            "download it again into that folder.")
+
+
 def describe_execution_error(error: ExecutionError, graph: dict[str, Any] | None = None) -> str:
     """One or two sentences about a failed run, naming the node and what to try."""
     title = _title(graph or {}, error.node_id)
@@ -246,7 +328,7 @@ def describe_execution_error(error: ExecutionError, graph: dict[str, Any] | None
     short_type = error.exception_type.rpartition(".")[2] or "Error"
     text = f"ComfyUI failed in {node}: {short_type}: {first_line}"
     if "safetensors" in error.exception_type.lower() or "deserializing header" in first_line:
-        text += " The model file looks incomplete or damaged; download it again."
+        text += " " + damaged_model_text(error.node_type, error.current_inputs)
     elif error.exception_type == "ExecutionBlocked":
         text += " A node blocked the run; see the ComfyUI console."
     return text

@@ -39,10 +39,11 @@ class Ending:
             answering), "cancelled" (removed from the server's queue before it ran, or
             interrupted by our own cancel) or "detached" (the app stopped waiting; the prompt
             may still run).
-        message: the watcher's words for a lost prompt.
+        message: the watcher's words for a lost prompt; `hint`: what to do about it.
         history: the server's HistoryEntry when it has one.
         error: the ExecutionError of a failed node.
         outputs: the files the prompt made (OutputFile), from history or `executed` events.
+        ended_at: wall clock when the server went away (a lost prompt), else None.
     """
 
     status: str
@@ -50,6 +51,8 @@ class Ending:
     error: Any = None
     message: str = ""
     outputs: tuple = ()
+    hint: str = ""
+    ended_at: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -222,7 +225,8 @@ def _wait(handle: Any, timeout: float) -> Any:
 
 def _from_outcome(outcome: Any) -> Ending:
     return Ending(outcome.status, outcome.history, outcome.error, outcome.message,
-                  tuple(outcome.outputs))
+                  tuple(outcome.outputs), getattr(outcome, "hint", ""),
+                  getattr(outcome, "ended_at", None))
 
 
 def ending_from_history(entry: Any) -> Ending:

@@ -2,7 +2,9 @@
 
 The GUI queue and `wan22 generate` both open a session the same way, so a job behaves the
 same in both. A fixed client id (kept in the settings) means that after an app restart the
-events of a job that is still running on the server come to us again.
+events of a job that is still running on the server come to us again. Given the app's
+`ServerConnection`, a session hears at once when the ComfyUI it talks to was launched by the
+app and its process ended, and its watcher ends the jobs there without waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from wan22_gui.core.base.errors import ServerUnavailable
 from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import Settings, declare
+from wan22_gui.core.comfy.connection import ServerConnection, ServerExit
+from wan22_gui.core.comfy.transport import normalize_base_url
 
 log = logging.getLogger("wan22.jobs")
 
@@ -43,7 +47,8 @@ class ServerSession:
 
     def __init__(self, url: str, *, client_id: str | None = None, connect_timeout: float = 10.0,
                  unreachable_timeout: float = 20.0, poll_interval: float = 3.0,
-                 bus: MessageBus | None = None) -> None:
+                 bus: MessageBus | None = None,
+                 connection: ServerConnection | None = None) -> None:
         from wan22_gui.core.comfy.client import ComfyClient
         from wan22_gui.core.comfy.stream import EventStream
         from wan22_gui.core.comfy.watcher import PromptWatcher
@@ -56,6 +61,18 @@ class ServerSession:
                                           unreachable_timeout=unreachable_timeout, bus=bus)
         self._connect_timeout = connect_timeout
         self._on_close: Callable[[], None] | None = None  # set by `of`: parts owned elsewhere
+        self._connection = connection
+        if connection is not None:
+            connection.exited.connect(self._on_server_exit)
+
+    def _on_server_exit(self, exit: ServerExit) -> None:
+        """The launcher saw a ComfyUI process end; if it was ours, its prompts end now."""
+        try:
+            ours = normalize_base_url(exit.url) == self.client.base_url
+        except ValueError:
+            return
+        if ours:
+            self.watcher.server_gone(exit.message, hint=exit.hint, at=exit.at)
 
     @classmethod
     def of(cls, client: Any, watcher: Any, *, stream: Any = None,
@@ -67,6 +84,7 @@ class ServerSession:
         session.client, session.stream, session.watcher = client, stream, watcher
         session._connect_timeout = 0.0
         session._on_close = close or (lambda: None)
+        session._connection = None
         return session
 
     def borrowed(self) -> ServerSession:
@@ -96,6 +114,8 @@ class ServerSession:
         if self._on_close is not None:
             self._on_close()
             return
+        if self._connection is not None:
+            self._connection.exited.disconnect(self._on_server_exit)
         for stop in (self.watcher.close, self.stream.stop, self.client.close):
             try:
                 stop()

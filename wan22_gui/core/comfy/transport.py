@@ -9,24 +9,46 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from wan22_gui.core.base.errors import ComfyApiError, ServerUnavailable
+from wan22_gui.core.base.errors import ComfyApiError, InputError, ServerUnavailable
 
 if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger("wan22.comfy")
 
+_ADDRESS_HINT = "Give the address ComfyUI prints when it starts, such as http://127.0.0.1:8188."
+
+
+class BadServerAddress(InputError, ValueError):
+    """The ComfyUI address is not an http(s) URL (a ValueError too, for older callers)."""
+
+
+class ConnectionRefused(ServerUnavailable):
+    """Nothing listens at the server's port any more (the connection was refused).
+
+    Unlike a timeout (a busy server), a refusal after a working connection means the process
+    is gone; the prompt watcher uses it to report a crash within seconds.
+    """
+
 
 def normalize_base_url(url: str) -> str:
-    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (ValueError for something that is no URL)."""
+    """`127.0.0.1:8188/` -> `http://127.0.0.1:8188` (BadServerAddress for what is no URL)."""
+    if url is not None and not isinstance(url, str):  # e.g. a hand-edited settings file
+        raise BadServerAddress(f"The ComfyUI address must be text, not {url!r}.", _ADDRESS_HINT)
     text = (url or "").strip()
     if not text:
-        raise ValueError("the ComfyUI address is empty")
+        raise BadServerAddress("The ComfyUI address is empty.", _ADDRESS_HINT)
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port outside 0..65535
+    except ValueError as exc:
+        raise BadServerAddress(f"'{url}' is not a valid ComfyUI address ({exc}).",
+                               _ADDRESS_HINT) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'{url}' is not an http(s) address of a ComfyUI server")
+        raise BadServerAddress(f"'{url}' is not an http(s) address of a ComfyUI server.",
+                               _ADDRESS_HINT)
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -34,6 +56,24 @@ def websocket_url(base_url: str, client_id: str) -> str:
     """The /ws address for `base_url` (http -> ws, https -> wss)."""
     scheme, _, rest = normalize_base_url(base_url).partition("://")
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws?clientId={client_id}"
+
+
+class ServerError(ComfyApiError):
+    """ComfyUI answered with a 5xx: its own failure, which may pass (a retry can work)."""
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """Whether a requests/urllib3 connection error is, deep down, a refused connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        nested = [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        current = getattr(current, "reason", None) or (nested[0] if nested else None) \
+            or current.__cause__ or current.__context__
+    return "refused" in str(exc).lower()  # Windows words it "actively refused it"
 
 
 def _is_loopback(host: str) -> bool:
@@ -120,9 +160,16 @@ class HttpTransport:
         )
 
     def unreachable_error(self, exc: Exception) -> ServerUnavailable:
-        reason = "connection refused" if "refused" in str(exc).lower() else "no connection"
-        return ServerUnavailable(
-            f"No ComfyUI answers at {self.base_url} ({reason}).",
+        text = str(exc).lower()
+        if "badstatusline" in text.replace(" ", "") or "invalid http" in text:
+            return ServerUnavailable(
+                f"Something at {self.base_url} answered, but not in HTTP, so it is not ComfyUI.",
+                hint="Check the address and port: another program may be using it.")
+        refused = _is_refusal(exc)
+        kind = ConnectionRefused if refused else ServerUnavailable
+        return kind(
+            f"No ComfyUI answers at {self.base_url} "
+            f"({'connection refused' if refused else 'no connection'}).",
             hint="Start ComfyUI from the ComfyUI panel, or check the address and port.",
         )
 
@@ -145,7 +192,7 @@ class HttpTransport:
                 hint="Is this address really ComfyUI, and a version this app supports?",
             )
         text = f"ComfyUI at {self.base_url} answered {where} with HTTP {status}"
-        return ComfyApiError(
+        return (ServerError if status >= 500 else ComfyApiError)(
             text + (f": {body}" if body else "."),
             hint="See the ComfyUI console for details." if status >= 500 else "",
         )

@@ -6,6 +6,13 @@ checks `/queue` and `/history` every few seconds (and at once after a reconnect)
 gets its outcome from history, a queued or running one is left alone, and one that is in
 neither is "lost". A server that stops answering for `unreachable_timeout` seconds loses its
 jobs too, so no job is ever left "running" forever.
+
+A crash is told apart from a busy server: once the event socket drops, the poller looks every
+`confirm_poll` seconds, and a server that refuses connections for `refused_confirm` seconds is
+gone (a timeout only counts towards `unreachable_timeout`). A launcher that sees its process
+end calls `server_gone` and the jobs end at once. Either way the outcome carries `ended_at`,
+the moment the server went away, so a job's phase timings stop at the crash, not at the
+detection.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from wan22_gui.core.comfy.events import (
     ExecutionSuccess, PreviewImage, Reconnected, TextOutput, event_prompt_id,
 )
 from wan22_gui.core.comfy.problems import describe_execution_error
+from wan22_gui.core.comfy.transport import ConnectionRefused
 from wan22_gui.core.comfy.types import HistoryEntry, OutputFile, output_files_of
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.messages import MessageBus
@@ -44,8 +52,9 @@ class PromptOutcome:
     """How a prompt ended.
 
     `status` is "success", "error", "interrupted" or "lost"; `message` explains anything but
-    success in words a user understands; `outputs` come from history, or from the `executed`
-    events when history could not be read.
+    success in words a user understands (`hint`: what to do); `outputs` come from history, or
+    from the `executed` events when history could not be read. `ended_at` (wall clock) is when
+    the server went away, for a prompt lost that way.
     """
 
     prompt_id: str
@@ -54,6 +63,8 @@ class PromptOutcome:
     error: ExecutionError | None = None
     message: str = ""
     outputs: tuple[OutputFile, ...] = ()
+    hint: str = ""
+    ended_at: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,12 +137,15 @@ class PromptWatcher:
 
     def __init__(self, client: Any, stream: Any, *, poll_interval: float = 3.0,
                  unreachable_timeout: float = 60.0, confirm_grace: float = 15.0,
+                 refused_confirm: float = 1.5, confirm_poll: float = 0.25,
                  bus: MessageBus | None = None) -> None:
         self._client = client
         self._stream = stream
         self._poll_interval = poll_interval
         self._unreachable_timeout = unreachable_timeout
         self._confirm_grace = confirm_grace
+        self._refused_confirm = refused_confirm
+        self._confirm_poll = confirm_poll
         self._lock = threading.Lock()
         self._jobs: dict[str, JobHandle] = {}
         self._running: str | None = None  # prompt the server is executing, as far as we know
@@ -139,7 +153,10 @@ class PromptWatcher:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
-        self._unreachable_since: float | None = None
+        self._unreachable_since: float | None = None  # monotonic, first unanswered check
+        self._silent_at: float | None = None  # wall clock of the same moment
+        self._refused_since: float | None = None  # monotonic, first refusal in a row
+        self._socket_lost_at: float | None = None  # wall clock, socket dropped, no answer since
         self._supervisor = Supervisor("the ComfyUI job watcher", bus=bus)
         stream.events.connect(self._on_event)
 
@@ -164,6 +181,14 @@ class PromptWatcher:
         """Ask the poller to look at /queue and /history right away."""
         self._wake.set()
 
+    def server_gone(self, message: str, *, hint: str = "", at: float | None = None) -> None:
+        """The server's process ended (the launcher saw it): every watched prompt ends now.
+
+        `at` is when it ended (wall clock; now when None). A prompt whose end was already seen
+        keeps that ending; the others are lost with `message`.
+        """
+        self._end_all(self._active(), message, hint, at if at is not None else time.time())
+
     def close(self, timeout: float = 5.0) -> None:
         self._stream.events.disconnect(self._on_event)
         self._closed.set()
@@ -184,8 +209,11 @@ class PromptWatcher:
             for handle in self._active():
                 handle.events.emit(event)
             if isinstance(event, Reconnected):
+                self._socket_lost_at = None
                 self._resync_running = True  # events were missed: ask /queue what runs
-                self._wake.set()
+            elif self._socket_lost_at is None:
+                self._socket_lost_at = time.time()  # maybe the crash itself: check at once
+            self._wake.set()
             return
         handle = self._handle_for(event)
         if handle is None:
@@ -212,13 +240,20 @@ class PromptWatcher:
 
     def _poll_loop(self) -> None:
         while not self._closed.is_set():
-            self._wake.wait(self._poll_interval)
+            self._wake.wait(self._next_wait())
             self._wake.clear()
             if self._closed.is_set():
                 break
             jobs = self._active()
             if jobs:  # the safety net itself must never die
                 self._supervisor.guard(self._check, jobs)
+
+    def _next_wait(self) -> float:
+        """Look often while a crash is suspected (socket gone, refusals), else every interval."""
+        suspect = self._socket_lost_at is not None or self._refused_since is not None
+        if suspect and self._active():  # an idle app does not poll a server that went away
+            return min(self._confirm_poll, self._poll_interval)
+        return self._poll_interval
 
     def _check(self, jobs: list[JobHandle]) -> None:
         """One look at /queue, then /history for each job not (or no longer) in it.
@@ -245,7 +280,8 @@ class PromptWatcher:
             elif queue is not None or handle.end_seen:
                 self._missing(handle)
         if answered:
-            self._unreachable_since = None
+            self._unreachable_since = self._silent_at = self._refused_since = None
+            self._socket_lost_at = None  # it answers: a dropped socket was only the network
         elif error is not None:
             self._server_silent(jobs, error)
 
@@ -269,19 +305,39 @@ class PromptWatcher:
     def _server_silent(self, jobs: list[JobHandle], exc: Wan22Error) -> None:
         now = time.monotonic()
         if self._unreachable_since is None:
-            self._unreachable_since = now
+            self._unreachable_since, self._silent_at = now, time.time()
         silent_for = now - self._unreachable_since
+        went_at = self._socket_lost_at or self._silent_at
+        if isinstance(exc, ConnectionRefused):
+            if self._refused_since is None:
+                self._refused_since = now
+            if now - self._refused_since >= self._refused_confirm:
+                self._end_all(jobs, self._refused_message(), "Check the ComfyUI panel or "
+                              "its console; restart ComfyUI and queue the job again.", went_at)
+                return
+        else:
+            self._refused_since = None  # a timeout is a busy or far server, not a crash
         if silent_for < self._unreachable_timeout:
             log.info("cannot check prompts yet: %s", exc)
             return
+        self._end_all(jobs, f"ComfyUI at {self._client.base_url} stopped answering "
+                            f"({silent_for:.0f} s without a reply) while the job was queued "
+                            f"or running.", "It may have crashed or hung; check the ComfyUI "
+                            "panel or its console.", went_at)
+
+    def _refused_message(self) -> str:
+        closed = "its event socket closed and " if self._socket_lost_at is not None else ""
+        return (f"ComfyUI at {self._client.base_url} stopped answering: {closed}it refuses "
+                f"connections, so it has most likely crashed or been stopped.")
+
+    def _end_all(self, jobs: list[JobHandle], message: str, hint: str,
+                 at: float | None) -> None:
+        """The server is gone: end every job, with the ending already seen if there is one."""
         for handle in (h for h in jobs if not h.done):
             if handle.end_seen and handle._terminal is not None:
-                self._resolve(handle, None)
+                self._resolve(handle, None)  # it finished before the server went
             else:
-                self._lose(handle, f"ComfyUI at {self._client.base_url} stopped answering "
-                                   f"({silent_for:.0f} s without a reply) while prompt "
-                                   f"{handle.prompt_id} was queued or running. It may have "
-                                   f"crashed; check the ComfyUI panel.")
+                self._lose(handle, message, hint, at)
 
     def _resolve(self, handle: JobHandle, entry: HistoryEntry | None) -> None:
         status, error = _status_and_error(entry, handle._terminal)
@@ -296,10 +352,11 @@ class PromptWatcher:
         self._finish(handle, PromptOutcome(handle.prompt_id, status, entry, error, message,
                                            outputs))
 
-    def _lose(self, handle: JobHandle, message: str) -> None:
+    def _lose(self, handle: JobHandle, message: str, hint: str = "",
+              at: float | None = None) -> None:
         log.warning("prompt %s lost: %s", handle.prompt_id, message)
         self._finish(handle, PromptOutcome(handle.prompt_id, "lost", None, None, message,
-                                           tuple(handle._executed)))
+                                           tuple(handle._executed), hint, at))
 
     def _finish(self, handle: JobHandle, outcome: PromptOutcome) -> None:
         """Hand the outcome to the job and stop following it (a later watch starts afresh)."""

@@ -1,4 +1,5 @@
-"""What the gallery does to clips, without Qt: delete (to the system trash), re-run, interpolate.
+"""What the gallery does to clips, without Qt: delete (to the system trash), re-run, interpolate,
+and download again a finished clip that was left on the server.
 
 The gallery panel calls these methods off the GUI thread and subscribes to the signals; the CLI
 (`wan22 history delete`, `wan22 interpolate`) calls the same object. `build_gallery_actions`
@@ -19,6 +20,7 @@ from wan22_gui.core.gallery import trash as trash_module
 from wan22_gui.core.gallery.trash import DeleteResult, Trash, TrashError, trash_files
 from wan22_gui.core.history import HistoryStore, JobRecord
 from wan22_gui.core.interpolation.comfy_run import open_session
+from wan22_gui.core.gallery import refetch
 from wan22_gui.core.interpolation.runner import (
     InterpolationRequest,
     InterpolationResult,
@@ -142,6 +144,14 @@ class GalleryActions:
         queued = self._submit(JobSpec.from_dict(record.params), label=f"Re-run of {job_id}")
         self.rerun_queued.emit(queued, job_id)
         return queued
+
+    # -- download again ---------------------------------------------------------------------
+
+    def download_again(self, job_id: str, *, server_url: str | None = None,
+                       dest: Path | None = None) -> list[Path]:
+        """Fetch the finished files job `job_id` left on the server (`wan22 history fetch`);
+        blocks (HTTP). Raises Wan22Error saying where a file that still fails is."""
+        return refetch.download_again(self.history, job_id, server_url=server_url, dest=dest)
 
     # -- interpolate ------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class ComfyVfiResult:
     prompt_id: str
     graph: dict
     timings: dict[str, float] = field(default_factory=dict)
+    cached: bool = False  # ComfyUI served the VFI node from its cache: no work was done
 
 
 def open_session(url: str) -> ServerSession:
@@ -98,7 +99,7 @@ def run_comfy_vfi(
     started = time.monotonic()
     [output] = prompt.download(files[:1], dest_dir)
     timings["download"] = time.monotonic() - started
-    return ComfyVfiResult(output, plan, prompt_id, graph, timings)
+    return ComfyVfiResult(output, plan, prompt_id, graph, timings, cached=clock.all_cached)
 
 
 def explain_failure(plan: VfiPlan, outcome: Any) -> Wan22Error:
@@ -126,13 +127,23 @@ class _NodeClock:
         self._vfi_ids = vfi_ids
         self._lock = threading.Lock()
         self._marks: list[tuple[float, str | None]] = []
+        self._cached: set[str] = set()
 
     def on_event(self, event: Any) -> None:
-        from wan22_gui.core.comfy.events import Executing
+        from wan22_gui.core.comfy.events import ExecutionCached, Executing
 
         if isinstance(event, Executing):
             with self._lock:
                 self._marks.append((time.monotonic(), event.node))
+        elif isinstance(event, ExecutionCached):
+            with self._lock:
+                self._cached.update(str(n) for n in event.nodes)
+
+    @property
+    def all_cached(self) -> bool:
+        """Every VFI node came from ComfyUI's cache (a re-run of the same interpolation)."""
+        with self._lock:
+            return bool(self._vfi_ids) and self._vfi_ids <= self._cached
 
     def timings(self, queued_at: float, ended_at: float) -> dict[str, float]:
         with self._lock:

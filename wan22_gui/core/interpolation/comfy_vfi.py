@@ -3,8 +3,10 @@
 - The Frame-Interpolation pack (Fannovel16): `RIFE VFI` / `FILM VFI` take the checkpoint name
   and the frames directly; their weights download on first use into
   `custom_nodes/ComfyUI-Frame-Interpolation/ckpts/<rife|film>/` (which fails offline).
-- The newer core nodes (ComfyUI 0.20+): `FrameInterpolationModelLoader` reads a model from
-  `models/frame_interpolation/` and `FrameInterpolate` applies it.
+- The newer core nodes (ComfyUI 0.19.3 or newer, see resources/comfyui_versions.toml):
+  `FrameInterpolationModelLoader` reads a RIFE or FILM model from `models/frame_interpolation/`
+  and `FrameInterpolate` applies it. They are preferred when the server has a model for the
+  method: nothing to install and nothing downloaded at run time.
 
 Input names of the newer nodes are read from object_info rather than assumed, because the core
 nodes are young and may still change. Inputs a node does not declare are ignored by ComfyUI,
@@ -33,7 +35,7 @@ INSTALL_HINT = (
     "Install the ComfyUI-Frame-Interpolation custom nodes (ComfyUI-Manager → search "
     "\"Frame Interpolation\", or clone Fannovel16/ComfyUI-Frame-Interpolation into "
     "ComfyUI/custom_nodes and run its install script), then restart ComfyUI. "
-    "ComfyUI 0.20 or newer also has built-in FrameInterpolate nodes."
+    "ComfyUI 0.19.3 or newer also has built-in FrameInterpolate nodes."
 )
 TITLES = {"rife": "RIFE", "film": "FILM"}
 # Every class `plan_vfi` looks at: reading just these tells whether a server can interpolate.
@@ -70,22 +72,30 @@ class VfiPlan:
 def plan_vfi(object_info: dict, method: str, *, model: str | None = None) -> VfiPlan:
     """Choose the node family and weights for `method` on the server described by object_info.
 
-    The pack is preferred when installed (its RIFE checkpoints are the ones most workflows
-    use); otherwise the core nodes, which need a model file that is already there.
+    The core nodes come first when the server has them and a model for the method (or the
+    asked-for `model`) in models/frame_interpolation/: they ship with ComfyUI and read local
+    files. Otherwise the Frame-Interpolation pack; a server with neither cannot interpolate
+    (the app's built-in engine is the fallback for a saved clip, `wan22 interpolate`).
 
     Raises:
-        WorkflowError: unknown method, no interpolation nodes (with how to install them), or
-            core nodes without a suitable model (with which file and folder).
+        WorkflowError: unknown method, no interpolation nodes (with how to install them), a
+            requested model the server does not list (with the ones it does), or core nodes
+            without a suitable model (with which file and folder).
     """
     if method not in METHODS:
         raise WorkflowError(f"Unknown interpolation method {method!r}.", "Use rife or film.")
+    core = _core_plan(object_info, method, model)
+    if core is not None:
+        return core
     pack = object_info.get(PACK_NODES[method])
     if pack is not None:
         options = _combo_options(pack, "ckpt_name")
+        _check_requested(options, model, PACK_NODES[method])
         return VfiPlan(method, "pack", _pick(options, model, PACK_DEFAULT_CKPT[method], method))
     if CORE_LOADER in object_info and CORE_NODE in object_info:
         loader = object_info[CORE_LOADER]
         options = _combo_options(loader, _first_combo_input(loader))
+        _check_requested(options, model, CORE_LOADER)
         matching = [o for o in options if method in o.lower()]
         if model is None and not matching:
             wanted = CORE_DEFAULT_MODEL[method]
@@ -100,6 +110,48 @@ def plan_vfi(object_info: dict, method: str, *, model: str | None = None) -> Vfi
         f"({PACK_NODES[method]} or {CORE_NODE}): {provider_of(PACK_NODES[method])}.",
         INSTALL_HINT,
     )
+
+
+def _core_plan(object_info: dict, method: str, model: str | None) -> VfiPlan | None:
+    """The core-node plan when the server has the nodes and a usable model, else None."""
+    if CORE_LOADER not in object_info or CORE_NODE not in object_info:
+        return None
+    loader = object_info[CORE_LOADER]
+    options = _combo_options(loader, _first_combo_input(loader))
+    if model is not None:
+        return VfiPlan(method, "core", model) if model in options else None
+    matching = [o for o in options if method in o.lower()]
+    if not matching:
+        return None
+    return VfiPlan(method, "core", _pick(matching, None, CORE_DEFAULT_MODEL[method], method))
+
+
+def _check_requested(options: list[str], model: str | None, node: str) -> None:
+    if model is not None and options and model not in options:
+        raise WorkflowError(f"This ComfyUI's {node} has no model {model!r}.",
+                            "Choose one it lists: " + ", ".join(options) + ".")
+
+
+def model_choices(object_info: dict, method: str) -> list[str]:
+    """The models for `method` a user can choose on this server, from the family `plan_vfi`
+    would use (core: the files in models/frame_interpolation/ that name the method; pack:
+    its checkpoint list), the one the app picks by itself first. Empty when the server cannot
+    run the method."""
+    if method not in METHODS:
+        return []
+    try:
+        chosen = plan_vfi(object_info, method).model
+    except WorkflowError:
+        return []
+    if CORE_LOADER in object_info and CORE_NODE in object_info:
+        loader = object_info[CORE_LOADER]
+        options = [o for o in _combo_options(loader, _first_combo_input(loader))
+                   if method in o.lower()]
+    else:
+        options = []
+    if not options and PACK_NODES[method] in object_info:
+        options = _combo_options(object_info[PACK_NODES[method]], "ckpt_name")
+    return sorted(options, key=lambda o: o != chosen)
 
 
 def unavailable_reason(object_info: dict, method: str) -> str | None:

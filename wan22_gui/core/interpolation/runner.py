@@ -20,6 +20,7 @@ from typing import Any
 from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
+from wan22_gui.core.interpolation.cached import reused_from
 from wan22_gui.core.interpolation.comfy_run import run_comfy_vfi
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.writer import unique_path
@@ -95,17 +96,18 @@ class InterpolationRunner:
             f"{request.method.upper()} ×{request.multiplier} (ComfyUI)"
         job_id = start_record(self.history, request, info, label)
         started = time.monotonic()
+        metrics: dict[str, Any] = {}
         try:
             if request.method == "builtin":
                 output, label, timings = self._builtin(request, info, progress, cancel)
             else:
-                output, label, timings = self._comfyui(request, info, job_id, cancel)
+                output, label, timings, metrics = self._comfyui(request, info, job_id, cancel)
         except Exception as exc:
             fail_record(self.history, job_id, exc,
                         cancelled=isinstance(exc, Cancelled) or bool(cancel and cancel.is_set()))
             raise
         timings.setdefault("interpolate", time.monotonic() - started)
-        return finish_record(self.history, job_id, output, label, timings)
+        return finish_record(self.history, job_id, output, label, timings, metrics=metrics)
 
     def _builtin(self, request, info, progress, cancel):
         dest = unique_path(self.output_dir, f"{info.path.stem}_flow_x{request.multiplier}")
@@ -132,7 +134,14 @@ class InterpolationRunner:
         finally:
             session.close()
         self.history.update(job_id, prompt_id=result.prompt_id)
-        return result.output, result.plan.label(request.multiplier), result.timings
+        metrics: dict[str, Any] = {}
+        if result.cached:  # the work was done by an earlier run with the same inputs
+            params = self.history.get(job_id).params
+            metrics, seconds = reused_from(
+                self.history, server_url=getattr(session.client, "base_url", None),
+                exclude=job_id, same=lambda row: _same_request(row.params, params))
+            result.timings["interpolate"] = seconds
+        return result.output, result.plan.label(request.multiplier), result.timings, metrics
 
 
 # -- history rows (also written by the job runner for generation + RIFE/FILM in one prompt) ---
@@ -159,13 +168,15 @@ def start_record(history, request: InterpolationRequest, info, label: str, *,
 
 
 def finish_record(history, job_id: str, output: Path, label: str,
-                  timings: dict[str, float]) -> InterpolationResult:
-    """Mark the row succeeded with its file, label and timings (`timings["interpolate"]`)."""
+                  timings: dict[str, float], *,
+                  metrics: dict[str, Any] | None = None) -> InterpolationResult:
+    """Mark the row succeeded with its file, label and timings (`timings["interpolate"]`);
+    `metrics` adds to the clip's frames and fps (e.g. `cached.reused_from`'s)."""
     result_info = probe(output)
     history.update(
         job_id, status="succeeded", finished_at=time.time(), outputs=[str(output)],
         timings=timings, label=label,
-        metrics={"frames": result_info.frame_count, "fps": result_info.fps},
+        metrics={"frames": result_info.frame_count, "fps": result_info.fps, **(metrics or {})},
     )
     return InterpolationResult(job_id, Path(output), label, timings["interpolate"],
                                result_info.frame_count, result_info.fps)
@@ -180,6 +191,11 @@ def fail_record(history, job_id: str, exc: BaseException, *, cancelled: bool = F
         log.exception("interpolation %s failed", job_id, exc_info=exc)
     history.update(job_id, status="cancelled" if cancelled else "failed",
                    finished_at=time.time(), error=error)
+
+
+def _same_request(a: dict | None, b: dict | None) -> bool:
+    keys = ("source", "method", "multiplier", "model")
+    return all((a or {}).get(k) == (b or {}).get(k) for k in keys)
 
 
 def _params(request: InterpolationRequest, info) -> dict:

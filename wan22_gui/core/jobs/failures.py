@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from wan22_gui.core.comfy.problems import damaged_model_text
 from wan22_gui.core.jobs.phases import (
     HIGH_NOISE, LOW_NOISE, MODEL_LOAD, TEXT_ENCODE, VAE_DECODE, phase_title,
 )
@@ -112,13 +113,16 @@ def fix_label(params: Mapping[str, Any], fix: Mapping[str, Any]) -> str:
 
 def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None,
                node_type: str | None, exception_type: str, exception_message: str,
-               traceback: Sequence[str] = ()) -> dict[str, Any]:
-    """A node raised something other than OOM (missing or broken model file, bad input...)."""
+               traceback: Sequence[str] = (), inputs: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+    """A node raised something other than OOM (missing or broken model file, bad input...).
+
+    `inputs` are the node's `current_inputs` (a loader's failure then names its file)."""
     first_line = (exception_message.strip().splitlines() or [""])[0]
     short_type = exception_type.rsplit(".", 1)[-1] or "Error"
     hint = "The details below say what ComfyUI reported; the server log has the full traceback."
     if "safetensors" in exception_type.lower() or "header" in first_line.lower():
-        hint = "The model file looks damaged or incomplete: download it again."
+        hint = damaged_model_text(node_type, dict(inputs or {}))
     elif phase == MODEL_LOAD:
         hint = "Check that the model files are complete and match the Wan 2.2 14B i2v workflow."
     return error_info(
@@ -128,15 +132,35 @@ def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None
     )
 
 
-def crash_error(phase: str | None, log_tail: Sequence[str]) -> dict[str, Any]:
-    """ComfyUI went away while the job ran (process died, connection gone and not back)."""
+def crash_error(phase: str | None, log_tail: Sequence[str], *, cause: str = "",
+                hint: str = "") -> dict[str, Any]:
+    """ComfyUI went away while the job ran (process died, connection gone and not back).
+
+    `cause` is what is known about why (the launcher's crash report, or the watcher's
+    "stopped answering" sentence) and `hint` what to do; without a hint a generic one is made.
+    """
     where = f" during the {phase_title(phase).lower()}" if phase else ""
-    hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
-            if log_tail else "Restart ComfyUI and check its console for the reason.")
-    if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
-        hint += " A crash while sampling or decoding is often memory: try fewer frames."
-    return error_info(f"ComfyUI stopped while running this job{where}.", hint, phase=phase,
-                      log_tail=log_tail)
+    message = f"ComfyUI stopped while running this job{where}" + (f": {cause}" if cause else ".")
+    if hint:  # the cause's own advice; it never guesses memory without evidence
+        hint += " The last lines of its log are below." if log_tail else ""
+    else:
+        hint = ("Restart ComfyUI from the launcher panel; the last lines of its log are below."
+                if log_tail else "Restart ComfyUI and check its console for the reason.")
+        if phase in (HIGH_NOISE, LOW_NOISE, VAE_DECODE):
+            hint += " A crash while sampling or decoding is often memory: try fewer frames."
+    return error_info(message, hint, phase=phase, log_tail=log_tail)
+
+
+def not_downloaded_error(job_id: str, left: Sequence[Any]) -> dict[str, Any]:
+    """The clip is finished on the server, but /view would not give it to us (ServerFiles)."""
+    first = left[0]
+    more = f" (and {len(left) - 1} more file(s))" if len(left) > 1 else ""
+    return error_info(
+        f"The clip is finished on the server but could not be downloaded: {first.error} "
+        f"It is on the server at {first.where()}{more}.",
+        f"Download it again with `wan22 history fetch {job_id}` or **Download again** in the "
+        f"Gallery once ComfyUI answers, or copy it from that folder.",
+        phase="download", details="\n".join(f"{f.location}: {f.error}" for f in left))
 
 
 def lost_error(phase: str | None) -> dict[str, Any]:

@@ -110,6 +110,10 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     for phase, seconds in (metrics.get("phase_seconds") or {}).items():
         rows.append((phase_title(phase), f"{seconds:.1f} s"))
+    if metrics.get("from_cache"):  # a re-run ComfyUI answered from its cache
+        origin = metrics.get("cached_from")
+        rows.append(("Result", f"reused from ComfyUI's cache (made by job {origin})" if origin
+                     else "reused from ComfyUI's cache; no work was done this time"))
     return rows
 
 

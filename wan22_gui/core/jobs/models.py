@@ -49,12 +49,27 @@ def fetch_model_lists(client: Any) -> dict[str, list[str]]:
 def interpolation_support(client: Any) -> dict[str, str | None]:
     """Per method ("rife", "film"): None when the server can interpolate after generation,
     else why not and what to install (HTTP: call it off the GUI thread)."""
-    from wan22_gui.core.interpolation.comfy_vfi import METHODS, VFI_CLASSES, unavailable_reason
+    from wan22_gui.core.interpolation.comfy_vfi import METHODS, unavailable_reason
+
+    info = _vfi_info(client)
+    return {method: unavailable_reason(info, method) for method in METHODS}
+
+
+def rife_models(client: Any) -> list[str]:
+    """The RIFE models the server offers (core frame_interpolation files, else the pack's
+    checkpoints), for the form's RIFE model choice and `--rife-model`."""
+    from wan22_gui.core.interpolation.comfy_vfi import model_choices
+
+    return model_choices(_vfi_info(client), "rife")
+
+
+def _vfi_info(client: Any) -> dict[str, Any]:
+    from wan22_gui.core.interpolation.comfy_vfi import VFI_CLASSES
 
     info: dict[str, Any] = {}
     for node_class in VFI_CLASSES:
         info.update(client.object_info(node_class, refresh=True))
-    return {method: unavailable_reason(info, method) for method in METHODS}
+    return info
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class ServerChoices:
 
     models: dict[str, list[str]] = field(default_factory=dict)
     interpolation: dict[str, str | None] = field(default_factory=dict)
+    rife_models: list[str] = field(default_factory=list)
 
 
 def model_lists_at(url: str) -> dict[str, list[str]]:
@@ -76,7 +92,9 @@ def server_choices_at(url: str, *, interpolation: bool = True) -> ServerChoices:
 
     client = ComfyClient(url)
     try:
-        return ServerChoices(fetch_model_lists(client),
-                             interpolation_support(client) if interpolation else {})
+        if not interpolation:
+            return ServerChoices(fetch_model_lists(client))
+        return ServerChoices(fetch_model_lists(client), interpolation_support(client),
+                             rife_models(client))
     finally:
         client.close()

@@ -14,6 +14,7 @@ from typing import Literal, Mapping
 UPLOAD = "upload"
 QUEUED = "queued"
 TEXT_ENCODE = "text_encode"
+VAE_ENCODE = "vae_encode"
 MODEL_LOAD = "model_load"
 HIGH_NOISE = "high_noise"
 LOW_NOISE = "low_noise"
@@ -24,8 +25,8 @@ DOWNLOAD = "download"
 
 # In the order a job normally passes through them.
 PHASES: tuple[str, ...] = (
-    UPLOAD, QUEUED, TEXT_ENCODE, MODEL_LOAD, HIGH_NOISE, LOW_NOISE, VAE_DECODE, SAVE,
-    INTERPOLATE, DOWNLOAD,
+    UPLOAD, QUEUED, TEXT_ENCODE, MODEL_LOAD, VAE_ENCODE, HIGH_NOISE, LOW_NOISE, VAE_DECODE,
+    SAVE, INTERPOLATE, DOWNLOAD,
 )
 
 # Marks are instants, not spans (state "mark").
@@ -39,6 +40,7 @@ PHASE_TITLES: dict[str, str] = {
     UPLOAD: "Upload",
     QUEUED: "Waiting in queue",
     TEXT_ENCODE: "Text encode",
+    VAE_ENCODE: "VAE encode (start image)",
     MODEL_LOAD: "Model load",
     HIGH_NOISE: "High-noise pass",
     LOW_NOISE: "Low-noise pass",
@@ -106,6 +108,12 @@ CLASS_PHASES: dict[str, str] = {
     "PathchSageAttentionKJ": MODEL_LOAD,
     "PatchFlashAttentionKJ": MODEL_LOAD,
     "VAELoader": MODEL_LOAD,
+    "VAEEncode": VAE_ENCODE,  # the i2v latent nodes below encode the start image with the VAE
+    "WanImageToVideo": VAE_ENCODE,
+    "Wan22ImageToVideoLatent": VAE_ENCODE,
+    "WanFirstLastFrameToVideo": VAE_ENCODE,
+    "WanFunInpaintToVideo": VAE_ENCODE,
+    "WanVaceToVideo": VAE_ENCODE,
     "VAEDecode": VAE_DECODE,
     "VAEDecodeTiled": VAE_DECODE,
     "CreateVideo": SAVE,

@@ -4,6 +4,10 @@ ComfyUI's queue is in memory and cannot be edited; ours is the pending rows of t
 database, so it survives a restart. One worker thread sends the first pending job to the server
 in use (`connection.url`), follows it with the `JobRunner`, then takes the next. A job that
 could not reach the server goes back to the front of the queue instead of failing.
+
+A full disk pauses the queue with the reason (`pause_reason`): the next job would only run into
+the same full disk. Resuming (`set_paused(False)`) first writes the failures the disk refused.
+Jobs another live process runs on the same profile are left alone (`lease.py`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.base.messages import MessageBus, describe_exception
 from wan22_gui.core.base.supervise import Supervisor
-from wan22_gui.core.history import ACTIVE_STATUSES, HistoryStore, JobRecord, new_job_id
-from wan22_gui.core.jobs import failures
+from wan22_gui.core.base.diskspace import disk_full_error, is_disk_full
+from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
+from wan22_gui.core.jobs import failures, lease
 from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
 from wan22_gui.core.comfy.session import ServerSession
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("wan22.jobs")
 
 RETRY_AFTER_S = 10.0  # a server that refused the connection is tried again after this
+ORPHAN_CHECK_S = 10.0  # how often jobs of other processes are checked for a dead owner
 SessionFactory = Callable[[str], ServerSession]
 
 
@@ -83,11 +89,13 @@ class JobQueue:
         self._cond = threading.Condition()
         self._stop = False
         self._paused = False
+        self._pause_reason: str | None = None  # why the queue paused itself (a full disk)
         self._current: str | None = None
         self._cancelled: set[str] = set()  # taken by the worker, then cancelled by the user
         self._runner: JobRunner | None = None
         self._session: ServerSession | None = None
         self._recovered_for: str | None = None
+        self._orphans_checked_at = 0.0
         self._retry_at = 0.0
         self._last_message = ""
         self._thread: threading.Thread | None = None
@@ -217,12 +225,53 @@ class JobQueue:
         with self._cond:
             return self._paused
 
+    @property
+    def pause_reason(self) -> str | None:
+        """Why the queue paused itself (e.g. a full disk), None when it did not."""
+        with self._cond:
+            return self._pause_reason
+
     def set_paused(self, paused: bool) -> None:
-        """Pause after the current job (it finishes; the next does not start) or resume."""
+        """Pause after the current job (it finishes; the next does not start) or resume.
+
+        Resuming after a full disk first writes the failures the disk refused; if it still
+        refuses, the queue stays paused with the reason (and the free space now).
+        """
+        if not paused and not self._save_refused_failures():
+            return
         with self._cond:
             self._paused = bool(paused)
+            self._pause_reason = None
             self._cond.notify_all()
+        if not paused:
+            self._say("")
         self._changed()
+
+    def _pause_for(self, reason: str) -> None:
+        """Stop taking jobs until the user resumes, and say why."""
+        with self._cond:
+            self._paused, self._pause_reason = True, reason
+            self._cond.notify_all()
+        self._say(f"Queue paused: {reason} Click Resume when there is room again.")
+        self._changed()
+
+    def _save_refused_failures(self) -> bool:
+        """Write the failures the history refused; False (and paused again) if it still does."""
+        with self._cond:
+            refused = dict(self._failed)
+        for job_id, record in refused.items():
+            try:
+                self.history.update(job_id, status=record.status, error=record.error,
+                                    finished_at=record.finished_at, queue_pos=None,
+                                    outputs=record.outputs)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._pause_for(str(disk_full_error(self.history.db_path)))
+                return False
+            with self._cond:
+                self._failed.pop(job_id, None)
+        return True
 
     def requeue_with_fix(self, job_id: str) -> JobRecord:
         """Queue a copy of a failed job with its error's fix applied (the original stays).
@@ -265,14 +314,19 @@ class JobQueue:
                 self._cond.wait(seconds)
 
     def _on_worker_error(self, exc: BaseException) -> None:
-        """A turn raised: end the job it had taken as failed, tell the listeners, go on."""
+        """A turn raised: end the job it had taken as failed, tell the listeners, go on
+        (or pause, when the disk is full: the next job would fail the same way)."""
         with self._cond:
             job_id, self._current = self._current, None
             if job_id is not None:
                 self._cancelled.discard(job_id)
-        text = describe_exception(exc)
+        full = is_disk_full(exc)
+        text = str(disk_full_error(self.history.db_path)) if full else describe_exception(exc)
         if job_id:
             self._fail_taken(job_id, text, exc)
+        if full:
+            self._pause_for(text)
+            return
         self._say(f"The queue hit a problem and goes on: {text}")
         self._changed()
 
@@ -282,15 +336,21 @@ class JobQueue:
                                    "The log has the details. Queue the job again once the "
                                    "problem is fixed.", exception_type=type(exc).__name__)
         changes = dict(status="failed", finished_at=time.time(), queue_pos=None, error=info)
+        self._record_failure(job_id, changes)
+        self.finished.emit(JobResult(job_id, "failed", error=info["message"],
+                                     reason="disk_full" if is_disk_full(exc) else "bug"))
+
+    def _record_failure(self, job_id: str, changes: dict[str, Any]) -> None:
+        """Write a job's failure; kept in memory (and shown) when the history refuses it."""
         try:
             self.history.update(job_id, **changes)
         except Exception:
             log.exception("job %s: its failure could not be written to the history", job_id)
             record = self._record_or_stub(job_id)
-            failed = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
-            self._failed[job_id] = failed
+            failed = dataclasses.replace(record, **changes)
+            with self._cond:
+                self._failed[job_id] = failed
             self.job_changed.emit(failed)
-        self.finished.emit(JobResult(job_id, "failed", error=info["message"], reason="bug"))
 
     def _record_or_stub(self, job_id: str) -> JobRecord:
         try:
@@ -302,7 +362,7 @@ class JobQueue:
     def _take_next(self, url: str | None) -> JobRecord | None:
         """The next job to run, marked as taken; None when there is nothing to do now."""
         pending = [r for r in self.history.pending_queue() if r.job_id not in self._failed]
-        orphans = url is not None and self._recovered_for != url and self._has_orphans(url)
+        orphans = url is not None and self._orphan_check_due(url) and self._has_orphans(url)
         if not pending and not orphans:
             self._say("")
             return None
@@ -315,15 +375,31 @@ class JobQueue:
         if orphans:
             return JobRecord(job_id="", status="running")  # marker: recover first
         if self._paused:
-            self._say(f"Queue paused: {len(pending)} job(s) wait.")
+            reason = f" {self._pause_reason} Click Resume when there is room again." \
+                if self._pause_reason else ""
+            self._say(f"Queue paused:{reason} {len(pending)} job(s) wait.")
             return None
         job = pending[0]
         self._current = job.job_id
-        self.history.update(job.job_id, status="queued", queue_pos=None)
+        # the lease from the start: another process must not take it for an orphan
+        self.history.update(job.job_id, status="queued", queue_pos=None,
+                            **lease.this_process().lease())
         return job
 
+    def _orphan_check_due(self, url: str) -> bool:
+        """Once per server, then every ORPHAN_CHECK_S (another process's job may die)."""
+        return (self._recovered_for != url
+                or time.monotonic() - self._orphans_checked_at > ORPHAN_CHECK_S)
+
+    def _orphans(self) -> list[JobRecord]:
+        """Active jobs whose owner is gone (never one a live process runs, nor our own)."""
+        with self._cond:
+            skip = set(self._failed) | ({self._current} if self._current else set())
+        return lease.dead_jobs(self.history, skip=skip)
+
     def _has_orphans(self, url: str) -> bool:
-        if self.history.list(kind="generate", status=ACTIVE_STATUSES, limit=1):
+        self._orphans_checked_at = time.monotonic()
+        if self._orphans():
             return True
         self._recovered_for = url
         return False
@@ -361,8 +437,21 @@ class JobQueue:
         if result.reason == "server_unavailable" and not result.submitted:
             self._give_back(job, result.error or "ComfyUI did not answer.")
             return
+        if result.reason == "disk_full":
+            self._disk_was_full(job.job_id, result)
         self._changed()
         self.finished.emit(result)
+
+    def _disk_was_full(self, job_id: str, result: JobResult) -> None:
+        """The runner could not record the job: keep its ending (and clip) and pause."""
+        record = self._record_or_stub(job_id)
+        if record.status != "failed":
+            error = failures.error_info(result.error or "", str(
+                disk_full_error(self.history.db_path).hint), exception_type="OperationalError")
+            self._record_failure(job_id, dict(status="failed", finished_at=time.time(),
+                                              queue_pos=None, error=error,
+                                              outputs=[str(p) for p in result.outputs]))
+        self._pause_for(str(disk_full_error(self.history.db_path)))
 
     def _give_back(self, job: JobRecord, why: str) -> None:
         """Put a job that never reached the server back at the front of the queue."""
@@ -379,7 +468,10 @@ class JobQueue:
     def _recover(self, runner: JobRunner, url: str) -> None:
         """Finish the story of jobs the app lost track of (closed or crashed mid-job)."""
         self._recovered_for = url
-        for record in self.history.list(kind="generate", status=ACTIVE_STATUSES):
+        self._orphans_checked_at = time.monotonic()
+        for record in self._orphans():
+            if not lease.take_over(self.history, record):
+                continue  # another process recovers it (or its owner came back)
             if record.server_url and record.server_url.rstrip("/") != url.rstrip("/"):
                 self.history.update(record.job_id, status="failed", finished_at=time.time(),
                                     error=failures.error_info(

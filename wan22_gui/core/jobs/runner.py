@@ -25,27 +25,31 @@ from wan22_gui.core.base.errors import (
     Wan22Error,
     WorkflowError,
 )
+from wan22_gui.core.base.diskspace import disk_full_error, is_disk_full
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy import events as ev
+from wan22_gui.core.comfy import retrieve
 from wan22_gui.core.comfy.prompt import (
     Ending,
     FollowState,
     FollowTimes,
     PromptRun,
-    download_outputs,
     ending_from_history,
 )
+from wan22_gui.core.comfy.retrieve import RetryPolicy, ServerFile
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
-from wan22_gui.core.jobs import failures
+from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
+from wan22_gui.core.jobs import failures, lease
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
 from wan22_gui.core.jobs.phases import PhaseEvent
 from wan22_gui.core.jobs.timings import PhaseTracker
 from wan22_gui.core.workflow import naming
 from wan22_gui.core.workflow.builder import BuiltWorkflow, build_wan_i2v, random_seed
+from wan22_gui.core.workflow.validate import refuse_broken_structure
 from wan22_gui.core.workflow.spec import JobSpec
 
 log = logging.getLogger("wan22.jobs")
@@ -57,9 +61,6 @@ BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
 MetricsFn = Callable[[float, float, Sequence[PhaseEvent]], dict]
 LogTailFn = Callable[[], Sequence[str]]
 
-# ComfyUI numbers its outputs "<prefix>_00001_.mp4"; the app's own files drop the counter
-# (downloads never overwrite, so a second run gets " (1)").
-_COUNTER = re.compile(r"_\d{5}_(?=\.[^.]+$)")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class JobResult:
         reason: "" on success, else "input", "server_unavailable", "rejected", "oom",
             "node_error", "crash", "lost", "download", "cancelled", "interrupted",
             "detached" or "bug". `submitted` says whether ComfyUI accepted the prompt.
+        server_outputs: finished files that could not be downloaded (reason "download"):
+            where each is on the server; the history row keeps them for a later fetch.
     """
 
     job_id: str
@@ -87,6 +90,7 @@ class JobResult:
     reason: str = ""
     submitted: bool = False
     interpolation_job_id: str | None = None
+    server_outputs: list[ServerFile] = field(default_factory=list)
 
 
 class JobRunner:
@@ -110,6 +114,7 @@ class JobRunner:
         log_tail_fn: LogTailFn | None = None,
         name_pattern: str = naming.DEFAULT_PATTERN,
         times: FollowTimes = FollowTimes(),
+        download_retry: RetryPolicy = retrieve.DEFAULT_RETRY,
     ) -> None:
         self.client = client
         self.watcher = watcher
@@ -120,19 +125,27 @@ class JobRunner:
         self.log_tail_fn = log_tail_fn
         self.name_pattern = name_pattern
         self.times = times
+        self.download_retry = download_retry
         self.phase = Signal("jobs.phase")
         self.progress = Signal("jobs.progress")
         self.finished = Signal("jobs.finished")
         self._lock = threading.Lock()
         self._active: dict[str, FollowState] = {}
         self._early_cancels: set[str] = set()  # cancelled before `run` got to them
+        self._saved: dict[str, list[Path]] = {}  # files on disk per job, even if unrecorded
+        self.owner = lease.this_process()
+        self._heartbeat = lease.Heartbeat(history, self.owner)
 
     # -- public -----------------------------------------------------------------------------
 
     def run(self, spec: JobSpec, *, job_id: str | None = None, build: BuildFn | None = None,
             label: str | None = None) -> JobResult:
-        """Run one job to its end and record it; never raises for a job's own failure."""
-        job_id = self._ensure_record(spec, job_id, label)
+        """Run one job to its end and record it; never raises for a job's own failure.
+
+        A full disk (the history refuses a write) ends the job with reason "disk_full": the
+        files already downloaded stay on disk and are in the result's `outputs`.
+        """
+        job_id = job_id or new_job_id()
         state = FollowState()
         with self._lock:
             self._active[job_id] = state
@@ -141,21 +154,66 @@ class JobRunner:
                 state.cancel.set()
         tracker = PhaseTracker(job_id, self.phase.emit, self.progress.emit)
         t0 = time.time()
-        self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
-                            server_url=self.client.base_url, preset=self.preset, queue_pos=None,
-                            error=None)
-        tracker.mark(ph.JOB_START)
+        self._heartbeat.add(job_id)
         try:
-            result = self._run(spec, job_id, build or build_wan_i2v, state, tracker)
-        except Exception as exc:  # a bug must still leave a readable record
-            log.exception("job %s failed unexpectedly", job_id)
-            result = self._fail(job_id, tracker, failures.error_info(
-                f"Unexpected error: {exc}", "This is a bug in the app; the log has details."),
-                "bug", submitted=bool(state.prompt_id))
-        finally:
+            self._begin_record(spec, job_id, label, t0)
+            tracker.mark(ph.JOB_START)
+            result = self._run_guarded(spec, job_id, build or build_wan_i2v, state, tracker)
             with self._lock:
                 self._active.pop(job_id, None)
-        return self._finish(job_id, tracker, t0, result)
+            return self._finish(job_id, tracker, t0, result)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return self._disk_full(job_id, tracker, exc, submitted=bool(state.prompt_id))
+        finally:
+            self._heartbeat.discard(job_id)
+            with self._lock:
+                self._active.pop(job_id, None)
+                self._saved.pop(job_id, None)
+
+    def _begin_record(self, spec: JobSpec, job_id: str, label: str | None, t0: float) -> None:
+        """Create the row if needed and take the job's lease (this process runs it now)."""
+        if self.history.get(job_id) is None:
+            self.history.add(JobRecord(job_id=job_id, params=spec.to_dict(),
+                                       source_image=spec.image or None, label=label))
+        self.history.update(job_id, status="queued", started_at=t0, finished_at=None,
+                            server_url=self.client.base_url, preset=self.preset, queue_pos=None,
+                            error=None, **self.owner.lease(t0))
+
+    def _run_guarded(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
+                     tracker: PhaseTracker) -> JobResult:
+        try:
+            return self._run(spec, job_id, build, state, tracker)
+        except Exception as exc:  # a bug must still leave a readable record
+            if is_disk_full(exc):
+                raise
+            log.exception("job %s failed unexpectedly", job_id)
+            return self._fail(job_id, tracker, failures.error_info(
+                f"Unexpected error: {exc}", "This is a bug in the app; the log has details."),
+                "bug", submitted=bool(state.prompt_id))
+
+    def _disk_full(self, job_id: str, tracker: PhaseTracker, exc: BaseException, *,
+                   submitted: bool) -> JobResult:
+        """End a job whose record the full disk refused: say so, keep what was downloaded."""
+        log.warning("job %s: the history could not be written: %s", job_id, exc)
+        problem = disk_full_error(self.history.db_path)
+        saved = list(self._saved.get(job_id, []))
+        message = f"The job stopped: {problem}"
+        if saved:
+            message += f" The clip was saved: {saved[0]}"
+        info = failures.error_info(message, problem.hint, exception_type=type(exc).__name__)
+        tracker.end()
+        tracker.mark(ph.JOB_END, "failed")
+        result = JobResult(job_id, "failed", outputs=saved, timings=dict(tracker.timings),
+                           error=message, reason="disk_full", submitted=submitted)
+        try:  # it may fit now (a smaller write, or space freed meanwhile)
+            self.history.update(job_id, status="failed", finished_at=time.time(), error=info,
+                                outputs=[str(p) for p in saved], timings=tracker.timings)
+        except Exception as again:
+            log.warning("job %s: its failure could not be written either: %s", job_id, again)
+        self.finished.emit(result)
+        return result
 
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop: removed from the server's queue if it still waits, interrupted
@@ -182,14 +240,6 @@ class JobRunner:
             return job_id in self._active
 
     # -- one job ----------------------------------------------------------------------------
-
-    def _ensure_record(self, spec: JobSpec, job_id: str | None, label: str | None) -> str:
-        if job_id and self.history.get(job_id) is not None:
-            return job_id
-        record = JobRecord(job_id=job_id or new_job_id(), params=spec.to_dict(),
-                           source_image=spec.image or None, label=label)
-        self.history.add(record)
-        return record.job_id
 
     def _run(self, spec: JobSpec, job_id: str, build: BuildFn, state: FollowState,
              tracker: PhaseTracker) -> JobResult:
@@ -230,9 +280,12 @@ class JobRunner:
             spec = spec.replace(seed=random_seed())  # drawn here so the file name can show it
         if spec.filename_prefix is None:
             spec = spec.replace(filename_prefix=naming.output_prefix(self.name_pattern, spec))
+        else:  # e.g. a re-run of an old row: ComfyUI's /view refuses names holding ".."
+            spec = spec.replace(filename_prefix=safe_prefix(spec.filename_prefix))
         built = build(spec, uploaded.load_value)
         if vfi_plan is not None:
             built = combined.add_vfi(built, spec, *vfi_plan)
+        refuse_broken_structure(built.graph)  # ComfyUI's own words for these mislead
         spec = spec.replace(seed=built.seed).resolved()  # the record keeps the seed used
         tracker.set_graph(built.graph, built.roles)
         self.history.update(job_id, params=spec.to_dict(), graph=built.graph)
@@ -255,7 +308,7 @@ class JobRunner:
     def _ended(self, job_id: str, tracker: PhaseTracker, spec: JobSpec, ending: Ending,
                vfi: combined.CombinedVfi | None = None) -> JobResult:
         phase = tracker.current_phase
-        tracker.end()
+        tracker.end(at=ending.ended_at)  # a crash ends the pass when it happened, not when seen
         params = spec.to_dict()
         if ending.status == "success":
             return self._download(job_id, tracker, ending, vfi)
@@ -274,7 +327,8 @@ class JobRunner:
         if self._server_alive():
             return self._fail(job_id, tracker, failures.lost_error(phase), "lost", True)
         tail = list(self.log_tail_fn() if self.log_tail_fn else [])
-        return self._fail(job_id, tracker, failures.crash_error(phase, tail), "crash", True)
+        return self._fail(job_id, tracker, failures.crash_error(
+            phase, tail, cause=ending.message, hint=ending.hint), "crash", True)
 
     def _server_alive(self) -> bool:
         try:
@@ -299,7 +353,7 @@ class JobRunner:
             return self._fail(job_id, tracker, info, "oom", True)
         info = failures.node_error(params, phase, error.node_id, error.node_type,
                                    error.exception_type, error.exception_message,
-                                   error.traceback)
+                                   error.traceback, inputs=error.current_inputs)
         return self._fail(job_id, tracker, info, "node_error", True)
 
     def _download(self, job_id: str, tracker: PhaseTracker, ending: Ending,
@@ -311,22 +365,17 @@ class JobRunner:
                 "ComfyUI finished but saved no file.",
                 "Check that the workflow ends in a SaveVideo node."), "download", True)
         tracker.begin(ph.DOWNLOAD)
-        from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
-
-        outputs: list[Path] = []
-        try:
-            outputs += self._fetch(clip_files, self.output_dir)
-            self.history.update(job_id, outputs=[str(p) for p in outputs])
-            started = time.monotonic()
-            interpolated = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
-            vfi_download_s = time.monotonic() - started
-        except Wan22Error as exc:
-            tracker.end()
-            self.history.update(job_id, outputs=[str(p) for p in outputs])
-            return self._fail(job_id, tracker, failures.error_info(
-                f"The video was made but could not be downloaded: {exc}",
-                exc.hint or "It is still in ComfyUI's output folder."), "download", True)
+        outputs, left = self._fetch(clip_files, self.output_dir)
+        self._keep(job_id, outputs)  # before the history hears of them: it may refuse
+        self.history.update(job_id, outputs=[str(p) for p in outputs])
+        started = time.monotonic()
+        interpolated, vfi_left = self._fetch(vfi_files, self.output_dir / INTERPOLATED_DIR)
+        self._keep(job_id, interpolated)
+        vfi_download_s = time.monotonic() - started
         tracker.end()
+        if left or vfi_left:  # finished, but (partly) still only on the server
+            return self._kept_on_server(job_id, tracker, outputs + interpolated,
+                                        left + vfi_left)
         if vfi is None:
             return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
         if not interpolated:
@@ -340,16 +389,42 @@ class JobRunner:
         try:
             child = combined.record_child(
                 self.history, self.history.get(job_id), vfi, outputs[0], output=interpolated[0],
-                timings=timings, started_at=vfi.started_at(tracker.node_timings))
+                timings=timings, started_at=vfi.started_at(tracker.node_timings),
+                cached=vfi.all_cached(tracker.node_timings))
         except Wan22Error as exc:  # e.g. a clip the video reader refuses: the files stay
             log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
             child = None
         return JobResult(job_id, "succeeded", outputs=outputs + interpolated, submitted=True,
                          interpolation_job_id=child)
 
-    def _fetch(self, files: Sequence[Any], dest: Path) -> list[Path]:
-        """Download ComfyUI's files into `dest` without its "_00001_" counter."""
-        return download_outputs(self.client, files, dest, lambda name: _COUNTER.sub("", name))
+    def _fetch(self, files: Sequence[Any], dest: Path) -> tuple[list[Path], list[ServerFile]]:
+        """Download ComfyUI's files into `dest` (without its "_00001_" counter), retrying
+        transient failures; returns the files saved and those left on the server."""
+        saved: list[Path] = []
+        left: list[ServerFile] = []
+        for ref in files:
+            try:
+                saved.append(retrieve.fetch(self.client, ref, dest, policy=self.download_retry))
+            except Wan22Error as exc:
+                log.warning("%s stays on the server: %s", ref.filename, exc)
+                left.append(retrieve.describe(self.client, ref, dest, str(exc)))
+        return saved, left
+
+    def _kept_on_server(self, job_id: str, tracker: PhaseTracker, saved: list[Path],
+                        left: list[ServerFile]) -> JobResult:
+        """The clip is finished but not here: say where it is; the row keeps it for a
+        later `wan22 history fetch` / the Gallery's "Download again"."""
+        self.history.update(job_id, outputs=[str(p) for p in saved],
+                            server_outputs=[f.to_dict() for f in left])
+        info = failures.not_downloaded_error(job_id, left)
+        result = self._fail(job_id, tracker, info, "download", True)
+        return dataclasses.replace(result, outputs=saved, server_outputs=left)
+
+    def _keep(self, job_id: str, paths: list[Path]) -> list[Path]:
+        """Remember files on disk before the history hears of them (it may refuse)."""
+        with self._lock:
+            self._saved.setdefault(job_id, []).extend(paths)
+        return paths
 
     def _interpolation_failed(self, job_id: str, tracker: PhaseTracker, params: dict,
                               ending: Ending, vfi: combined.CombinedVfi) -> JobResult:
@@ -357,11 +432,10 @@ class JobRunner:
         error = ending.error
         clip_files, _ = vfi.split([f for f in ending.outputs if f.type == "output"],
                                   ending.history)
-        try:
-            saved = self._fetch(clip_files, self.output_dir)
-        except Wan22Error as exc:
-            log.warning("job %s: the clip could not be downloaded: %s", job_id, exc)
-            saved = []
+        saved, left = self._fetch(clip_files, self.output_dir)
+        self._keep(job_id, saved)
+        if left:  # the clip was made: never let it vanish with the failed interpolation
+            self.history.update(job_id, server_outputs=[f.to_dict() for f in left])
         if error.is_oom:
             info = failures.oom_error(params, ph.INTERPOLATE, error.node_id, error.node_type,
                                       error.exception_message)
@@ -380,8 +454,11 @@ class JobRunner:
             except Wan22Error as exc:
                 log.warning("job %s: the interpolation row could not be written: %s", job_id, exc)
             info["message"] += f" The clip itself was saved: {saved[0]}"
+        elif left:
+            info["message"] += (f" The clip itself is finished but could not be downloaded; "
+                                f"it is on the server at {left[0].where()}.")
         result = self._fail(job_id, tracker, info, "oom" if error.is_oom else "node_error", True)
-        return dataclasses.replace(result, outputs=saved)
+        return dataclasses.replace(result, outputs=saved, server_outputs=left)
 
     def _fail(self, job_id: str, tracker: PhaseTracker, info: dict, reason: str,
               submitted: bool = False) -> JobResult:
@@ -398,7 +475,9 @@ class JobRunner:
         result = dataclasses.replace(result, timings=dict(tracker.timings))
         changes: dict[str, Any] = {"timings": tracker.timings, "node_timings": tracker.node_timings,
                                    "phase_spans": tracker.phase_spans}
-        if result.status != "detached":
+        if result.status == "detached":
+            changes["heartbeat_at"] = None  # we stop following it: the next start recovers it
+        else:
             changes.update(status=result.status, finished_at=t1)
             if result.status in ("cancelled", "interrupted"):
                 changes["error"] = failures.error_info(result.error or "", "")
@@ -417,9 +496,23 @@ class JobRunner:
         """Finish a job the app lost track of (it closed or crashed while the job ran).
 
         The server's `/history` says how it ended; a prompt still queued or running is
-        followed to its end; one the server does not know is marked failed.
+        followed to its end; one the server does not know is marked failed. The caller owns
+        the job's lease first (`lease.take_over`); this renews it while it follows the job.
         """
         tracker = PhaseTracker(record.job_id, self.phase.emit, self.progress.emit)
+        self._heartbeat.add(record.job_id)
+        try:
+            return self._recover(record, tracker)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return self._disk_full(record.job_id, tracker, exc, submitted=True)
+        finally:
+            self._heartbeat.discard(record.job_id)
+            with self._lock:
+                self._saved.pop(record.job_id, None)
+
+    def _recover(self, record: JobRecord, tracker: PhaseTracker) -> JobResult:
         tracker.set_graph(record.graph, None)
         t0 = record.started_at or time.time()
         try:
@@ -427,8 +520,9 @@ class JobRunner:
         except InputError:
             spec = JobSpec()  # only the OOM fix reads it
         if not record.prompt_id:
-            info = failures.error_info("The app closed before this job reached ComfyUI.",
-                                       "Queue it again.")
+            info = failures.error_info(
+                "The app (or the wan22 command) that ran this job ended before the job "
+                "reached ComfyUI.", "Queue it again.")
             return self._finish(record.job_id, tracker, t0,
                                 self._fail(record.job_id, tracker, info, "lost"))
         state = FollowState(prompt_id=record.prompt_id)
@@ -456,3 +550,10 @@ class JobRunner:
         prompt = PromptRun(self.client, self.watcher, times=self.times, state=state)
         prompt.watch(tracker.feed, prompt_id=record.prompt_id)
         return prompt.follow()
+
+
+def safe_prefix(prefix: str) -> str:
+    """SaveVideo's `filename_prefix` with every part a safe name (no "..", which ComfyUI's
+    /view refuses, nor a part that leaves the output folder)."""
+    parts = [p for p in re.split(r"[\\/]", prefix) if p.strip(" .")]
+    return "/".join(naming.safe_name(p) for p in parts) or "video/clip"

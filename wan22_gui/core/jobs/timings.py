@@ -110,12 +110,13 @@ class PhaseTracker:
             self._phase, self._phase_start = phase, now
             self._emit(PhaseEvent(self.job_id, phase, "start", now, detail))
 
-    def end(self, phase: str | None = None) -> None:
-        """Close the open phase (only if it is `phase`, when given) and the open node."""
+    def end(self, phase: str | None = None, *, at: float | None = None) -> None:
+        """Close the open phase (only if it is `phase`, when given) and the open node, now or
+        at the earlier wall-clock time `at` (when the server crashed)."""
         with self._lock:
             if phase is not None and self._phase != phase:
                 return
-            now = self._clock()
+            now = self._clock() if at is None else min(self._clock(), at)
             self._close_node(now)
             self._close_phase(now)
 
@@ -186,6 +187,7 @@ class PhaseTracker:
         node, self._node = self._node, None
         if node is None:
             return
+        now = max(now, node.start)
         entry: dict[str, Any] = {
             "node_id": node.node_id, "class_type": node.class_type, "phase": node.phase,
             "start": node.start, "end": now, "seconds": round(now - node.start, 3),
@@ -198,6 +200,7 @@ class PhaseTracker:
         phase, self._phase = self._phase, None
         if phase is None:
             return
+        now = max(now, self._phase_start)
         seconds = max(0.0, now - self._phase_start)
         self.timings[phase] = round(self.timings.get(phase, 0.0) + seconds, 3)
         self.phase_spans.append({"phase": phase, "start": self._phase_start, "end": now})

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from wan22_gui.core.comfy.types import output_files_of
 from wan22_gui.core.base.errors import WorkflowError
+from wan22_gui.core.interpolation.cached import reused_from, upstream_signature
 from wan22_gui.core.interpolation.comfy_vfi import (
     CORE_LOADER, PACK_NODES, VFI_CLASSES, VfiPlan, append_vfi, plan_vfi,
 )
@@ -37,7 +38,8 @@ def check_server(client: Any, spec: Any) -> tuple[VfiPlan, dict]:
             weights for them; raised before anything is sent.
     """
     object_info = client.object_info(refresh=True)  # a pack installed since the last read counts
-    return plan_vfi(object_info, spec.interpolation), object_info
+    model = getattr(spec, "interpolation_model", None)
+    return plan_vfi(object_info, spec.interpolation, model=model), object_info
 
 
 def add_vfi(built: BuiltWorkflow, spec: Any, plan: VfiPlan, object_info: dict) -> BuiltWorkflow:
@@ -117,6 +119,11 @@ class CombinedVfi:
         return round(sum(float(n.get("seconds") or 0.0) for n in node_timings
                          if n.get("node_id") in self.node_ids and not n.get("cached")), 3)
 
+    def all_cached(self, node_timings: Iterable[Mapping[str, Any]]) -> bool:
+        """Whether ComfyUI served every VFI node from its cache (a re-run: no work done)."""
+        mine = [n for n in node_timings if n.get("node_id") in self.node_ids]
+        return bool(mine) and all(n.get("cached") for n in mine)
+
     def started_at(self, node_timings: Iterable[Mapping[str, Any]]) -> float | None:
         starts = [n["start"] for n in node_timings
                   if n.get("node_id") in self.node_ids and n.get("start") is not None]
@@ -136,13 +143,16 @@ def _plan_of(method: str, nodes: Mapping[str, Mapping]) -> VfiPlan:
 
 def record_child(history: Any, parent: Any, vfi: CombinedVfi, clip: Path, *,
                  output: Path | None = None, timings: dict[str, float] | None = None,
-                 error: Exception | None = None, started_at: float | None = None) -> str:
+                 error: Exception | None = None, started_at: float | None = None,
+                 cached: bool = False) -> str:
     """Add the "interpolate" row of the clip a combined job made; returns its id.
 
     Args:
         parent: the generation's JobRecord (its id, graph, server and prompt are shared).
         clip: the generated clip (the row's source); output: the interpolated one, with
             `timings` (succeeded), or `error` (failed).
+        cached: ComfyUI served the VFI node from its cache; the row then says so and takes
+            the work time of the earlier run that made the same clip (`cached.reused_from`).
     """
     from wan22_gui.core.interpolation.runner import (
         InterpolationRequest, fail_record, finish_record, start_record,
@@ -155,7 +165,14 @@ def record_child(history: Any, parent: Any, vfi: CombinedVfi, clip: Path, *,
                          graph=parent.graph, server_url=parent.server_url,
                          prompt_id=parent.prompt_id)
     if output is not None:
-        finish_record(history, child, output, vfi.label, dict(timings or {}))
+        timings = dict(timings or {})
+        metrics: dict[str, Any] = {}
+        if cached:
+            signature = upstream_signature(parent.graph, vfi.node_ids)
+            metrics, timings["interpolate"] = reused_from(
+                history, server_url=parent.server_url, exclude=child,
+                same=lambda row: upstream_signature(row.graph, vfi.node_ids) == signature)
+        finish_record(history, child, output, vfi.label, timings, metrics=metrics)
     else:
         fail_record(history, child, error or RuntimeError("no interpolated clip"))
     return child

@@ -7,6 +7,7 @@ server attached by URL), so both are passed explicitly and may be None.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from wan22_gui.core.base.messages import MessageBus
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from wan22_gui.core.server.launcher import ServerController
     from wan22_gui.core.telemetry.sampler import GpuSampler
 
+log = logging.getLogger("wan22.jobs")
+
 LOG_TAIL_LINES = 40
 
 
@@ -30,8 +33,9 @@ def queue_options(settings: Settings, connection: ServerConnection, *,
     """Keyword arguments for `JobQueue(history, connection, output_dir, **options)`."""
     return {
         # the client id is read (and created once) on the worker thread, not the GUI's
+        # the connection tells the session at once when a launched ComfyUI's process ends
         "session_factory": lambda url: ServerSession(
-            url, client_id=stable_client_id(settings), bus=bus).open(),
+            url, client_id=stable_client_id(settings), bus=bus, connection=connection).open(),
         "metrics_fn": metrics_fn(sampler),
         "log_tail_fn": log_tail_fn(server),
         "preset_fn": lambda: preset_name(connection, server),
@@ -73,3 +77,18 @@ def preset_name(connection: ServerConnection, server: ServerController | None) -
         return None  # an attached server's flags are not ours to name
     plan = getattr(server, "plan", None)
     return getattr(getattr(plan, "preset", None), "name", None)
+
+
+def server_preset(client: Any, presets: Any) -> str | None:
+    """The launch preset a running ComfyUI was started with, read from its `/system_stats`
+    command line (for a server this process did not launch: `wan22 generate`); None when
+    it cannot be told."""
+    try:
+        stats = client.system_stats()
+        argv = [str(a) for a in (stats.get("system") or {}).get("argv") or []]
+        devices = stats.get("devices") or []
+        gpu = str(devices[0].get("name") or "") if devices else ""
+    except Exception as exc:  # the record just stays without a preset
+        log.debug("no preset read from the server: %s", exc)
+        return None
+    return presets.named_by_argv(argv, gpu)

@@ -26,6 +26,8 @@ class LaunchPlan:
         env: variables set on top of the app's environment.
         port / listen: where it serves.
         extra_args: the user's own flags (part of `flags`, kept to show them apart).
+        dropped: (flag, why) for each preset flag left out for this install's ComfyUI
+            version (unknown there, or a no-op).
     """
 
     install: ComfyInstall
@@ -36,6 +38,7 @@ class LaunchPlan:
     port: int
     listen: str = LOOPBACK
     extra_args: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def argv(self) -> list[str]:
@@ -61,10 +64,12 @@ def build_plan(install: ComfyInstall, preset: Preset, *, port: int = DEFAULT_POR
                ) -> LaunchPlan:
     """Combine the install's own flags, the preset's, the attention choice and the user's."""
     attention = attention or preset.attention
-    flags = [*install.fixed_args, *preset.argv(attention), *extra_args,
+    flags = [*install.fixed_args, *preset.argv(attention, install.version), *extra_args,
              "--listen", listen, "--port", str(port)]
     env = {**preset.env_values(), **dict(extra_env or {})}
-    return LaunchPlan(install, preset, attention, flags, env, port, listen, list(extra_args))
+    dropped = [(spec.flag, why) for spec, why in preset.flags_for(install.version)[1]]
+    return LaunchPlan(install, preset, attention, flags, env, port, listen, list(extra_args),
+                      dropped)
 
 
 def _extra_env(plan: LaunchPlan) -> dict[str, str]:

@@ -2,12 +2,18 @@
 
 Rules look at the tail of the console; the most recent evidence wins, so an import error that
 ComfyUI survived at start-up (a custom node missing `torchaudio`) does not hide the real cause.
+
+A process killed by a signal says nothing in its console. For SIGKILL the kernel log (`dmesg`,
+else `journalctl -k`) is read when it can be: an OOM-killer line naming the pid is said for
+certain; without that line, memory is only offered as one possible cause, never asserted.
 """
 
 from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,11 +29,12 @@ PIP_NAMES = {"cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml", "skimage
 
 @dataclass(frozen=True)
 class CrashReport:
-    """What the user sees when ComfyUI stops by itself.
+    """What the user sees when ComfyUI stops by itself (`ram_oom`: the kernel log shows that
+    its OOM killer ended ComfyUI's process).
 
     Attributes:
         kind: bad_flag, missing_attention_package, port_in_use, cuda_unavailable,
-            missing_module, oom, channels_last, killed, start_timeout or unknown.
+            missing_module, oom, channels_last, killed, ram_oom, start_timeout or unknown.
         sentence: what happened, in one sentence.
         fix: what to do about it.
         exit_code: the process's exit code (None when it did not exit, e.g. a timeout).
@@ -45,11 +52,19 @@ class CrashReport:
 
 
 Rule = Callable[[int | None, list[str], str], "tuple[int, str, str, str] | None"]
+KernelLog = Callable[[], "list[str] | None"]  # the kernel log's lines; None: cannot be read
 
 
-def classify(exit_code: int | None, lines: list[str], python: str = "python") -> CrashReport:
-    """Turn an exit code and the console's last lines into a CrashReport."""
+def classify(exit_code: int | None, lines: list[str], python: str = "python", *,
+             pid: int | None = None, kernel_log: KernelLog | None = None) -> CrashReport:
+    """Turn an exit code and the console's last lines into a CrashReport.
+
+    `pid` and `kernel_log` (default: `read_kernel_log`) are only used for a SIGKILL, to find
+    whether the kernel's OOM killer ended that process.
+    """
     tail = [line.rstrip("\r\n") for line in lines[-TAIL:]]
+    if exit_code is not None and exit_code < 0:  # a signal: the console cannot say why
+        return killed(exit_code, tail, pid, kernel_log or read_kernel_log)
     found = [hit for rule in _RULES if (hit := rule(exit_code, tail, python)) is not None]
     if found:
         _, kind, sentence, fix = max(found, key=lambda hit: hit[0])  # latest evidence wins
@@ -149,20 +164,72 @@ def _oom(code, tail, python):
             "a smaller VRAM tier.")
 
 
-def _killed(code, tail, python):
-    if code is None or code >= 0:
-        return None
+def killed(code: int, tail: list[str], pid: int | None, kernel_log: KernelLog) -> CrashReport:
+    """ComfyUI ended by a signal: say which, and for SIGKILL what the kernel log shows."""
+    number = -code
     try:
-        name = signal.Signals(-code).name
+        name = signal.Signals(number).name
     except ValueError:
-        name = f"signal {-code}"
-    hint = " The system may have run out of RAM (the kernel's OOM killer)." if name == "SIGKILL" else ""
-    return (10_000, "killed", f"ComfyUI was killed by {name}.{hint}",
-            "Restart it. If this repeats, close other programs or add swap/RAM.")
+        name = "an unknown signal"
+    said = f"ComfyUI was killed ({name}, signal {number})."
+    if name != "SIGKILL":
+        return CrashReport("killed", f"{said} Something outside the app stopped it.",
+                           "Restart it.", code, tail)
+    evidence = kernel_log() if pid is not None else None
+    oom_line = oom_kill_line(evidence or [], pid) if pid is not None else None
+    if oom_line is not None:
+        return CrashReport(
+            "ram_oom", f"The system ran out of memory (RAM) and its OOM killer ended ComfyUI "
+                       f"(pid {pid}, SIGKILL). The kernel log says: {oom_line.strip()}",
+            "Close programs that use much RAM, add RAM or swap, or make a shorter or smaller "
+            "clip; then restart ComfyUI.", code, tail)
+    log_says = "Nothing in its log explains it."  # a signal leaves no trace in the console
+    if evidence is not None:  # readable, and no OOM kill of this pid in it
+        return CrashReport(
+            "killed", f"{said} {log_says} The kernel log shows no out-of-memory kill of it "
+                      f"(pid {pid}), so something else stopped it (a user, another program or "
+                      f"a service manager).", "Restart it.", code, tail)
+    return CrashReport(
+        "killed", f"{said} {log_says}",
+        "The system may have stopped it for lack of memory: check `dmesg` or the system "
+        "journal (`journalctl -k`) for an 'Out of memory: Killed process"
+        f"{f' {pid}' if pid else ''}' line. Then restart it.", code, tail)
+
+
+_OOM_KILL = (re.compile(r"Killed process (\d+)\b"), re.compile(r"oom-kill:.*\bpid=(\d+)\b"))
+
+
+def oom_kill_line(lines: list[str], pid: int | None) -> str | None:
+    """The kernel log line that says the OOM killer ended `pid`, if there is one."""
+    if pid is None:
+        return None
+    for line in reversed(lines):
+        for pattern in _OOM_KILL:
+            match = pattern.search(line)
+            if match and int(match.group(1)) == pid and \
+                    ("memory" in line.lower() or "oom" in line.lower()):
+                return line
+    return None
+
+
+def read_kernel_log(timeout: float = 1.0) -> list[str] | None:
+    """The kernel log's lines (`dmesg`, else `journalctl -k`); None when it cannot be read
+    (not Linux, no permission, neither tool), which is common for a normal user."""
+    if not sys.platform.startswith("linux"):
+        return None
+    for command in (["dmesg"], ["journalctl", "-k", "-q", "--no-pager", "-n", "5000"]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                  errors="replace")
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.splitlines()
+    return None
 
 
 _RULES: list[Rule] = [_bad_flag, _attention_package, _port_in_use, _cuda_unavailable,
-                      _missing_module, _channels_last, _oom, _killed]
+                      _missing_module, _channels_last, _oom]
 
 
 def _fallback(exit_code: int | None, tail: list[str]) -> CrashReport:

@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from wan22_gui.core.comfy.versions import version_table
 from wan22_gui.core.server.cache import JsonCache
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.ports import is_loopback
@@ -198,6 +199,7 @@ def check(argv: Sequence[str], env: Mapping[str, str], *, table: FlagTable | Non
     findings += _unknown_flags(flags, table, version)
     findings += _conflicts(flags, table)
     findings += _no_ops(flags)
+    findings += _version_notes(flags, version, argv)
     findings += _risky(flags)
     findings += _attention(flags, probe)
     findings += _environment(flags, env)
@@ -236,6 +238,39 @@ def _no_ops(flags):
                            "of PyTorch 2.x, so --cuda-malloc changes nothing there.",
                            "Harmless; it only matters on GPUs ComfyUI blacklists for it."))
     return out
+
+
+def _version_notes(flags, version, argv):
+    """The version table's word on these flags for this ComfyUI: no-ops (--lowvram under
+    Dynamic VRAM) and `--fast` names it does not take."""
+    table = version_table()
+    out = []
+    for flag in flags:
+        if flag in NO_OP_FLAGS:
+            continue  # said already, with the same facts
+        why = table.noop_reason(flag, version, list(flags))
+        if why:
+            out.append(Finding("info", flag, why, "Harmless; remove it if you like."))
+    wrong = [v for v in _values_after(argv, "--fast") if v not in table.fast_values]
+    if "--fast" in flags and wrong and table.fast_values:
+        out.append(Finding("error", "--fast",
+                           f"--fast takes only {', '.join(table.fast_values)}, not "
+                           f"{', '.join(wrong)}; ComfyUI would stop at once (exit code 2).",
+                           "Give --fast alone (all of them) or only those names."))
+    return out
+
+
+def _values_after(argv, flag):
+    """The words after `flag` up to the next option (`--fast a b` -> [a, b])."""
+    words, on = [], False
+    for token in argv:
+        if token.startswith("-"):
+            on = token == flag
+            if token.startswith(flag + "="):
+                words.append(token.partition("=")[2])
+        elif on:
+            words.append(token)
+    return words
 
 
 def _risky(flags):

@@ -3,7 +3,8 @@
 The controller owns at most one ComfyUI. Each launch gets a supervisor thread that spawns the
 process (so Linux's parent-death signal is tied to a thread that outlives the child), waits for
 `/system_stats` to answer with the flags we launched, then waits for the exit. When the server
-is ready (launched or attached) it sets `connection`; when it goes away it clears it.
+is ready (launched or attached) it sets `connection`; when it goes away it clears it and
+reports the exit (`connection.report_exit`) right away, so jobs on it end within a second.
 
 Signals (emitted on the controller's threads; the GUI marshals them):
     state_changed(str): one of the STATE_* values.
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from wan22_gui.core.comfy.connection import ServerConnection, ServerInfo
+from wan22_gui.core.comfy.connection import ServerConnection, ServerExit, ServerInfo
 from wan22_gui.core.base.errors import LaunchError, ServerUnavailable
 from wan22_gui.core.presets import Preset
 from wan22_gui.core.server import ports
@@ -198,8 +199,11 @@ class ServerController:
             self.connection.set(ServerInfo(plan.url, "launched", pid, plan.preset.reserve_vram_gb))
             self._set_state(STATE_READY)
         code = process.wait()
-        process.finish_output()
-        self._after_exit(plan, process, code, ready)
+        exited_at = time.time()
+        # a killed process's last lines are already in the pipe; a grandchild that still
+        # holds it must not hold back the news for the jobs on this server
+        process.finish_output(timeout=0.5)
+        self._after_exit(plan, process, code, ready, exited_at)
 
     def _wait_ready(self, plan: LaunchPlan, process: ComfyProcess) -> bool:
         deadline = time.monotonic() + self.ready_timeout_s
@@ -226,19 +230,27 @@ class ServerController:
         return False
 
     def _after_exit(self, plan: LaunchPlan, process: ComfyProcess, code: int | None,
-                    was_ready: bool) -> None:
+                    was_ready: bool, exited_at: float) -> None:
         info = self.connection.info
         if info is not None and info.source == "launched" and info.pid == process.pid:
             self.connection.set(None)
         if self._stopping.is_set():
             process.note(f"ComfyUI stopped (exit code {code}).")
+            self._report_exit(plan, process, exited_at, "ComfyUI was stopped from the app.",
+                              "Start it again, then queue the job again.")
             self._set_state(STATE_STOPPED)
             return
-        report = self.last_crash or classify(code, process.lines(), str(plan.install.python))
+        report = self.last_crash or classify(code, process.lines(), str(plan.install.python),
+                                             pid=process.pid)
         self.last_crash = report
         process.note(f"ComfyUI exited (code {code}): {report.sentence}")
+        self._report_exit(plan, process, exited_at, report.sentence, report.fix)
         self._set_state(STATE_CRASHED)
         self.crashed.emit(report)
+
+    def _report_exit(self, plan: LaunchPlan, process: ComfyProcess, at: float, message: str,
+                     hint: str) -> None:
+        self.connection.report_exit(ServerExit(plan.url, process.pid, at, message, hint))
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until ready (True) or until the start failed/timed out (False)."""

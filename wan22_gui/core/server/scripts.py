@@ -45,8 +45,12 @@ def default_name(plan: LaunchPlan, fmt: str) -> str:
 
 def _reasons(plan: LaunchPlan) -> list[str]:
     lines = [f"Preset '{plan.preset.name}' ({plan.preset.title}): {plan.preset.description}"]
+    dropped = dict(plan.dropped)
     for spec in plan.preset.args:
-        lines.append(f"{' '.join(spec.argv())}: {spec.reason}")
+        if spec.flag in dropped:  # the preset's flag this ComfyUI version does not use
+            lines.append(f"not passed: {dropped[spec.flag]}")
+        else:
+            lines.append(f"{' '.join(spec.argv())}: {spec.reason}")
     if plan.attention != "sdpa":
         lines.append(f"attention: {plan.attention} (checked importable when exported)")
     if plan.extra_args:

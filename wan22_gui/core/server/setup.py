@@ -23,6 +23,7 @@ from pathlib import Path
 
 from wan22_gui.core.base.errors import LaunchError, Wan22Error
 from wan22_gui.core.base.paths import AppPaths
+from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy.connection import ServerInfo
 from wan22_gui.core.gpu import GpuInfo, GpuReport, comfy_gpu_index
@@ -39,6 +40,8 @@ from wan22_gui.core.server.setup_choices import AUTO, LaunchChoices, SettingsSto
 from wan22_gui.core.server.snapshot import collect_snapshot, write_snapshot
 
 log = logging.getLogger("wan22.server")
+
+declare("server.reattach", False)  # attach to `server.url` again at start (False once detached)
 
 
 def _words(exc: BaseException) -> str:
@@ -235,6 +238,8 @@ class LaunchSetup:
                                    attention=self.choices.attention or None, extra_args=extra)
             self.findings = check(self.plan.flags, self.plan.env, table=self.table,
                                   version=install.version, probe=self.probe)
+            self.findings += [Finding("info", flag, why, "The app leaves it out for this version.")
+                              for flag, why in self.plan.dropped]
         return self.plan
 
     def _publish(self, *parts: str) -> None:
@@ -257,6 +262,9 @@ class LaunchSetup:
         return self.controller.start_plan(self.controller.check_port(plan))
 
     def stop(self) -> None:
+        """Stop what we launched, or detach (then the next start does not re-attach)."""
+        if self.controller.state == L.STATE_ATTACHED and self.persist:
+            self.settings.set("server.reattach", False)
         self.controller.stop()
 
     def restart(self) -> LaunchPlan:
@@ -269,8 +277,32 @@ class LaunchSetup:
         """Use a ComfyUI that already runs; its address is remembered as `server.url`."""
         info = self.controller.attach(url)
         if self.persist:
-            self.settings.set("server.url", info.url)
+            self.settings.set("server.url", info.url, save=False)
+            self.settings.set("server.reattach", True)
         return info
+
+    @property
+    def saved_attach_url(self) -> str:
+        """The server attached last time, if the user did not detach from it ("" if none)."""
+        if not self.settings.get("server.reattach", False):
+            return ""
+        return str(self.settings.get("server.url", "") or "")
+
+    @property
+    def first_run(self) -> bool:
+        """No ComfyUI folder chosen and no server ever attached: a newcomer's first start."""
+        return not (self.settings.get("launcher.comfyui_path", "") or self.saved_attach_url)
+
+    def reattach(self) -> ServerInfo | None:
+        """Attach again to `saved_attach_url` (at start); None when there is none.
+
+        Raises:
+            Wan22Error: it does not answer (the address stays saved for the next try).
+        """
+        url = self.saved_attach_url
+        if not url or self.controller.state != L.STATE_STOPPED:
+            return None
+        return self.controller.attach(url)
 
     def export_script(self, fmt: str, path: Path) -> Path:
         return write_script(self._require_plan(), fmt, Path(path))

@@ -47,7 +47,9 @@ def export_compare(
     columns, rows = grid_shape(len(clips), layout)
     readers = [_ClipFrames(info) for info in infos]
     labels = [c.label for c in clips]
-    with ClipWriter(dest, timeline.tick_fps, (cell[0] * columns, cell[1] * rows)) as out:
+    # An export is made to be shared: 4:2:0, which every player and browser plays.
+    size = (cell[0] * columns, cell[1] * rows)
+    with ClipWriter(dest, timeline.tick_fps, size, full_chroma=False) as out:
         for tick in range(timeline.tick_count):
             if cancel is not None and cancel.is_set():
                 raise InputError("Export cancelled.")

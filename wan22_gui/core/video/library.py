@@ -145,9 +145,26 @@ def sort_clips(clips: list[Clip], key: str, *, descending: bool = False) -> list
 
 
 def with_info(clips: list[Clip], infos: dict[str, VideoInfo]) -> list[Clip]:
-    """`clips` with the facts known so far (keyed by path string) filled in."""
-    return [replace(c, info=infos.get(str(c.path), c.info),
-                    children=tuple(with_info(list(c.children), infos))) for c in clips]
+    """`clips` with the facts known so far (keyed by path string) filled in; a clip with
+    nothing new is the same object, so a list model sees it unchanged."""
+    if not infos:
+        return clips
+    return [_with_info(c, infos) for c in clips]
+
+
+def _with_info(clip: Clip, infos: dict[str, VideoInfo]) -> Clip:
+    info = infos.get(str(clip.path), clip.info) if clip.path is not None else clip.info
+    children = tuple(with_info(list(clip.children), infos)) if clip.children else ()
+    if info is clip.info and all(a is b for a, b in zip(children, clip.children)):
+        return clip
+    return replace(clip, info=info, children=children)
+
+
+def view(clips: list[Clip], wanted: ClipFilter, key: str, *, descending: bool,
+         infos: dict[str, VideoInfo] | None = None) -> list[Clip]:
+    """What the gallery shows: `clips` with their known facts, filtered and sorted."""
+    clips = with_info(clips, infos or {})
+    return sort_clips([c for c in clips if wanted.accepts(c)], key, descending=descending)
 
 
 def choices(clips: list[Clip]) -> dict[str, list[str]]:

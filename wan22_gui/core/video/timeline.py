@@ -110,8 +110,9 @@ class Timeline:
         """The nearest tick before/after `tick` where any clip shows another frame (or `tick`
         itself when nothing changes any more in that direction).
 
-        Frame stepping uses this, so one key press always changes the picture (with a 96
-        ticks/s clock a single tick often would not) and all panels move to the same instant.
+        The finest step of the common clock (Shift+arrow in the player): one key press always
+        changes the picture (with a 96 ticks/s clock a single tick often would not) and all
+        panels move to the same instant.
         """
         if direction > 0:
             candidates = [
@@ -123,6 +124,22 @@ class Timeline:
             return min(later) if later else min(max(tick, 0), self.tick_count - 1)
         start = self._segment_start(tick)
         return self._segment_start(start - 1) if start > 0 else 0
+
+    def step_frame(self, tick: int, clip: int, direction: int) -> int:
+        """The first tick of clip `clip`'s previous/next frame: one press, one frame of that
+        clip (a 16 fps source next to a 48 fps RIFE ×3 moves 1/16 s, not 1/48 s).
+
+        At the clip's first or last frame the tick stays (clamped to the clock).
+        """
+        tick = min(max(tick, 0), self.tick_count - 1)
+        frame = self.frame_at(clip, tick)
+        if direction > 0:
+            if frame + 1 >= self.frame_counts[clip]:
+                return tick
+            return self.tick_of_frame(clip, frame + 1)
+        if frame == 0:
+            return 0
+        return self.tick_of_frame(clip, frame - 1)
 
     def _segment_start(self, tick: int) -> int:
         """The first tick of the run of ticks that show the same frames as `tick`."""

@@ -4,6 +4,10 @@ Conventions (the official template's): a clip of `n` frames at `fps` lasts `(n -
 seconds, measured from the first frame to the last (`length = duration * fps + 1`); the file
 plays one frame longer (`playback_seconds`). With this convention frame interpolation keeps the
 duration exactly: n frames at fps become (n - 1) * m + 1 frames at fps * m.
+
+What the app *shows* follows one rule everywhere (form, queue, gallery, player, benchmark, CLI,
+file names): a clip lasts frames / fps, what a video player shows, with two decimals and the
+frame count: `describe_duration(25)` -> "1.56 s (25 frames)".
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.estimate import Estimate, estimate, estimate_text
 
 __all__ = [
@@ -18,13 +23,14 @@ __all__ = [
     "snap_frames", "frames_for_seconds", "seconds_for_frames", "playback_seconds",
     "quick_picks", "interpolated", "LatentShape", "latent_shape", "snap_size", "fit_to_aspect",
     "ClipMath", "clip_math", "Estimate", "estimate", "estimate_text",
+    "clip_duration", "frames_for_duration", "format_seconds", "describe_duration",
 ]
 
 FPS_14B = 16  # Wan 2.2 14B (and 2.1) generate at 16 fps
 FPS_5B = 24  # Wan 2.2 TI2V 5B generates at 24 fps
 QUICK_PICK_SECONDS = (1.6, 3.0, 5.0, 10.0)
 INTERPOLATION_MULTIPLIERS = (2, 3, 4)
-MAX_FRAMES = 16381  # the largest 4n+1 that WanImageToVideo.length (max 16384) accepts
+MAX_FRAMES = limits.MAX_FRAMES  # the largest 4n+1 that WanImageToVideo.length accepts
 SIZE_MULTIPLE = 16  # Wan needs width and height in multiples of 16 (VAE /8, patch 2x2)
 LATENT_CHANNELS = 16
 
@@ -54,6 +60,28 @@ def playback_seconds(frames: int, fps: float = FPS_14B) -> float:
     """How long the file plays in a video player (81 at 16 fps -> 5.0625)."""
     _check_fps(fps)
     return frames / fps
+
+
+def clip_duration(frames: int, fps: float = FPS_14B) -> float:
+    """The length the app shows for a clip: frames / fps (25 at 16 fps -> 1.5625)."""
+    return playback_seconds(max(frames, 0), fps)
+
+
+def frames_for_duration(seconds: float, fps: float = FPS_14B) -> int:
+    """The valid frame count whose shown length is nearest `seconds` (5.06 -> 81)."""
+    _check_fps(fps)
+    return snap_frames(seconds * fps)
+
+
+def format_seconds(seconds: float) -> str:
+    """A clip length as text: two decimals and " s" (1.5625 -> "1.56 s")."""
+    return f"{seconds:.2f} s"
+
+
+def describe_duration(frames: int, fps: float = FPS_14B) -> str:
+    """The one way the app writes a clip's length: "1.56 s (25 frames)" (25 at 16 fps)."""
+    count = "1 frame" if frames == 1 else f"{frames} frames"
+    return f"{format_seconds(clip_duration(frames, fps))} ({count})"
 
 
 def quick_picks(fps: float = FPS_14B) -> list[tuple[float, int]]:

@@ -21,7 +21,7 @@ from wan22_gui.core.workflow.spec import sampling_defaults
 
 MIN_RUNS = 2  # fewer finished runs than this: "no estimate yet"
 SAMPLING_PHASES = ("high_noise", "low_noise")
-SCALED_PHASES = ("vae_decode",)
+SCALED_PHASES = ("vae_encode", "vae_decode")  # grow with the frame size
 FIXED_PHASES = ("upload", "text_encode", "model_load", "save", "download")
 
 

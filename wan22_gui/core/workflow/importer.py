@@ -17,8 +17,11 @@ from typing import Any
 
 from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.base.resources import read_json
+from wan22_gui.core.workflow.calculator import snap_frames
+from wan22_gui.core.workflow.evaluate import Evaluation, evaluate
 from wan22_gui.core.workflow.graph import Graph
 from wan22_gui.core.workflow.roles import FPS_INPUTS, SEED_INPUTS, describe_missing, find_roles
+from wan22_gui.core.workflow.server_fit import MissingClass, blocking, missing_classes
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.core.workflow.ui_convert import ui_to_api
 
@@ -37,6 +40,9 @@ class ImportedWorkflow:
         missing_roles: roles of `roles.PATCHABLE_ROLES` that were not found.
         source_format: "api" or "ui".
         warnings: things the user should know (unknown nodes, dangling links).
+        evaluated: node id -> class of the nodes worked out into plain values on import
+            (switches, math expressions, primitives), which the graph no longer holds.
+        notes: what the import changed on purpose (a computed frame count snapped to 4n+1).
     """
 
     graph: Graph
@@ -44,6 +50,8 @@ class ImportedWorkflow:
     missing_roles: list[str]
     source_format: str
     warnings: list[str] = field(default_factory=list)
+    evaluated: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def missing_text(self) -> str:
         """A sentence naming the settings the app cannot change in this workflow."""
@@ -90,8 +98,27 @@ def import_workflow(data: dict[str, Any] | str | bytes,
     if not graph:
         raise WorkflowError("The workflow has no nodes that ComfyUI would run.",
                             hint="Check that its nodes are not all muted or bypassed.")
+    worked = evaluate(graph, schemas)
+    graph = worked.graph
     roles, missing = find_roles(graph)
-    return ImportedWorkflow(graph, roles, missing, source_format, warnings)
+    notes = [*worked.notes, *_snap_computed_length(graph, roles, worked)]
+    return ImportedWorkflow(graph, roles, missing, source_format, warnings,
+                            evaluated=worked.evaluated, notes=notes)
+
+
+def _snap_computed_length(graph: Graph, roles: dict[str, str], worked: Evaluation) -> list[str]:
+    """A frame count a math expression computed, moved to Wan's 4n+1, with a note saying so
+    (the template's floor(duration·fps+1) gives e.g. 53 for 3.3 s; Wan would make 49)."""
+    latent = roles.get("latent")
+    if latent is None or (latent, "length") not in worked.computed:
+        return []
+    expression, value = worked.computed[(latent, "length")]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or (value - 1) % 4 == 0:
+        return []
+    snapped = snap_frames(value)
+    graph[latent]["inputs"]["length"] = snapped
+    return [f"The workflow computes {value} frames ({expression.strip()}); Wan 2.2 makes 4n+1 "
+            f"frames, so the app uses {snapped}."]
 
 
 def _convert_ui(data: dict[str, Any], schemas: dict[str, Any]) -> tuple[Graph, list[str]]:
@@ -99,11 +126,54 @@ def _convert_ui(data: dict[str, Any], schemas: dict[str, Any]) -> tuple[Graph, l
         return ui_to_api(data, schemas)
     except WorkflowError:
         raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         # A hand-edited or damaged file: say so instead of showing a traceback.
         log.warning("UI workflow conversion failed", exc_info=True)
         raise WorkflowError(f"The workflow file is damaged and cannot be converted ({exc!r}).",
                             hint=_EXPORT_HINT) from None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import dialog shows about one workflow on one server.
+
+    Attributes:
+        roles: (role, node id, class) of each setting the app found, sorted by role.
+        missing_roles: a sentence naming the settings the app cannot change ("" when none).
+        lacking: node classes the server does not have that stop the workflow, each with its
+            advice (`server_fit.MissingClass`).
+        notes: evaluated newer nodes, snapped frame counts, warnings.
+    """
+
+    roles: list[tuple[str, str, str]]
+    missing_roles: str
+    lacking: list[MissingClass]
+    notes: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.lacking
+
+
+def import_notes(imported: ImportedWorkflow, object_info: dict[str, Any], *,
+                 comfyui_version: str | None = None) -> list[str]:
+    """Notes for the user: newer nodes the import evaluated (and which version has them) and
+    what the import changed on purpose."""
+    missing = missing_classes(imported.graph, object_info, comfyui_version=comfyui_version,
+                              evaluated=imported.evaluated)
+    return [m.sentence() for m in missing if m.evaluated] + list(imported.notes)
+
+
+def describe_import(imported: ImportedWorkflow, object_info: dict[str, Any], *,
+                    comfyui_version: str | None = None) -> ImportReport:
+    """Everything an import dialog shows: roles found, what the server lacks, notes."""
+    roles = [(role, node_id, str(imported.graph[node_id].get("class_type")))
+             for role, node_id in sorted(imported.roles.items())]
+    missing = missing_classes(imported.graph, object_info, comfyui_version=comfyui_version,
+                              evaluated=imported.evaluated)
+    notes = [*import_notes(imported, object_info, comfyui_version=comfyui_version),
+             *imported.warnings]
+    return ImportReport(roles, imported.missing_text(), blocking(missing), notes)
 
 
 def apply_spec(imported: ImportedWorkflow, spec: JobSpec, uploaded_image_name: str, *,
@@ -165,6 +235,10 @@ def _parse(data: dict[str, Any] | str | bytes) -> dict[str, Any]:
             raise WorkflowError(
                 f"The workflow file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}).", hint=_EXPORT_HINT) from None
+        except RecursionError:  # json.loads recurses once per level of nesting
+            raise WorkflowError("The workflow file is nested too deeply to be a ComfyUI "
+                                "workflow (thousands of brackets inside each other).",
+                                hint=_EXPORT_HINT) from None
     if not isinstance(data, dict):
         raise WorkflowError("The workflow file does not hold a ComfyUI workflow "
                             f"(it is a JSON {type(data).__name__}).", hint=_EXPORT_HINT)
@@ -199,5 +273,5 @@ def _normalise_api(data: dict[str, Any]) -> Graph:
     return graph
 
 
-__all__ = ["ImportedWorkflow", "import_workflow", "load_workflow_file", "apply_spec",
-           "bundled_object_info"]
+__all__ = ["ImportReport", "ImportedWorkflow", "import_workflow", "load_workflow_file",
+           "apply_spec", "bundled_object_info", "describe_import", "import_notes"]

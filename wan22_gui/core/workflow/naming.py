@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import PureWindowsPath, PurePosixPath
 
 from wan22_gui.core.base.errors import InputError
-from wan22_gui.core.workflow.calculator import seconds_for_frames
+from wan22_gui.core.workflow.calculator import clip_duration
 from wan22_gui.core.workflow.spec import JobSpec
 
 DEFAULT_PATTERN = "{source}_{width}x{height}_{seconds}s_{steps}step{_lora}"
@@ -27,7 +27,7 @@ FIELDS = {
     "height": "height in pixels",
     "frames": "number of frames",
     "fps": "frames per second",
-    "seconds": "duration with one decimal (5.0)",
+    "seconds": "length in seconds, frames / fps, two decimals (5.06)",
     "steps": "sampling steps",
     "cfg": "CFG scale",
     "shift": "ModelSamplingSD3 shift",
@@ -53,7 +53,7 @@ def name_fields(spec: JobSpec, *, seed: int | None = None,
     return {
         "source": source, "width": str(spec.width), "height": str(spec.height),
         "frames": str(spec.frames), "fps": _num(spec.fps),
-        "seconds": f"{seconds_for_frames(spec.frames, spec.fps):.1f}" if spec.fps > 0 else "0",
+        "seconds": f"{clip_duration(spec.frames, spec.fps):.2f}" if spec.fps > 0 else "0",
         "steps": str(s.steps), "cfg": _num(s.cfg), "shift": _num(s.shift),
         "seed": "random" if seed is None else str(seed),
         "lora": "lora" if spec.use_lora else "nolora", "_lora": "_lora" if spec.use_lora else "",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.workflow import limits
 
 # The template's negative prompt (the Wan authors' recommended one, in Chinese).
 DEFAULT_NEGATIVE_PROMPT = (
@@ -81,6 +82,8 @@ class JobSpec:
             pattern (see `naming.py`).
         interpolation: None, "rife" or "film" (done after generation).
         interpolation_multiplier: 2, 3 or 4.
+        interpolation_model: the RIFE/FILM model file (core nodes) or checkpoint (pack) to
+            use; None lets the app choose from what the server lists.
     """
 
     image: str = ""
@@ -106,6 +109,7 @@ class JobSpec:
     filename_prefix: str | None = None
     interpolation: str | None = None
     interpolation_multiplier: int = 2
+    interpolation_model: str | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""
@@ -129,26 +133,38 @@ class JobSpec:
         return dataclasses.replace(self, **changes)
 
     def problems(self) -> list[str]:
-        """What is wrong with these settings, one sentence each (empty when fine)."""
-        out: list[str] = []
-        s = self.sampling()
-        if self.frames < 1 or (self.frames - 1) % 4:
-            out.append(f"Frames must be 4n+1 (for example 77 or 81), not {self.frames}.")
-        for name in ("width", "height"):
-            value = getattr(self, name)
-            if value < 16 or value % 16:
-                out.append(f"The {name} must be a multiple of 16 (at least 16), not {value}.")
-        if self.fps <= 0:
-            out.append(f"Frames per second must be positive, not {self.fps}.")
-        if s.steps < 1:
-            out.append(f"Steps must be at least 1, not {s.steps}.")
-        elif not 0 <= s.split_step <= s.steps:
-            out.append(f"The split step must be between 0 and {s.steps} steps, not {s.split_step}.")
+        """What is wrong with these settings, one sentence each (empty when fine).
+
+        The ranges are `limits.py`'s, the same the form and the CLI use; a NaN or an infinity
+        is refused here rather than sent to ComfyUI (JSON has no NaN).
+        """
+        out = [p for p in (
+            limits.frames_problem(self.frames), *self._size_problems(),
+            limits.FPS_RANGE.problem(self.fps),
+            limits.LORA_STRENGTH.problem(self.lora_strength_high),
+            limits.LORA_STRENGTH.problem(self.lora_strength_low),
+            None if self.seed is None else limits.SEED.problem(self.seed),
+        ) if p]
+        out += self._sampling_problems()
         if self.interpolation not in (None, *INTERPOLATION_METHODS):
             out.append(f"Interpolation must be rife, film or none, not {self.interpolation!r}.")
         if self.interpolation and self.interpolation_multiplier not in (2, 3, 4):
             out.append("The interpolation multiplier must be 2, 3 or 4, "
                        f"not {self.interpolation_multiplier}.")
+        return out
+
+    def _size_problems(self) -> list[str]:
+        return [p for p in (limits.side_problem("width", self.width),
+                            limits.side_problem("height", self.height)) if p]
+
+    def _sampling_problems(self) -> list[str]:
+        s = self.sampling()
+        out = [p for p in (limits.CFG.problem(s.cfg), limits.SHIFT.problem(s.shift)) if p]
+        steps = limits.STEPS.problem(s.steps)
+        if steps:
+            out.append(steps)
+        elif not 0 <= s.split_step <= s.steps:
+            out.append(f"The split step must be between 0 and {s.steps} steps, not {s.split_step}.")
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -231,9 +231,13 @@ def _api_node(flat: _Flat, node: _Node, object_info: dict[str, Any]) -> dict[str
     title = node.raw.get("title") or (info or {}).get("display_name") or node.type
     inputs: dict[str, Any] = {}
     if info is None:
+        kept = _unknown_widget_values(flat, node)
         flat.warnings.append(
-            f"Node {node.id} ({node.type}) is not known to this ComfyUI, so its settings "
-            "could not be read; install the node pack that provides it and import again.")
+            f"Node {node.id} ({node.type}) is not known to this ComfyUI; "
+            + (f"its settings ({', '.join(kept)}) were kept as the file names them."
+               if kept else "the file does not name its settings, so only its links were kept; "
+               "install the node pack that provides it and import again."))
+        inputs.update(kept)
     else:
         inputs.update(_widget_values(flat, node, info))
     for entry in node.inputs:
@@ -279,6 +283,29 @@ def _widget_values(flat: _Flat, node: _Node, info: dict[str, Any]) -> dict[str, 
         mapped[name] = values[index]
         index += slots
         # A seed's "fixed/randomize" control sits right after it (UI only).
+        if index < len(values) and isinstance(values[index], str) and \
+                values[index] in SEED_CONTROLS and isinstance(mapped[name], int):
+            index += 1
+    return {**mapped, **overrides}
+
+
+def _unknown_widget_values(flat: _Flat, node: _Node) -> dict[str, Any]:
+    """Settings of a node whose schema is unknown, read the way the newer frontend saves them:
+    each widget is listed in the node's inputs ("widget": {"name": ...}), in widgets_values
+    order (a seed's "fixed/randomize" control takes the slot after it). Dict-shaped
+    widgets_values (VideoHelperSuite) carry their names already."""
+    values = node.raw.get("widgets_values")
+    overrides = flat.overrides.get(node.id, {})
+    if isinstance(values, dict):
+        return {**{k: v for k, v in values.items() if not isinstance(v, dict)}, **overrides}
+    names = [entry["widget"] for entry in node.inputs if entry.get("widget")]
+    mapped: dict[str, Any] = {}
+    index = 0
+    for name in names:
+        if not isinstance(values, list) or index >= len(values):
+            break
+        mapped[name] = values[index]
+        index += 1
         if index < len(values) and isinstance(values[index], str) and \
                 values[index] in SEED_CONTROLS and isinstance(mapped[name], int):
             index += 1

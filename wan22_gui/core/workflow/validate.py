@@ -8,8 +8,10 @@ sampler passes must meet at the split step). Each problem names the node and wha
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from wan22_gui.core.base.errors import WorkflowError
 from wan22_gui.core.comfy.problems import model_folder, provider_of
 from wan22_gui.core.comfy.types import ValidationProblem
 from wan22_gui.core.base.resources import read_json
@@ -21,14 +23,18 @@ _SCALARS = {"INT", "FLOAT", "STRING", "BOOLEAN"}
 _UPLOAD_FLAGS = ("image_upload", "video_upload", "audio_upload")
 
 
-def validate(graph: Graph, object_info: dict[str, Any]) -> list[ValidationProblem]:
-    """Every problem found, ordered by node id (empty when the graph is fine to queue)."""
+def validate(graph: Graph, object_info: dict[str, Any], *,
+             comfyui_version: str | None = None) -> list[ValidationProblem]:
+    """Every problem found, ordered by node id (empty when the graph is fine to queue).
+
+    `comfyui_version` (the server's) goes into the advice for core nodes of newer versions."""
     problems: list[ValidationProblem] = []
     if not isinstance(graph, dict) or not graph:
         return [ValidationProblem(None, None, None, None, None, "the workflow is empty",
                                   "Build or import a workflow first.")]
     for node_id in sorted(graph, key=_id_key):
-        problems += _check_node(graph, node_id, object_info)
+        problems += _check_node(graph, node_id, object_info, comfyui_version)
+    problems += _check_cycles(graph)
     problems += _check_passes(graph)
     if not any((object_info.get(n.get("class_type")) or {}).get("output_node")
                for n in graph.values() if isinstance(n, dict)):
@@ -36,6 +42,91 @@ def validate(graph: Graph, object_info: dict[str, Any]) -> list[ValidationProble
             None, None, None, None, None, "the workflow has no output node, so nothing would run",
             "Add a node that saves the result, such as SaveVideo."))
     return problems
+
+
+def structure_problems(graph: Graph) -> list[ValidationProblem]:
+    """Links to nodes that are not there, and loops, found without a server (run before any
+    job is sent: ComfyUI answers the first with a KeyError on the wrong input and the
+    second with "Prompt outputs failed validation")."""
+    if not isinstance(graph, dict):
+        return []
+    problems = []
+    for node_id in sorted(graph, key=_id_key):
+        node = graph[node_id]
+        inputs = node.get("inputs") if isinstance(node, dict) else None
+        for name, value in (inputs.items() if isinstance(inputs, dict) else ()):
+            if is_link(value) and not isinstance(graph.get(value[0]), dict):
+                problems.append(_dangling(graph, node_id, name, value))
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems.append(_not_finite(graph, node_id, name, value))
+    return problems + _check_cycles(graph)
+
+
+def _not_finite(graph: Graph, node_id: str, name: str, value: float) -> ValidationProblem:
+    # JSON has no NaN or infinity: ComfyUI would never receive this workflow
+    return _problem(graph, node_id, name, value, f"{value} is not a finite number",
+                    "Enter a number.")
+
+
+def refuse_broken_structure(graph: Graph) -> None:
+    """Raise WorkflowError listing `structure_problems(graph)`, if there are any."""
+    problems = structure_problems(graph)
+    if problems:
+        raise WorkflowError("The workflow cannot run:\n" + "\n".join(f"  - {p}" for p in problems),
+                            "Fix the links in ComfyUI, export the workflow again and reload it.")
+
+
+def _dangling(graph: Graph, node_id: str, name: str, link: list) -> ValidationProblem:
+    return _problem(graph, node_id, name, link,
+                    f"it is connected to node #{link[0]}, which is not in the workflow",
+                    "Reconnect it, or import the workflow again.")
+
+
+def _check_cycles(graph: Graph) -> list[ValidationProblem]:
+    """One problem per loop (A → B → A): ComfyUI could never run its nodes."""
+    problems, done = [], set()  # type: list[ValidationProblem], set[str]
+    for start in sorted(graph, key=_id_key):
+        cycle = _find_cycle(graph, start, done)
+        if cycle:
+            first, back = cycle[0], cycle[-2]  # `back` feeds `first` and closes the loop
+            name, link = next((n, v) for n, v in _links_of(graph, first) if v[0] == back)
+            path = " → ".join(f"#{i} {title_of(graph, i)}" for i in cycle)
+            problems.append(_problem(graph, first, name, link,
+                                     f"it closes a loop ({path}), so none of these nodes "
+                                     "could ever run",
+                                     "Remove one of the links in the loop."))
+    return problems
+
+
+def _find_cycle(graph: Graph, start: str, done: set[str]) -> list[str] | None:
+    """A loop reachable from `start` through its inputs, in data-flow order [a, ..., a].
+
+    Iterative (a long chain must not hit Python's recursion limit); nodes already explored
+    are skipped, so each loop is reported once."""
+    if start in done:
+        return None
+    path = [start]
+    stack = [iter([v[0] for _, v in _links_of(graph, start)])]
+    while stack:
+        source = next(stack[-1], None)
+        if source is None:  # every input of path[-1] explored: no loop through it
+            done.add(path.pop())
+            stack.pop()
+        elif source in path:
+            loop = path[path.index(source):] + [source]
+            done.update(path)
+            return list(reversed(loop))
+        elif source not in done and isinstance(graph.get(source), dict):
+            path.append(source)
+            stack.append(iter([v[0] for _, v in _links_of(graph, source)]))
+    return None
+
+
+def _links_of(graph: Graph, node_id: str) -> list[tuple[str, list]]:
+    node = graph.get(node_id)
+    inputs = node.get("inputs") if isinstance(node, dict) else None
+    return [(n, v) for n, v in (inputs.items() if isinstance(inputs, dict) else ())
+            if is_link(v)]
 
 
 def missing_model_files(graph: Graph, object_info: dict[str, Any]) -> list[tuple[str, str]]:
@@ -59,7 +150,8 @@ def _problem(graph: Graph, node_id: str, input_name: str | None, value: Any, mes
                              input_name, value, message, fix)
 
 
-def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any]) -> list:
+def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any],
+                comfyui_version: str | None = None) -> list:
     node = graph[node_id]
     if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
         return [ValidationProblem(node_id, None, None, None, None, "the node has no class_type",
@@ -69,7 +161,7 @@ def _check_node(graph: Graph, node_id: str, object_info: dict[str, Any]) -> list
     if info is None:
         return [_problem(graph, node_id, None, None,
                          f"this ComfyUI has no node type '{class_type}'",
-                         f"To use it, {provider_of(class_type)}.")]
+                         f"To use it, {provider_of(class_type, comfyui_version)}.")]
     inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
     declared = info.get("input") or {}
     problems = []
@@ -110,9 +202,7 @@ def _check_link(graph: Graph, node_id: str, name: str, link: list, kind: Any,
     source_id, slot = link
     source = graph.get(source_id)
     if not isinstance(source, dict):
-        return [_problem(graph, node_id, name, link,
-                         f"it is connected to node #{source_id}, which is not in the workflow",
-                         "Reconnect it, or import the workflow again.")]
+        return [_dangling(graph, node_id, name, link)]
     source_info = object_info.get(source.get("class_type"))
     if source_info is None:
         return []  # the unknown class is reported on its own node
@@ -172,6 +262,8 @@ def _check_scalar(graph: Graph, node_id: str, name: str, value: Any, kind: str,
                          f"Enter a {kind} value.")]
     if not numeric:
         return []
+    if isinstance(value, float) and not math.isfinite(value):
+        return [_not_finite(graph, node_id, name, value)]
     low, high = opts.get("min"), opts.get("max")
     if low is not None and value < low or high is not None and value > high:
         return [_problem(graph, node_id, name, value, f"{value} is out of range",

@@ -24,6 +24,7 @@ from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.settings import declare
 from wan22_gui.gui import bridge
 from wan22_gui.gui.bridge import on_main
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.bench.results_table import BenchResultsTable
 from wan22_gui.gui.bench.spec_editor import BenchSpecEditor
@@ -65,7 +66,7 @@ class BenchmarkPanel(QWidget):
         self.report_button = _button("Open report", self.open_report, "bench_open_report")
         self.progress = QProgressBar()
         self.progress.setObjectName("bench_progress")
-        self.status = _wrapping_label("bench_status")
+        self.status = ElidedLabel(lines=2, name="bench_status")  # never resizes the run box
         self.table = BenchResultsTable()
         self._build()
         self._connect()
@@ -238,6 +239,7 @@ class BenchmarkPanel(QWidget):
 
     def _done_running(self) -> None:
         self._set_running(False)
+        self.progress.setFormat("%v of %m runs")  # no ETA once nothing runs
         self._pause_app_queue(False)
 
     def _pause_app_queue(self, pause: bool) -> None:
@@ -274,13 +276,3 @@ class BenchmarkPanel(QWidget):
 
 def _text(exc: BaseException) -> str:
     return exc.user_text() if isinstance(exc, Wan22Error) else str(exc)
-
-
-def _wrapping_label(name: str) -> QLabel:
-    label = QLabel("")
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    return label
-
-
-

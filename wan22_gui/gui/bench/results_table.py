@@ -9,9 +9,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from wan22_gui.core.bench.results import RunRecord
+from wan22_gui.core.workflow.calculator import FPS_14B, describe_duration
 
 GIB = 1024**3
-COLUMNS = ("Configuration", "Image", "Size", "Frames", "Run", "Status", "Total (s)",
+COLUMNS = ("Configuration", "Image", "Size", "Length", "Run", "Status", "Total (s)",
            "High / low pass (s)", "Peak VRAM (GiB)", "What happened")
 STATUS_COLORS = {"succeeded": "#1b5e20", "oom": "#b71c1c", "crashed": "#b71c1c",
                  "error": "#e65100", "skipped": "#777777", "not_run": "#777777",
@@ -66,7 +67,8 @@ def _values(record: RunRecord) -> list[str]:
     passes = [record.timings.get(p) for p in ("high_noise", "low_noise")]
     peak = record.metrics.get("peak_vram_bytes")
     return [
-        record.config, record.image, f"{record.width}×{record.height}", str(record.frames),
+        record.config, record.image, f"{record.width}×{record.height}",
+        describe_duration(record.frames, record.fps or FPS_14B),
         "warm-up" if record.warmup else f"repeat {record.repeat + 1}", record.status,
         _num(record.total_s), " / ".join(_num(p) for p in passes),
         _num(peak / GIB if isinstance(peak, (int, float)) else None, 2),

@@ -11,8 +11,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.phases import phase_title
 from wan22_gui.core.video.library import Clip
+from wan22_gui.core.workflow.calculator import describe_duration
 
 CHILD_ROLE = Qt.ItemDataRole.UserRole + 2
 # JobSpec fields worth showing, in order, with their titles
@@ -23,14 +25,15 @@ PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("width", "Width"), ("
           ("method", "Method"), ("multiplier", "Multiplier"), ("model", "Model"),
           ("source", "Source clip"))
 ACTIONS = (("play", "Play"), ("compare", "Compare"), ("interpolate", "Interpolate…"),
-           ("rerun", "Re-run"), ("reveal", "Show in folder"), ("delete", "Delete…"))
+           ("rerun", "Re-run"), ("reveal", "Show in folder"), ("delete", "Delete…"),
+           ("fetch", "Download again"))
 
 
 class GalleryDetails(QWidget):
     """Shows one clip; its buttons emit `action(name)`.
 
     Signals:
-        action(str): one of play, compare, interpolate, rerun, reveal, delete.
+        action(str): one of play, compare, interpolate, rerun, reveal, delete, fetch.
     """
 
     action = Signal(str)
@@ -59,6 +62,8 @@ class GalleryDetails(QWidget):
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[name] = button
         self.buttons["rerun"].setToolTip("Queue a new job with exactly these settings")
+        self.buttons["fetch"].setToolTip("The clip is finished on the server but its download "
+                                         "failed: fetch it again")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(grid)
@@ -67,11 +72,13 @@ class GalleryDetails(QWidget):
         layout.addWidget(self.text, 1)
         self.show_clip(None)
 
-    def show_clip(self, clip: Clip | None, *, can_rerun: bool = False) -> None:
-        """Fill the pane for `clip` (None: nothing selected)."""
+    def show_clip(self, clip: Clip | None, *, can_rerun: bool = False,
+                  record: JobRecord | None = None) -> None:
+        """Fill the pane for `clip` (None: nothing selected). `record` is the clip's whole
+        history row (metrics, error, preset); until it is loaded the pane says so."""
         self.clip = clip
         self.title.setText(clip.title if clip else "Select a clip")
-        self.text.setHtml(details_html(clip) if clip else "")
+        self.text.setHtml(details_html(clip, record) if clip else "")
         self.children_list.clear()
         for child in clip.children if clip else ():
             seconds = (child.job.timings or {}).get("interpolate") if child.job else None
@@ -88,6 +95,12 @@ class GalleryDetails(QWidget):
         self.buttons["rerun"].setEnabled(can_rerun and clip is not None and clip.job is not None
                                          and clip.job.kind == "generate")
         self.buttons["delete"].setEnabled(clip is not None)
+        # the list's light row has no server_outputs: the whole row says, once it is read
+        whole = record if record is not None and clip is not None and \
+            record.job_id == clip.job_id else None
+        on_server = whole is not None and bool(whole.server_outputs)
+        self.buttons["fetch"].setVisible(on_server)  # only for a clip left on the server
+        self.buttons["fetch"].setEnabled(on_server)
         self.buttons["delete"].setText("Remove…" if clip is not None and clip.job is None else "Delete…")
 
     def checked_children(self) -> list[Clip]:
@@ -96,16 +109,20 @@ class GalleryDetails(QWidget):
         return [i.data(CHILD_ROLE) for i in items if i.checkState() == Qt.CheckState.Checked]
 
 
-def details_html(clip: Clip) -> str:
-    """The pane's text: file, job facts, error, peak VRAM, time per pass, settings."""
+def details_html(clip: Clip, record: JobRecord | None = None) -> str:
+    """The pane's text: file, job facts, error, peak VRAM, time per pass, settings (from the
+    clip's whole history row `record`; without it, a line saying it is being read)."""
     rows: list[tuple[str, str]] = [("File", str(clip.path) if clip.path else "—")]
     if clip.info is not None:
-        rows.append(("Video", f"{clip.info.resolution}, {clip.info.frame_count} frames, "
-                              f"{clip.info.fps:g} fps, {clip.info.duration:.2f} s"))
+        rows.append(("Video", f"{clip.info.resolution}, {clip.info.fps:g} fps, "
+                              f"{describe_duration(clip.info.frame_count, clip.info.fps)}"))
     sections = [_table(rows)]
-    job = clip.job
-    if job is None:
+    if clip.job is None:
         sections.append("<p>Added by you (not made by a job of this app).</p>")
+        return "".join(sections)
+    job = record
+    if job is None or job.job_id != clip.job_id:
+        sections.append("<p><i>Reading the job's details…</i></p>")
         return "".join(sections)
     facts = [("Job", job.job_id), ("Status", job.status), ("Preset", job.preset or "—")]
     if job.duration is not None:
@@ -115,6 +132,11 @@ def details_html(clip: Clip) -> str:
         message = html.escape(str(job.error.get("message", "")))
         hint = html.escape(str(job.error.get("hint") or ""))
         sections.append(f"<h4 style='color:#c0392b'>Error</h4><p>{message}</p><p><i>{hint}</i></p>")
+    left = getattr(job, "server_outputs", None) or []
+    if left:
+        sections.append("<h4>Finished, still on the server</h4>" + _table(
+            [(str(f.get("filename", "")), f"{f.get('location', '')} ({f.get('url', '')})")
+             for f in left]))
     metrics = job.metrics or {}
     gpu = [(title, f"{metrics[key] / 2**30:.2f} GiB") for key, title in
            (("peak_vram_bytes", "Peak VRAM (GPU)"), ("peak_process_vram_bytes", "Peak VRAM (ComfyUI)"))

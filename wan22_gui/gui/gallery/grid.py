@@ -1,28 +1,27 @@
-"""The gallery's grid of clip tiles, with thumbnails made in the background.
+"""The gallery's grid of clip tiles: a QListView over the clip model, painted by a delegate.
 
-A tile shows its thumbnail as soon as the background task has it; until then a grey
-placeholder. A corrupt or half-written file becomes a "broken clip" tile with the reason; it
-never blocks the grid. Jobs that ended without a video show their status instead.
+Only tiles on screen are painted, and a painted tile without its picture asks the thumbnail
+store for it (made off the GUI thread); until it arrives a grey placeholder. A corrupt or
+half-written file becomes a "broken clip" tile with the reason; it never blocks the grid. Jobs
+that ended without a video show their status instead. A history change updates just its rows.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView, QListView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
-    QStyleOptionViewItem, QWidget,
+    QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget,
 )
 
 from wan22_gui.core.video.library import Clip
 from wan22_gui.core.video.thumbnails import Thumbnail, ThumbnailCache
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.gallery.model import CLIP_ROLE, ClipModel
+from wan22_gui.gui.gallery.thumbs import ThumbnailStore
 
 TILE = QSize(212, 250)
 THUMB_BOX = QSize(200, 180)
-CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATUS_COLORS = {"failed": QColor(200, 70, 60), "interrupted": QColor(200, 140, 40),
                   "cancelled": QColor(130, 130, 130), "added": QColor(70, 120, 190)}
 
@@ -62,12 +61,12 @@ class TileDelegate(QStyledItemDelegate):
         painter.fillRect(rect, QColor(40, 40, 44))
         thumb = self.grid.thumbnail(clip)
         pixmap = self.grid.pixmap(clip)
-        if pixmap is not None:
-            scaled = pixmap.scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
-            painter.drawPixmap(rect.left() + (rect.width() - scaled.width()) // 2,
-                               rect.top() + (rect.height() - scaled.height()) // 2, scaled)
+        if pixmap is not None:  # already scaled to the tile by the worker
+            painter.drawPixmap(rect.left() + (rect.width() - pixmap.width()) // 2,
+                               rect.top() + (rect.height() - pixmap.height()) // 2, pixmap)
             return
+        if clip.path is not None:
+            self.grid.thumbs.want(clip.path)  # on screen without a picture: fetch it
         painter.setPen(QColor(210, 210, 210))
         if clip.path is None:
             text = f"No video\n({clip.status})"
@@ -106,8 +105,8 @@ def _facts(clip: Clip) -> str:
     return " · ".join(parts) or (clip.path.name if clip.path else clip.status)
 
 
-class GalleryGrid(QListWidget):
-    """Tiles for a list of Clips; thumbnails arrive asynchronously.
+class GalleryGrid(QListView):
+    """Tiles for the clips of `model` (a ClipModel); thumbnails arrive asynchronously.
 
     Signals:
         info_known(): a thumbnail brought a clip's facts (size, fps, length), so the panel can
@@ -121,84 +120,60 @@ class GalleryGrid(QListWidget):
         self.setObjectName("gallery_grid")
         self.ctx = ctx
         self.cache = ThumbnailCache(ctx.app.paths.thumbnail_dir)
+        self.thumbs = ThumbnailStore(ctx.tasks, self.cache, THUMB_BOX, parent=self)
+        self.clip_model = ClipModel(self)
+        self.setModel(self.clip_model)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
-        self.setSpacing(4)
+        self.setGridSize(QSize(TILE.width() + 4, TILE.height() + 4))
+        self.setLayoutMode(QListView.LayoutMode.Batched)  # thousands of rows: lay out in steps
+        self.setBatchSize(500)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setItemDelegate(TileDelegate(self))
-        self._thumbs: dict[str, Thumbnail] = {}
-        self._pixmaps: dict[str, QPixmap] = {}
-        self._asked: set[str] = set()
-        self._closed = False
+        self.thumbs.ready.connect(self._on_thumbnail)
+        self.thumbs.info_known.connect(self.info_known)
 
     def set_clips(self, clips: list[Clip]) -> None:
-        """Show `clips` in this order, keeping the selection where the same clips remain."""
-        selected = {c.key for c in self.selected_clips()}
-        self.setUpdatesEnabled(False)
-        self.clear()
+        """Show `clips` in this order; rows that stay keep their selection and picture."""
+        before = {c.key: c for c in self.clip_model.clips()}
+        self.clip_model.show(clips)
         for clip in clips:
-            item = QListWidgetItem()
-            item.setData(CLIP_ROLE, clip)
-            item.setToolTip(str(clip.path) if clip.path else clip.title)
-            item.setSizeHint(TILE)
-            self.addItem(item)
-            item.setSelected(clip.key in selected)
-            thumb = self.thumbnail(clip)
-            if thumb is not None and thumb.broken:
-                self.forget(clip.path)  # cheap when unchanged (cached); fresh if it grew since
-            self._request(clip)
-        self.setUpdatesEnabled(True)
+            if clip.path is not None and before.get(clip.key) is not clip:
+                self.thumbs.retry_broken(clip.path)  # its row changed: the file may be whole now
 
     def clips(self) -> list[Clip]:
-        return [self.item(i).data(CLIP_ROLE) for i in range(self.count())]
+        return self.clip_model.clips()
 
     def selected_clips(self) -> list[Clip]:
-        return [item.data(CLIP_ROLE) for item in self.selectedItems()]
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        return [self.clip_model.clip(r) for r in rows]
+
+    def select_row(self, row: int) -> None:
+        """Make `row` the current and only selected tile."""
+        self.selectionModel().setCurrentIndex(
+            self.clip_model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def thumbnail(self, clip: Clip) -> Thumbnail | None:
-        return self._thumbs.get(str(clip.path)) if clip.path else None
+        return self.thumbs.thumbnail(clip.path) if clip.path else None
 
-    def pixmap(self, clip: Clip) -> QPixmap | None:
-        return self._pixmaps.get(str(clip.path)) if clip.path else None
+    def pixmap(self, clip: Clip):
+        return self.thumbs.pixmap(clip.path) if clip.path else None
 
     def known_infos(self) -> dict:
         """Facts of every clip whose thumbnail is made (path string -> VideoInfo)."""
-        return {key: t.info for key, t in self._thumbs.items() if t.info is not None}
+        return self.thumbs.infos()
 
-    def request_thumbnails(self, clips: list[Clip]) -> None:
-        """Make thumbnails (and so facts) for clips not on screen, e.g. interpolations."""
-        for clip in clips:
-            self._request(clip)
+    def forget(self, path) -> None:
+        """Drop a clip's thumbnail so it is made again (the file changed)."""
+        self.thumbs.forget(path)
 
     def shutdown(self) -> None:
-        self._closed = True
+        self.thumbs.shutdown()
 
-    def _request(self, clip: Clip) -> None:
-        if self._closed or clip.path is None or str(clip.path) in self._asked:
-            return
-        key = str(clip.path)
-        self._asked.add(key)
-        path = Path(clip.path)
-        self.ctx.tasks.run_in_background(lambda: self.cache.get(path),
-                                         lambda thumb: self._on_thumbnail(key, thumb))
-
-    def _on_thumbnail(self, key: str, thumb: Thumbnail) -> None:
-        if self._closed:
-            return
-        self._thumbs[key] = thumb
-        if thumb.image is not None:
-            pixmap = QPixmap(str(thumb.image))
-            if not pixmap.isNull():
-                self._pixmaps[key] = pixmap
-        self.viewport().update()
-        if thumb.info is not None:
-            self.info_known.emit()
-
-    def forget(self, path: Path) -> None:
-        """Drop a clip's thumbnail so it is made again (the file changed)."""
-        key = str(path)
-        self._asked.discard(key)
-        self._thumbs.pop(key, None)
-        self._pixmaps.pop(key, None)
+    def _on_thumbnail(self, key: str) -> None:
+        """Repaint just that file's tile (nothing when it is off screen)."""
+        row = self.clip_model.row_of_path(key)
+        if row is not None:
+            self.update(self.clip_model.index(row))

@@ -7,6 +7,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core.workflow.calculator import describe_duration, interpolated
+
 ENGINE_TEXT = {
     "builtin": ("Optical flow (built-in)", "Runs here on the CPU, no ComfyUI or model needed; "
                                            "about 10 s for 81 frames at 832×1216 on 2 cores."),
@@ -62,8 +64,8 @@ class InterpolateDialog(QDialog):
     def _update_result(self) -> None:
         m = self.multiplier.currentData()
         if self.fps and self.frames:
-            self.result.setText(f"{(self.frames - 1) * m + 1} frames at {self.fps * m:g} fps "
-                                f"(same length)")
+            frames, fps = interpolated(self.frames, self.fps, m)
+            self.result.setText(f"{describe_duration(frames, fps)} at {fps:g} fps")
         else:
             self.result.setText(f"(n−1)×{m}+1 frames at fps×{m}")
 

@@ -1,8 +1,11 @@
 """Gallery panel: every output of every job and every video the user added, as thumbnails;
 details of the selected clip; play, compare, interpolate, re-run, reveal, delete.
 
-The panel keeps no copy of the history: it reloads it (in the background) whenever the history
-says it changed, and rebuilds the tiles from `core.video.library`. Delete, re-run and
+The panel keeps no copy of the history: `core.gallery.catalog` reads the light rows once (in
+the background) and then only the rows a history change names; a change no tile shows (a
+running job's writes, a queue reorder) costs the window nothing. The tiles are a list model
+changed row by row (`model.py`), so the selection and scroll position stay; the selected
+clip's whole row (metrics, error) is read when it is selected. Delete, re-run and
 interpolate are `core.gallery.GalleryActions` (called in the background, events through the
 bridge); the panel only asks, shows and reports.
 """
@@ -11,22 +14,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.gallery.actions import GalleryActions
+from wan22_gui.core.gallery.catalog import GalleryCatalog, concerns_gallery
 from wan22_gui.core.gallery.trash import DeleteResult
-from wan22_gui.core.history import JobRecord
+from wan22_gui.core.history import HistoryChange, JobRecord
 from wan22_gui.core.interpolation.runner import InterpolationResult
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
 from wan22_gui.core.video.thumbnails import ThumbnailCache
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui.bridge import subscribe, unsubscribe_all
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.compare import MAX_CLIPS, CompareView
 from wan22_gui.gui.gallery.details import GalleryDetails
@@ -36,7 +43,8 @@ from wan22_gui.gui.gallery.interpolate import InterpolateDialog
 from wan22_gui.gui.player.view import ClipSource
 
 log = logging.getLogger("wan22.gui")
-_REFRESH_DELAY_MS = 300
+_REFRESH_DELAY_MS = 100  # history writes come in bursts (a job ending writes its row thrice)
+_FACTS_DELAY_MS = 300
 _FACT_KEYS = ("resolution", "duration")
 
 
@@ -58,22 +66,29 @@ class GalleryPanel(QWidget):
         self.setAcceptDrops(True)
         self.ctx = ctx
         self.all_clips: list[library.Clip] = []
+        self.catalog = GalleryCatalog(ctx.app.history, ctx.app.settings)
+        self._changed_ids: set[str] = set()
+        self._reload_wanted = False
+        self._view_wanted = False  # new facts arrived: the shown list needs working out again
+        self._reading = False  # one catalog read at a time, so their results arrive in order
+        self._record: JobRecord | None = None  # the selected clip's whole row, once read
+        self._record_job: object = None  # the summary it was read for
         self.windows: list[CompareView] = []
         self.filters = GalleryFilterBar()
         self.grid = GalleryGrid(ctx)
         self.actions = gallery_actions(ctx, self.grid.cache)
         self.details = GalleryDetails()
-        self.status = QLabel("Loading the history…")
-        self.status.setObjectName("gallery_status")
+        self.status = ElidedLabel("Loading the history…", name="gallery_status")
         self.cancel_button = QPushButton("Cancel interpolation")
         self.cancel_button.setObjectName("cancel_interpolation")
         self.cancel_button.hide()
         self._cancel: threading.Event | None = None
         self._closed = False
+        self._loaded = False
         self._note = ""  # the last action's outcome, kept when the tiles are rebuilt
         self._refresh_timer = QTimer(self, singleShot=True, interval=_REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
-        self._facts_timer = QTimer(self, singleShot=True, interval=_REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._read_catalog)
+        self._facts_timer = QTimer(self, singleShot=True, interval=_FACTS_DELAY_MS)
         self._facts_timer.timeout.connect(self._on_facts)
         self._build()
         self._connect()
@@ -96,12 +111,13 @@ class GalleryPanel(QWidget):
     def _connect(self) -> None:
         self.filters.changed.connect(self.apply)
         self.filters.add_requested.connect(self._ask_add)
-        self.grid.itemSelectionChanged.connect(self._on_selection)
-        self.grid.itemDoubleClicked.connect(lambda _item: self.play())
+        self.grid.selectionModel().selectionChanged.connect(self._on_selection)
+        self.grid.clip_model.dataChanged.connect(self._on_selection)
+        self.grid.doubleClicked.connect(lambda _index: self.play())
         self.grid.info_known.connect(self._facts_timer.start)
         self.details.action.connect(self._on_action)
         self.cancel_button.clicked.connect(self._cancel_interpolation)
-        subscribe(self, self.ctx.app.history.changed, self._history_changed)
+        subscribe(self, self.ctx.app.history.rows_changed, self._history_changed)
         subscribe(self, self.actions.interpolation_progress, self._on_progress)
         subscribe(self, self.actions.interpolation_finished, self._on_interpolated)
         subscribe(self, self.actions.interpolation_failed, self._on_interpolation_failed)
@@ -111,35 +127,90 @@ class GalleryPanel(QWidget):
     # -- loading ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the history and the added clips (in the background)."""
+        """Read the whole gallery again (in the background): the added clips changed."""
+        self._reload_wanted = True
+        self._read_catalog()
+
+    def _history_changed(self, change: HistoryChange) -> None:
         if self._closed:
             return
-        history, settings = self.ctx.app.history, self.ctx.app.settings
-        self.ctx.tasks.run_in_background(
-            lambda: library.collect(history.list(), library.added_clips(settings)),
-            self._on_loaded, self._on_load_failed)
-
-    def _history_changed(self, _job_id: str) -> None:
-        if not self._closed:
+        shown = self.details.clip
+        if shown is not None and shown.job_id in change.ids:
+            self._read_details(shown)  # its metrics or error may have changed, not its tile
+        if not concerns_gallery(change):
+            return
+        self._changed_ids.update(change.ids)
+        if not self._refresh_timer.isActive():  # gather a burst, but never put it off for long
             self._refresh_timer.start()
 
-    def _on_loaded(self, clips: list[library.Clip]) -> None:
+    def _read_catalog(self) -> None:
+        """Start the next catalog read: everything, or just the rows that changed."""
+        if self._closed or self._reading:
+            return
+        catalog = self.catalog
+        if self._reload_wanted or not self._loaded:
+            self._reload_wanted, self._changed_ids = False, set()
+            read = catalog.load
+        elif self._changed_ids:
+            ids, self._changed_ids = self._changed_ids, set()
+            read = lambda: catalog.refresh(ids)  # noqa: E731
+        elif self._view_wanted:
+            clips_now = self.all_clips
+            read = lambda: clips_now  # noqa: E731
+        else:
+            return
+        self._view_wanted = False
+        # filtering and sorting thousands of clips happen on the worker too, for the view
+        # as it is now; the GUI thread then only applies the row edit
+        state, wanted, (key, descending) = self._view_state(), self.filters.current_filter(), \
+            self.filters.sort_key()
+        infos = self.grid.known_infos()
+
+        def work() -> _Read | None:
+            clips = read()
+            if clips is None:
+                return None
+            known = library.with_info(clips, infos)
+            return _Read(clips, library.view(known, wanted, key, descending=descending),
+                         library.choices(known), state)
+
+        self._reading = True
+        self.ctx.tasks.run_in_background(work, self._on_read, self._on_load_failed)
+
+    def _on_read(self, read: _Read | None) -> None:
+        self._reading = False
         if self._closed:
             return
-        self.all_clips = clips
-        self.grid.request_thumbnails([c for clip in clips for c in clip.children])
-        self.apply()
+        if read is not None:  # None: the rows changed, but no tile did
+            self._loaded = True
+            self.all_clips = read.clips
+            if read.state == self._view_state():
+                self._show(read.shown, read.choices)
+            else:  # the user changed the filter meanwhile: the next read shows that
+                self._view_wanted = True
+        self._read_catalog()
+
+    def _view_state(self) -> tuple:
+        """What the shown list depends on besides the clips: the filter bar's settings."""
+        bar = self.filters
+        return (bar.search.text(), bar.date.currentIndex(), bar.source.currentData(),
+                bar.resolution.currentData(), bar.duration.currentIndex(),
+                bar.status.currentData(), bar.sort_key())
 
     def _on_load_failed(self, exc: BaseException) -> None:
+        self._reading = False
+        self._reload_wanted = True  # the rows of that read are not shown: read all next time
         self.status.setText(f"Cannot read the history: {exc}")
 
     def apply(self) -> None:
-        """Show the clips that pass the filter, in the chosen order."""
-        clips = library.with_info(self.all_clips, self.grid.known_infos())
-        self.filters.set_choices(library.choices(clips))
-        wanted = self.filters.current_filter()
-        key, descending = self.filters.sort_key()
-        shown = library.sort_clips([c for c in clips if wanted.accepts(c)], key, descending=descending)
+        """Show the clips that pass the filter, in the chosen order (worked out on a worker:
+        filtering and sorting 5,000 clips takes longer than a frame)."""
+        self._view_wanted = True
+        self._read_catalog()
+
+    def _show(self, shown: list[library.Clip], choices: dict[str, list[str]]) -> None:
+        clips = self.all_clips
+        self.filters.set_choices(choices)
         self.grid.set_clips(shown)
         self._on_selection()
         hidden = len(clips) - len(shown)
@@ -154,31 +225,65 @@ class GalleryPanel(QWidget):
         self.status.setText(f"{count}  ·  {note}" if note else f"{count}  ·  drop videos here to add them")
 
     def _on_facts(self) -> None:
-        """New facts (size, length) arrived: re-filter if the filter or order depends on them."""
+        """New facts (size, length) arrived: work the view out again (on a worker) if the
+        filter or order depends on them or a shown tile can show them."""
         wanted = self.filters.current_filter()
         uses_facts = self.filters.sort_key()[0] in _FACT_KEYS or wanted.resolution is not None \
             or wanted.min_seconds is not None or wanted.max_seconds is not None
-        if uses_facts or any(c.info is None for c in self.grid.clips() if c.path):
+        infos = self.grid.known_infos()
+        if uses_facts or any(c.info is None and c.path is not None and str(c.path) in infos
+                             for c in self.grid.clips()):
             self.apply()
 
     def selected(self) -> library.Clip | None:
         clips = self.grid.selected_clips()
         return clips[0] if clips else None
 
-    def _on_selection(self) -> None:
-        self.details.show_clip(self.selected(), can_rerun=self.actions.can_rerun)
+    def _on_selection(self, *_: object) -> None:
+        """Show the selected clip; its whole history row is read in the background."""
+        clip = self.selected()
+        if clip is not None and clip is self.details.clip:
+            return
+        job = clip.job if clip is not None else None
+        known = self._record if job is not None and job is self._record_job else None
+        self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=known)
+        if clip is not None and known is None:
+            self._read_details(clip)
+
+    def _read_details(self, clip: library.Clip) -> None:
+        """Read the clip's whole history row in the background, then show it."""
+        job = clip.job
+        if job is None:
+            return
+        history, job_id = self.ctx.app.history, job.job_id
+        self.ctx.tasks.run_in_background(
+            lambda: history.get(job_id), lambda record: self._on_record(job, record),
+            lambda exc: self.say(f"Cannot read the job's details: {exc}"))
+
+    def _on_record(self, job: object, record: JobRecord | None) -> None:
+        if self._closed:
+            return
+        self._record, self._record_job = record, job
+        clip = self.selected()
+        if clip is None or clip.job is not job:
+            return  # the user moved on
+        if record is None:
+            self.details.text.setHtml("<p>This job is no longer in the history.</p>")
+        else:
+            self.details.show_clip(clip, can_rerun=self.actions.can_rerun, record=record)
 
     # -- actions ----------------------------------------------------------------------------
 
     def _on_action(self, name: str) -> None:
         {"play": self.play, "compare": self.compare, "interpolate": self.interpolate,
-         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete}[name]()
+         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete,
+         "fetch": self.download_again}[name]()
 
     def play(self) -> CompareView | None:
         clip = self.selected()
         if clip is None or clip.path is None:
             return None
-        return self.open_view([ClipSource(clip.path, clip.title)])
+        return self.open_view([ClipSource(clip.path, clip.title)], autoplay=True)
 
     def compare(self) -> CompareView | None:
         """Compare the selected clips (2–4), or one clip with its ticked interpolations."""
@@ -199,8 +304,9 @@ class GalleryPanel(QWidget):
             return ClipSource(clip.path, clip.title, (clip.job.timings or {}).get("interpolate"))
         return ClipSource(clip.path, "Source" if first else clip.title)
 
-    def open_view(self, clips: list[ClipSource]) -> CompareView:
-        view = CompareView(self.ctx, clips)
+    def open_view(self, clips: list[ClipSource], *, autoplay: bool = False) -> CompareView:
+        """A player window; Play starts it playing, Compare opens it paused on frame 1."""
+        view = CompareView(self.ctx, clips, autoplay=autoplay)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.destroyed.connect(lambda _=None, v=view: self.windows.remove(v) if v in self.windows else None)
         self.windows.append(view)
@@ -233,7 +339,7 @@ class GalleryPanel(QWidget):
         # the outcome arrives through interpolation_finished / interpolation_failed
         self.ctx.tasks.run_in_background(
             lambda: actions.interpolate(clip, method, multiplier, cancel=cancel),
-            on_failure=_reported_by_signal)
+            on_failure=self._interpolation_task_failed)
 
     def _on_progress(self, done: int, total: int) -> None:
         if self._busy():
@@ -242,8 +348,8 @@ class GalleryPanel(QWidget):
     def _on_interpolated(self, result: InterpolationResult) -> None:
         self._cancel = None
         self.cancel_button.hide()
-        self.say(f"{result.label}: {result.frame_count} frames at {result.fps:g} fps, "
-                 f"made in {result.seconds:.1f} s")
+        self.say(f"{result.label}: {describe_duration(result.frame_count, result.fps)} at "
+                 f"{result.fps:g} fps, made in {result.seconds:.1f} s")
         self.refresh()
 
     def _on_interpolation_failed(self, exc: BaseException) -> None:
@@ -254,6 +360,12 @@ class GalleryPanel(QWidget):
         if not hasattr(exc, "user_text"):
             log.error("interpolation failed", exc_info=exc)
         self.refresh()
+
+    def _interpolation_task_failed(self, exc: BaseException) -> None:
+        """The run ended with an error: reported by interpolation_failed (posted first),
+        unless it failed before that signal; either way the status leaves "Interpolating"."""
+        if self._busy():
+            self._on_interpolation_failed(exc)
 
     def _cancel_interpolation(self) -> None:
         if self._cancel is not None:
@@ -272,6 +384,23 @@ class GalleryPanel(QWidget):
         self.ctx.tasks.run_in_background(
             lambda: actions.rerun(job_id), on_failure=lambda exc: self.say(
                 f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
+            serial=True)
+
+    def download_again(self) -> None:
+        """Fetch the finished clip the selected job left on the server (its download failed);
+        the row becomes a playable clip through the history's change signal."""
+        clip = self.selected()
+        if clip is None or clip.job is None:
+            return
+        job_id, actions = clip.job.job_id, self.actions
+        self.say(f"Downloading the clip of {job_id} from ComfyUI…")
+        self.ctx.tasks.run_in_background(
+            lambda: actions.download_again(job_id),
+            on_success=lambda paths: self.say(
+                "Downloaded " + ", ".join(Path(p).name for p in paths)),
+            on_failure=lambda exc: self.say(
+                f"Download failed: {getattr(exc, 'user_text', lambda: exc)()}".replace(
+                    "\n", " — ")),
             serial=True)
 
     def _on_rerun_queued(self, record: JobRecord, source_id: str) -> None:
@@ -341,6 +470,16 @@ class GalleryPanel(QWidget):
 
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A catalog read done on a worker: the clips, and the view of them for `state`."""
+
+    clips: list[library.Clip]
+    shown: list[library.Clip]
+    choices: dict[str, list[str]]
+    state: tuple
+
+
 def _delete_question(clip: library.Clip) -> str:
     """The confirm text: an added clip is only forgotten; a job's files go to the trash."""
     if clip.job is None:
@@ -349,7 +488,3 @@ def _delete_question(clip: library.Clip) -> str:
     extra = f" and its {len(clip.children)} interpolated version(s)" if clip.children else ""
     return (f"Delete {clip.title}{extra}? {len(files)} file(s) will be moved to the trash "
             "(you can restore them from there); the history keeps the job, marked deleted.")
-
-
-def _reported_by_signal(_exc: BaseException) -> None:
-    """A failure GalleryActions already published (interpolation_failed)."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from wan22_gui.core.workflow import calculator as calc
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
 from wan22_gui.gui.generate.rows import hrow
 
@@ -53,14 +54,14 @@ class ClipBox(QGroupBox):
         self.height_spin.setValue(640)
         self.frames = QSpinBox()
         self.frames.setObjectName("frames")
-        self.frames.setRange(1, calc.MAX_FRAMES)
+        self.frames.setRange(int(limits.FRAMES.low), limits.MAX_FRAMES)  # the CLI's rule too
         self.frames.setSingleStep(4)
         self.frames.setValue(81)
         self.frames.setToolTip("Wan makes 4n+1 frames (17, 33, 49, 65, 81, …); other values are "
                                "moved to the nearest one.")
         self.seconds = QDoubleSpinBox()
         self.seconds.setObjectName("seconds")
-        self.seconds.setRange(0.0, calc.MAX_FRAMES / self.fps)
+        self.seconds.setRange(0.0, limits.SECONDS.high)  # the CLI's rule too
         self.seconds.setDecimals(2)
         self.seconds.setSingleStep(0.25)
         self.seconds.setSuffix(" s")
@@ -72,6 +73,11 @@ class ClipBox(QGroupBox):
                 self.after.addItem(f"{METHOD_TITLES[method]} ×{m}", (method, m))
         self._unavailable: dict[str, str | None] | None = None  # None: not checked
         self._mark_choices()
+        # Which RIFE model the server runs (its frame_interpolation files or the pack's list).
+        self.rife_model = QComboBox()
+        self.rife_model.setObjectName("rife_model")
+        self.rife_model.setToolTip("The RIFE model ComfyUI uses; the list comes from the "
+                                   "connected server. Empty: the app picks one.")
         self.info = QLabel()
         self.info.setObjectName("clip_info")
         self.info.setWordWrap(True)
@@ -86,15 +92,19 @@ class ClipBox(QGroupBox):
         form.addRow("Length", hrow(self.frames, "frames =", self.seconds))
         picks = QHBoxLayout()
         for seconds, frames in calc.quick_picks(self.fps):
-            button = QPushButton(f"{seconds:g} s")
+            # labelled with the length the clip will have, as everywhere else (81 -> 5.06 s)
+            button = QPushButton(calc.format_seconds(calc.clip_duration(frames, self.fps)))
             button.setObjectName(f"quick_{seconds:g}s")
-            button.setToolTip(f"{frames} frames")
-            button.setMaximumWidth(52)
+            button.setToolTip(calc.describe_duration(frames, self.fps))
+            # as narrow as the text allows: four buttons must fit beside the picture
+            button.setMaximumWidth(max(52, button.fontMetrics().horizontalAdvance(
+                button.text()) + 10))
             button.clicked.connect(lambda _=False, n=frames: self.frames.setValue(n))
             picks.addWidget(button)
         picks.addStretch(1)
         form.addRow("Quick picks", picks)
         form.addRow("After generation", hrow(self.after))
+        form.addRow("RIFE model", hrow(self.rife_model))
         form.addRow("", self.info)
 
     def _connect(self) -> None:
@@ -108,6 +118,7 @@ class ClipBox(QGroupBox):
             spin.editingFinished.connect(lambda s=spin: s.setValue(calc.snap_size(s.value())))
         self.seconds.valueChanged.connect(self._seconds_changed)
         self.after.currentIndexChanged.connect(self._update_info)
+        self.rife_model.currentIndexChanged.connect(self._update_info)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -118,17 +129,22 @@ class ClipBox(QGroupBox):
 
     def values(self) -> dict:
         """width, height (snapped to ×16), frames (snapped to 4n+1), fps, interpolation,
-        interpolation_multiplier."""
+        interpolation_multiplier, interpolation_model (the RIFE model chosen, else None)."""
         method, m = self.after.currentData()
+        model = self.rife_model.currentText() if method == "rife" else ""
         return {"width": calc.snap_size(self.width_spin.value()),
                 "height": calc.snap_size(self.height_spin.value()),
                 "frames": calc.snap_frames(self.frames.value()), "fps": self.fps,
-                "interpolation": method, "interpolation_multiplier": m}
+                "interpolation": method, "interpolation_multiplier": m,
+                "interpolation_model": model or None}
 
     def set_values(self, width: int, height: int, frames: int, interpolation: str | None = None,
-                   multiplier: int = 2) -> None:
+                   multiplier: int = 2, model: str | None = None) -> None:
         """Show a job's size, length and interpolation (fitting is switched off so they stay
         as given)."""
+        if model:
+            self.set_rife_models([self.rife_model.itemText(i)
+                                  for i in range(self.rife_model.count())], keep=model)
         self.fit.setChecked(False)
         self.width_spin.setValue(width)
         self.height_spin.setValue(height)
@@ -136,6 +152,19 @@ class ClipBox(QGroupBox):
         wanted = (interpolation, multiplier) if interpolation else (None, 2)
         choices = [tuple(self.after.itemData(i)) for i in range(self.after.count())]
         self.after.setCurrentIndex(choices.index(wanted) if wanted in choices else 0)
+
+    def set_rife_models(self, names: list[str], keep: str | None = None) -> None:
+        """The RIFE models the connected server lists; the current (or `keep`) stays chosen."""
+        wanted = keep or self.rife_model.currentText()
+        self.rife_model.blockSignals(True)
+        self.rife_model.clear()
+        self.rife_model.addItems(list(names))
+        if wanted and wanted not in names:
+            self.rife_model.addItem(wanted)  # a job's model the server lacks: shown, not lost
+        if wanted:
+            self.rife_model.setCurrentText(wanted)
+        self.rife_model.blockSignals(False)
+        self._update_info()
 
     def set_interpolation_support(self, unavailable: dict[str, str | None] | None) -> None:
         """What the connected server can run after generation: method -> None (can) or why
@@ -196,7 +225,7 @@ class ClipBox(QGroupBox):
         if self._syncing:
             return
         self._syncing = True
-        self.seconds.setValue(calc.seconds_for_frames(self.frames.value(), self.fps))
+        self.seconds.setValue(calc.clip_duration(self.frames.value(), self.fps))
         self._syncing = False
         self._update_info()
 
@@ -204,7 +233,7 @@ class ClipBox(QGroupBox):
         if self._syncing:
             return
         self._syncing = True
-        self.frames.setValue(calc.frames_for_seconds(seconds, self.fps))
+        self.frames.setValue(calc.frames_for_duration(seconds, self.fps))
         self._syncing = False
         self._update_info()
 
@@ -215,20 +244,22 @@ class ClipBox(QGroupBox):
 
     def _update_info(self) -> None:
         v = self.values()
+        self.rife_model.setEnabled(v["interpolation"] == "rife" and self.rife_model.count() > 0)
         method, m = v["interpolation"], v["interpolation_multiplier"]
         math = calc.clip_math(v["width"], v["height"], v["frames"], self.fps, m)
         latent = math.latent
         note = "" if v["frames"] == self.frames.value() else f" (will use {v['frames']})"
+        interpolated = calc.describe_duration(math.interpolated_frames or 0,
+                                              math.interpolated_fps or self.fps)
         if method:
             after = (f"Then {METHOD_TITLES[method]} ×{m} in the same job: a second clip of "
-                     f"{math.interpolated_frames} frames at {math.interpolated_fps:g} fps, "
-                     "same length")
+                     f"{interpolated} at {math.interpolated_fps:g} fps")
         else:
-            after = (f"×{m} interpolation would give {math.interpolated_frames} frames at "
+            after = (f"×{m} interpolation would give {interpolated} at "
                      f"{math.interpolated_fps:g} fps (choose it above, or later in the Gallery)")
         problem = self.problem()
         self.info.setText(
-            f"{v['frames']} frames at {self.fps:g} fps = {math.seconds:.2f} s{note} · latent "
+            f"{calc.describe_duration(v['frames'], self.fps)} at {self.fps:g} fps{note} · latent "
             f"{latent.frames}×{latent.height}×{latent.width} ({latent.tokens:,} tokens)\n"
             + (problem or after))
         self.info.setStyleSheet("color: #b00020;" if problem else "")
@@ -238,7 +269,7 @@ class ClipBox(QGroupBox):
 def _size_spin(name: str) -> QSpinBox:
     spin = QSpinBox()
     spin.setObjectName(name)
-    spin.setRange(16, 4096)
+    spin.setRange(int(limits.SIDE.low), int(limits.SIDE.high))
     spin.setSingleStep(16)
     spin.setSuffix(" px")
     spin.setToolTip("A multiple of 16 (Wan's requirement); other values are rounded.")

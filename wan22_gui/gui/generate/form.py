@@ -181,7 +181,7 @@ class GenerateForm(QWidget):
         self.prompt.setPlainText(spec.prompt)
         self.negative.setPlainText(spec.negative_prompt)
         self.clip.set_values(spec.width, spec.height, spec.frames, spec.interpolation,
-                             spec.interpolation_multiplier)
+                             spec.interpolation_multiplier, spec.interpolation_model)
         s = spec.sampling()
         self.sampling.set_values(use_lora=spec.use_lora, steps=s.steps, split_step=s.split_step,
                                  cfg=s.cfg, shift=s.shift, seed=spec.seed)

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -20,6 +20,7 @@ from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
 from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.generate.form import GenerateForm
 from wan22_gui.gui.generate.queue_list import QueueList, job_summary
@@ -49,14 +50,15 @@ class GeneratePanel(QWidget):
         self.queue_button.setDefault(True)
         self.stop_edit = QPushButton("Stop editing")
         self.stop_edit.hide()
-        self.form_message = QLabel("")
-        self.form_message.setObjectName("form_message")
-        self.form_message.setWordWrap(True)
-        self.server_message = QLabel("")
-        self.server_message.setObjectName("server_message")
-        self.server_message.setWordWrap(True)
+        # status text never resizes its row: a long message must not move the Queue button
+        self.form_message = ElidedLabel(lines=2, name="form_message")
+        self.server_message = ElidedLabel(lines=2, name="server_message")
         self.server_message.setStyleSheet("background: #fff4ce; padding: 4px;")
         self.server_message.hide()
+        self.connection_line = QLabel(ctx.app.health.current.words)
+        self.connection_line.setObjectName("connection_state")
+        self.connection_line.setWordWrap(True)
+        self.connection_line.setStyleSheet("color: #555;")
         self.progress = JobProgress()
         self.queue = QueueList()
         self._refresh_timer = QTimer(self)
@@ -69,9 +71,11 @@ class GeneratePanel(QWidget):
         self._refresh_queue()
         self._load_history_rows()
         self._on_connection(ctx.app.connection.info)
+        ctx.app.health.start()  # idempotent: the window starts it too
 
     def _build(self) -> None:
         scroll = _FormScroll()
+        scroll.setObjectName("form_scroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         left = QWidget()
@@ -85,12 +89,18 @@ class GeneratePanel(QWidget):
         left_layout.addLayout(buttons)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.connection_line)
         side_layout.addWidget(self.server_message)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.queue, 1)
+        side_scroll = QScrollArea()  # the last job's timings never squeeze the window's height
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setWidget(side)
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width())  # as narrow as before
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(side)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([960, 440])  # the form's two columns need the room
@@ -106,6 +116,7 @@ class GeneratePanel(QWidget):
             (self.jobs.message, self._on_server_message),
             (self.jobs.finished, self._on_finished),
             (self.ctx.app.connection.changed, self._on_connection),
+            (self.ctx.app.health.changed, self._on_health),
         ):
             bridge.subscribe(self, signal, slot)
         self.form.changed.connect(lambda: self.form_message.setText(""))
@@ -116,6 +127,7 @@ class GeneratePanel(QWidget):
         self.queue.remove_requested.connect(lambda j: self._do(lambda: self.jobs.remove(j)))
         self.queue.cancel_requested.connect(lambda j: self._do(lambda: self.jobs.cancel(j)))
         self.queue.pause_toggled.connect(lambda on: self._do(lambda: self.jobs.set_paused(on)))
+        self.queue.resume_requested.connect(lambda: self._do(lambda: self.jobs.set_paused(False)))
         self.queue.edit_requested.connect(self._edit)
         self.progress.requeue_requested.connect(self._requeue)
 
@@ -200,14 +212,29 @@ class GeneratePanel(QWidget):
     def _refresh_queue(self) -> None:
         jobs, history = self.jobs, self.ctx.app.history
 
-        def read() -> tuple[JobRecord | None, list[JobRecord], bool]:
+        def read() -> tuple[JobRecord | None, list[JobRecord], bool, str | None]:
             current = jobs.current_job_id
-            return (history.get(current) if current else None), jobs.pending(), jobs.paused
+            return ((history.get(current) if current else None), jobs.pending(), jobs.paused,
+                    jobs.pause_reason)
 
-        self.ctx.tasks.run_in_background(read, lambda r: self.queue.show_queue(*r))
+        # serial: reads finish in order, so the last one shown is the queue's latest state
+        self.ctx.tasks.run_in_background(read, self._show_queue, serial=True)
+
+    def _show_queue(self, state: tuple[JobRecord | None, list[JobRecord], bool, str | None]
+                    ) -> None:
+        current, pending, paused, pause_reason = state
+        self.queue.show_queue(current, pending, paused, pause_reason)
+        self.progress.show_queue_state(current, pending, paused, self.ctx.app.health.current)
+
+    def _on_health(self, health: Any) -> None:
+        """The app's one connection state, in the status bar's words."""
+        self.connection_line.setText(health.words)
+        self.progress.show_connection(health)
 
     def _on_job_changed(self, record: JobRecord) -> None:
-        if record.status in ("queued", "running"):
+        # every history row passes here (Gallery RIFE runs, benchmark runs): only the queue's
+        # own job is "running" on this tab; the refresh brings the view back to the queue
+        if record.status in ("queued", "running") and record.job_id == self.jobs.current_job_id:
             if record.job_id != self.progress.job_id:
                 self.progress.job_started(record)
             else:
@@ -254,6 +281,7 @@ class GeneratePanel(QWidget):
             return  # an older read that finished after the server changed
         self.form.models.show_lists(choices.models, url)
         self.form.clip.set_interpolation_support(choices.interpolation)
+        self.form.clip.set_rife_models(choices.rife_models)
 
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.interpolation.comfy_vfi import TITLES as VFI_TITLES
+from wan22_gui.core.workflow.calculator import describe_duration
+from wan22_gui.gui.generate.queue_pause import PauseBanner
 
 ROLE_ID = Qt.ItemDataRole.UserRole
 ROLE_RUNNING = Qt.ItemDataRole.UserRole + 1
@@ -36,8 +38,8 @@ def job_summary(record: JobRecord) -> str:
         title = VFI_TITLES.get(str(method), str(method).upper())
         mode += f" + {title} ×{p.get('interpolation_multiplier') or 2}"
     seed = "random seed" if p.get("seed") is None else f"seed {p['seed']}"
-    text = (f"{name} · {p.get('width')}×{p.get('height')} · {frames} frames "
-            f"({max(frames - 1, 0) / fps:.1f} s) · {mode} · {seed}")
+    text = (f"{name} · {p.get('width')}×{p.get('height')} · {describe_duration(frames, fps)}"
+            f" · {mode} · {seed}")
     return f"{record.label}: {text}" if record.label else text
 
 
@@ -54,7 +56,7 @@ class _DragList(QListWidget):
 class QueueList(QWidget):
     """Signals: move_requested(job_id, delta), reorder_requested(list[str]),
     edit_requested(job_id), remove_requested(job_id), cancel_requested(job_id),
-    pause_toggled(bool)."""
+    pause_toggled(bool), resume_requested() (the queue paused itself, e.g. on a full disk)."""
 
     move_requested = Signal(str, int)
     reorder_requested = Signal(list)
@@ -62,6 +64,7 @@ class QueueList(QWidget):
     remove_requested = Signal(str)
     cancel_requested = Signal(str)
     pause_toggled = Signal(bool)
+    resume_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +85,7 @@ class QueueList(QWidget):
             button.setObjectName(f"queue_{name}")
         self.pause = QCheckBox("Pause after the current job")
         self.pause.setObjectName("queue_pause")
+        self.pause_banner = PauseBanner()
         waiting = QHBoxLayout()  # what acts on the selected waiting job
         for name in ("up", "down", "edit", "remove"):
             waiting.addWidget(self.buttons[name])
@@ -93,6 +97,7 @@ class QueueList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.pause_banner)
         layout.addWidget(self.list, 1)
         layout.addLayout(waiting)
         layout.addLayout(running)
@@ -102,17 +107,20 @@ class QueueList(QWidget):
         self.buttons["remove"].clicked.connect(lambda: self._emit_selected(self.remove_requested))
         self.buttons["cancel"].clicked.connect(self._cancel_running)
         self.pause.toggled.connect(self.pause_toggled.emit)
+        self.pause_banner.resume_requested.connect(self.resume_requested.emit)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.list.dropped.connect(self._dropped)
         self._running_id: str | None = None
         self._update_buttons()
 
     def show_queue(self, running: JobRecord | None, pending: list[JobRecord],
-                   paused: bool = False) -> None:
-        """Show the running job (if any) and the waiting ones, keeping the selection."""
+                   paused: bool = False, pause_reason: str | None = None) -> None:
+        """Show the running job (if any) and the waiting ones, keeping the selection, and
+        why the queue paused itself, if it did."""
         self.pause.blockSignals(True)
         self.pause.setChecked(paused)  # the queue may be paused from elsewhere (CLI, code)
         self.pause.blockSignals(False)
+        self.pause_banner.show_reason(pause_reason if paused else None)
         selected = self.selected_id()
         self._running_id = running.job_id if running else None
         self.list.clear()

@@ -1,5 +1,8 @@
 """Progress of the running job, the timings of the last one, and what went wrong.
 
+The top line is derived from the queue model (`show_queue_state`: the job it runs, else how
+many wait and why), so it never says "Running" while the queue says the job waits.
+
 The bar follows the sampler passes step by step ("High-noise pass: step 1/2 — ETA 35 s");
 between passes (loading, decoding, saving) it is busy and says which phase runs and for how
 long. A failed job leaves a banner with the reason, the fix, and "Re-queue with fix".
@@ -8,6 +11,7 @@ long. A failed job leaves a banner with the reason, the fix, and "Re-queue with 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import (
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs.phases import PhaseEvent, phase_title
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.generate.queue_list import job_summary
 
 SAMPLING = (ph.HIGH_NOISE, ph.LOW_NOISE)
@@ -57,18 +62,17 @@ class JobProgress(QWidget):
         super().__init__(parent)
         self.setObjectName("job_progress")
         self.job_id: str | None = None
+        self._queue: tuple[JobRecord | None, list[JobRecord], bool] = (None, [], False)
         self._phase: str | None = None
         self._phase_t0 = 0.0
-        self.now = QLabel("No job running.")
-        self.now.setObjectName("now_running")
-        self.now.setWordWrap(True)
+        self._running = False
+        self.now = ElidedLabel("No job running.", lines=2, name="now_running")
         self.bar = QProgressBar()
         self.bar.setObjectName("job_bar")
         self.bar.setTextVisible(False)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.step_text = QLabel("")
-        self.step_text.setObjectName("step_text")
+        self.step_text = ElidedLabel(name="step_text")  # "Saved <long path>" must not widen us
         self.timings_title = QLabel("")
         self.timings_title.setStyleSheet("font-weight: bold;")
         self.timings = QGridLayout()
@@ -88,10 +92,27 @@ class JobProgress(QWidget):
 
     # -- the running job ----------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        """True while the view shows a job as running (its end not seen yet)."""
+        return self._running
+
     def job_started(self, record: JobRecord) -> None:
         self.job_id = record.job_id
+        self._running = True
         self.now.setText(f"Running: {job_summary(record)}")
         self.banner.hide()
+
+    def follow(self, current: JobRecord | None) -> None:
+        """The queue's current job as the queue says (None: it runs nothing): the view
+        comes back to it after any missed or late notification."""
+        if current is not None and current.status in ("queued", "running"):
+            if current.job_id != self.job_id or not self._running:
+                self.job_started(current)
+        elif current is None and self._running:
+            self._stop()
+            self.now.setText("No job running.")
+            self.step_text.setText("")
 
     def job_updated(self, record: JobRecord) -> None:
         if record.job_id == self.job_id:
@@ -108,10 +129,7 @@ class JobProgress(QWidget):
                 self._ticker.start()
                 self._tick()
         elif event.state == "mark" and event.phase == ph.JOB_END:
-            self._ticker.stop()
-            self._phase = None
-            self.bar.setRange(0, 1)
-            self.bar.setValue(1 if event.detail == "succeeded" else 0)
+            self._stop(done=event.detail == "succeeded")
             self.step_text.setText(f"Finished: {event.detail}.")
 
     def on_progress(self, job_id: str, phase: str, step: int, total: int,
@@ -123,6 +141,49 @@ class JobProgress(QWidget):
         self.bar.setValue(step)
         self.step_text.setText(f"{phase_title(phase)}: step {step}/{total} — {eta_text(eta)}")
 
+    def _stop(self, *, done: bool = False) -> None:
+        """The bar and the phase clock at rest: full when the job succeeded, else empty."""
+        self._ticker.stop()
+        self._phase = None
+        self._running = False
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1 if done else 0)
+
+    def show_queue_state(self, running: JobRecord | None, pending: list[JobRecord],
+                         paused: bool, connection: Any) -> None:
+        """The status line from the queue's own state and the app's connection state."""
+        self._queue = (running, list(pending), paused)
+        if running is not None:
+            self.follow(running)
+            return
+        if self.job_id is not None and any(r.job_id == self.job_id for r in pending):
+            self._given_back()  # it never reached ComfyUI: it waits again, it did not finish
+        else:
+            self.follow(None)
+        if not pending:
+            if self.now.text().startswith(("Running", "Waiting")):
+                self.now.setText("No job running.")
+            return
+        if paused:
+            why = "the queue is paused"
+        elif not getattr(connection, "usable", False):
+            why = getattr(connection, "words", "ComfyUI is not connected")
+        else:
+            why = "the next one starts in a moment"
+        count = f"{len(pending)} job{'s' if len(pending) != 1 else ''}"
+        self.now.setText(f"Waiting: {count} — {why}")
+
+    def show_connection(self, connection: Any) -> None:
+        """The connection changed: say again why waiting jobs wait."""
+        self.show_queue_state(*self._queue, connection)
+
+    def _given_back(self) -> None:
+        self._ticker.stop()
+        self._phase, self.job_id, self._running = None, None, False
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.step_text.setText("")
+
     def _tick(self) -> None:
         if self._phase is None:
             return
@@ -132,9 +193,13 @@ class JobProgress(QWidget):
     # -- the last job -------------------------------------------------------------------------
 
     def show_result(self, record: JobRecord) -> None:
-        """Timings of a finished job, and the failure banner if it failed."""
-        self._ticker.stop()
-        self.now.setText(f"Last job ({record.status}): {job_summary(record)}")
+        """Timings of a finished job, and the failure banner if it failed. When the next job
+        already runs, its line and bar stay: they are the queue's state now."""
+        if not (self._running and record.job_id != self.job_id):
+            self._stop(done=record.status == "succeeded")
+            self.now.setText(f"Last job ({record.status}): {job_summary(record)}")
+            if record.status == "succeeded" and record.outputs:
+                self.step_text.setText(f"Saved {record.outputs[0]}")
         _clear(self.timings)
         rows = timings_lines(record)
         self.timings_title.setText("Timings of the last job" if rows else "")
@@ -145,8 +210,6 @@ class JobProgress(QWidget):
             self.banner.show_error(record)
         else:
             self.banner.hide()
-        if record.status == "succeeded" and record.outputs:
-            self.step_text.setText(f"Saved {record.outputs[0]}")
 
     def _requeue(self) -> None:
         if self.banner.job_id:

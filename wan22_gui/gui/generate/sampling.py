@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QWidget,
 )
 
+from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.builder import SEED_MAX, random_seed
 from wan22_gui.core.workflow.spec import sampling_defaults
 from wan22_gui.gui.generate.rows import hrow
@@ -32,18 +33,18 @@ class SamplingBox(QGroupBox):
                              "Off: 20 steps, CFG 3.5, shift 8 (the template's full-quality group).")
         self.steps = QSpinBox()
         self.steps.setObjectName("steps")
-        self.steps.setRange(1, 100)
+        self.steps.setRange(int(limits.STEPS.low), int(limits.STEPS.high))
         self.split = QSpinBox()
         self.split.setObjectName("split_step")
-        self.split.setRange(0, 100)
+        self.split.setRange(0, int(limits.STEPS.high))
         self.split.setToolTip("Steps run by the high-noise model; the low-noise model does the rest.")
         self.cfg = QDoubleSpinBox()
         self.cfg.setObjectName("cfg")
-        self.cfg.setRange(1.0, 20.0)
+        self.cfg.setRange(limits.CFG.low, limits.CFG.high)  # the CLI's rule too
         self.cfg.setSingleStep(0.5)
         self.shift = QDoubleSpinBox()
         self.shift.setObjectName("shift")
-        self.shift.setRange(0.0, 50.0)
+        self.shift.setRange(limits.SHIFT.low, limits.SHIFT.high)
         self.shift.setSingleStep(0.5)
         self.random_seed = QCheckBox("new random seed each run")
         self.random_seed.setObjectName("random_seed")

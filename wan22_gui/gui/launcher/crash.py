@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from wan22_gui.core.server.crash import CrashReport
+from wan22_gui.gui.richtext import message_html
 
 
 class CrashBanner(QFrame):
@@ -43,6 +44,6 @@ class CrashBanner(QFrame):
 
     def show_report(self, report: CrashReport) -> None:
         code = "" if report.exit_code is None else f" (exit code {report.exit_code})"
-        self.sentence.setText(f"<b>ComfyUI stopped{code}.</b> {report.sentence}")
-        self.fix.setText(f"What to do: {report.fix}")
+        self.sentence.setText(f"<b>ComfyUI stopped{code}.</b> {message_html(report.sentence)}")
+        self.fix.setText(f"What to do: {message_html(report.fix)}")
         self.show()

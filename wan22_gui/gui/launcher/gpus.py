@@ -7,6 +7,7 @@ import html
 from PySide6.QtWidgets import QLabel
 
 from wan22_gui.core.gpu import GpuReport
+from wan22_gui.gui.richtext import colored
 
 
 class GpuList(QLabel):
@@ -19,8 +20,7 @@ class GpuList(QLabel):
 
     def show_report(self, report: GpuReport, used_index: int | None) -> None:
         if not report.gpus:
-            text = html.escape(report.problem or "No NVIDIA GPU found.").replace("\n", "<br>")
-            self.setText(f"<span style='color:#8a5300'>{text}</span>")
+            self.setText(colored(report.problem or "No NVIDIA GPU found.", "#8a5300"))
             return
         lines = []
         for gpu in report.gpus:

@@ -3,8 +3,6 @@ torch, CUDA) or why it is not usable."""
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
@@ -12,6 +10,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.probe import PythonProbe
+from wan22_gui.gui.richtext import colored, message_html
 
 
 class InstallBox(QWidget):
@@ -48,17 +47,16 @@ class InstallBox(QWidget):
 
     def show_install(self, install: ComfyInstall, probe: PythonProbe | None) -> None:
         self.path.setText(str(install.home))
-        lines = [html.escape(install.describe())]
+        lines = [message_html(install.describe())]
         if probe is None:
             lines.append("<i>Checking its Python and torch...</i>")
         elif probe.error:
-            lines.append(f"<span style='color:#b00020'>{html.escape(probe.error)}</span>")
+            lines.append(colored(probe.error, "#b00020"))
         else:
             color = "#8a5300" if probe.cuda_available is False else "#333"
-            lines.append(f"<span style='color:{color}'>{html.escape(probe.summary())}</span>")
-        lines += [f"<span style='color:#8a5300'>{html.escape(n)}</span>" for n in install.notes]
+            lines.append(colored(probe.summary(), color))
+        lines += [colored(n, "#8a5300") for n in install.notes]
         self.info.setText("<br>".join(lines))
 
     def show_problem(self, text: str) -> None:
-        self.info.setText(f"<span style='color:#b00020'>{html.escape(text)}</span>"
-                          .replace("\n", "<br>"))
+        self.info.setText(colored(text, "#b00020"))

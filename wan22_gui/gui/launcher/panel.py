@@ -1,5 +1,7 @@
 """The launcher panel (left dock): ComfyUI folder, GPUs, preset with reasons, doctor, network,
 Start/Stop/Restart/Attach, start-up progress, crash banner, console, script export and snapshot.
+A first start without ComfyUI shows the first-run page (`first_run.py`) instead; a server
+attached last time is attached again at start, and the result is said.
 
 A view over the launch setup (`core.server.setup.LaunchSetup`), which holds the state and runs
 install -> probe -> flag table -> plan -> doctor; every blocking step (finding the install,
@@ -19,7 +21,7 @@ from typing import Any, Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-    QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QPushButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core.base.errors import Wan22Error
@@ -32,10 +34,12 @@ from wan22_gui.gui.bridge import subscribe, unsubscribe_all
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.launcher.crash import CrashBanner
 from wan22_gui.gui.launcher.doctor import DoctorList
+from wan22_gui.gui.launcher.first_run import FirstRunPage
 from wan22_gui.gui.launcher.gpus import GpuList
 from wan22_gui.gui.launcher.install import InstallBox
 from wan22_gui.gui.launcher.log import LauncherLog
 from wan22_gui.gui.launcher.preset import PresetBox
+from wan22_gui.gui.richtext import colored
 
 log = logging.getLogger("wan22.gui")
 LISTEN_CHOICES = [("This computer only (127.0.0.1)", LOOPBACK),
@@ -73,12 +77,17 @@ class LauncherPanel(QWidget):
         subscribe(self, self.setup.changed, self._on_changed)
         subscribe(self, self.controller.state_changed, self._on_state)
         subscribe(self, self.controller.crashed, self._on_crash)
+        subscribe(self, self.app.health.changed, lambda _health: self._show_state())
+        self.app.health.start()  # idempotent: the window starts it too
         self.elapsed_timer = QTimer(self)
         self.elapsed_timer.setInterval(500)
         self.elapsed_timer.timeout.connect(self._show_state)
         self._on_state(self.controller.state)
         self._background(self.setup.detect_gpus, lambda _: None, "detecting GPUs")
+        if self.setup.first_run:
+            self.show_first_run()
         self._load_install(None)
+        self._reattach()
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -104,9 +113,20 @@ class LauncherPanel(QWidget):
         splitter.addWidget(self._run_area())
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self.first_run = FirstRunPage(self.attach_url.text())
+        self.first_run.folder_chosen.connect(self._first_run_folder)
+        self.first_run.attach_requested.connect(self._first_run_attach)
+        self.first_run.skipped.connect(self.show_launcher)
+        first_scroll = QScrollArea()  # the page wraps its text; it scrolls only when short
+        first_scroll.setWidgetResizable(True)
+        first_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        first_scroll.setWidget(self.first_run)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(splitter)
+        self.pages.addWidget(first_scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.pages)
         self.install_box.path_chosen.connect(self._load_install)
         self.preset_box.changed.connect(self._on_choice_changed)
 
@@ -122,22 +142,29 @@ class LauncherPanel(QWidget):
             self.listen.addItem(title, address)
         self.listen.setCurrentIndex(max(0, self.listen.findData(self.setup.choices.listen)))
         self.listen.activated.connect(self._on_listen_chosen)
+        self.listen.setMinimumContentsLength(12)  # long titles elide instead of widening
+        self.listen.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.attach_url = QLineEdit(self.setup.settings.get("server.url", "http://127.0.0.1:8188"))
         self.attach_url.setObjectName("attach_url")
         self.attach_button = QPushButton("Attach")
         self.attach_button.setObjectName("attach_button")
         self.attach_button.setToolTip("Use a ComfyUI that is already running (here or remote)")
         self.attach_button.clicked.connect(self._attach)
-        attach_row = QHBoxLayout()
-        attach_row.addWidget(self.attach_url, 1)
-        attach_row.addWidget(self.attach_button)
         box = QWidget()
         form = QFormLayout(box)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Port", self.port)
         form.addRow("Listen on", self.listen)
-        form.addRow("Or attach", attach_row)
         return box
+
+    def _attach_row(self) -> QHBoxLayout:
+        """Outside the scrolled settings: attaching needs no folder, so it is always in view."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Or attach to"))
+        row.addWidget(self.attach_url, 1)
+        row.addWidget(self.attach_button)
+        return row
 
     def _run_area(self) -> QWidget:
         self.start_button = QPushButton("Start")
@@ -165,13 +192,19 @@ class LauncherPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.restart_button):
             buttons.addWidget(button)
+        welcome = QPushButton("Getting started...")
+        welcome.setObjectName("first_run_button")
+        welcome.setToolTip("The first-run page: pick a folder, attach, or what to install")
+        welcome.clicked.connect(self.show_first_run)
         tools = QHBoxLayout()
         tools.addWidget(export)
         tools.addWidget(snapshot)
+        tools.addWidget(welcome)
         area = QWidget()
         layout = QVBoxLayout(area)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        layout.addLayout(self._attach_row())
         layout.addWidget(self.state_label)
         layout.addWidget(self.message)
         layout.addWidget(self.crash_banner)
@@ -193,10 +226,57 @@ class LauncherPanel(QWidget):
         self.ctx.tasks.run_in_background(fn, done, _failed)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        color = "#b00020" if error else "#333"
-        self.message.setStyleSheet(f"color: {color}")
-        self.message.setText(text)
+        self.message.setText(colored(text, "#b00020" if error else "#333"))
         self.message.setVisible(bool(text))
+
+    # -- first run and re-attach ---------------------------------------------------------------
+    def show_first_run(self) -> None:
+        self.pages.setCurrentIndex(1)
+
+    def show_launcher(self) -> None:
+        self.pages.setCurrentIndex(0)
+
+    @property
+    def on_first_run(self) -> bool:
+        return self.pages.currentIndex() == 1
+
+    def _first_run_folder(self, folder: str) -> None:
+        self.first_run.say("")
+        self.install_box.path.setText(folder)
+        self._load_install(folder)
+        self.show_launcher()  # the folder's findings, the preset and Start are there
+
+    def _first_run_attach(self, url: str) -> None:
+        self.attach_url.setText(url)
+        self.first_run.set_busy(True)
+        self.first_run.say(f"Attaching to {url}...")
+
+        def attached(info) -> None:
+            self.first_run.set_busy(False)
+            self.first_run.say("")
+            self.show_launcher()
+
+        def failed(exc: BaseException) -> None:
+            self.first_run.set_busy(False)
+            self.first_run.say(exc.user_text() if isinstance(exc, Wan22Error) else str(exc),
+                               error=True)
+
+        self._background(lambda: self.setup.attach(url), attached, "attaching", failed)
+
+    def _reattach(self) -> None:
+        """Attach to the server of last time, and say how that went."""
+        url = self.setup.saved_attach_url
+        if not url:
+            return
+        self._say(f"Attaching again to {url} (the server of last time)...")
+
+        def failed(exc: BaseException) -> None:
+            why = exc.user_text() if isinstance(exc, Wan22Error) else str(exc)
+            self._say(f"Could not attach again to {url}: {why}", error=True)
+
+        self._background(self.setup.reattach, lambda info: self._say(
+            f"Attached again to {info.url}, the server of last time." if info else ""),
+            "attaching again", failed)
 
     # -- showing the model -----------------------------------------------------------------
     def _on_changed(self, part: str) -> None:
@@ -215,6 +295,8 @@ class LauncherPanel(QWidget):
             self.install_box.info.setText("<i>Looking at the ComfyUI folder...</i>")
         elif setup.install is not None:
             self.install_box.show_install(setup.install, setup.probe)
+            if self.on_first_run:
+                self.show_launcher()  # found in a usual place: nothing to ask any more
         elif setup.install_problem:
             self.install_box.show_problem(setup.install_problem)
 
@@ -243,6 +325,8 @@ class LauncherPanel(QWidget):
             pending = "Checking flags..." if setup.flags_pending else ""
             self.doctor.set_findings(setup.findings, pending=pending,
                                      problem=setup.help_problem)
+        elif setup.install is None and not setup.looking:
+            self.doctor.show_nothing_to_check()
         if setup.report is not None:
             self.gpu_list.show_report(setup.report, setup.used_gpu_index())
         self._show_state()
@@ -326,21 +410,18 @@ class LauncherPanel(QWidget):
         self._show_state()
 
     def _show_state(self) -> None:
+        """What the launcher is doing while it starts or stops; else the app's one connection
+        state, in the same words as the status bar."""
         state = self.controller.state
-        info = self.app.connection.info
         elapsed = self.controller.elapsed() or 0.0
         plan = self.controller.plan
         texts = {
-            L.STATE_STOPPED: "ComfyUI is not running.",
             L.STATE_STARTING: f"Starting... {elapsed:.0f} s (waiting for "
                               f"{plan.url if plan else 'ComfyUI'} to answer)",
-            L.STATE_READY: f"Running at {info.url if info else '?'} "
-                           f"(pid {info.pid if info else '?'}).",
             L.STATE_STOPPING: "Stopping ComfyUI...",
-            L.STATE_CRASHED: "ComfyUI stopped unexpectedly (see below).",
-            L.STATE_ATTACHED: f"Attached to {info.url if info else '?'}.",
         }
-        self.state_label.setText(f"<b>{texts.get(state, state)}</b>")
+        text = texts.get(state) or self.app.health.current.words
+        self.state_label.setText(f"<b>{colored(text, '#222')}</b>")
         idle = state in (L.STATE_STOPPED, L.STATE_CRASHED)
         self.start_button.setEnabled(idle and self.setup.plan is not None)
         self.stop_button.setEnabled(state in (L.STATE_STARTING, L.STATE_READY, L.STATE_ATTACHED))

@@ -34,7 +34,8 @@ class PresetTable(QTableWidget):
         self.setColumnWidth(0, 112)
 
     def show_preset(self, preset: Preset, attention: str) -> None:
-        rows = [(" ".join(spec.argv()), spec.reason) for spec in preset.args]
+        rows = [(" ".join(spec.argv()) + (f" ({spec.era()})" if spec.era() else ""), spec.reason)
+                for spec in preset.args]
         if attention == "sage":
             rows.append(("--use-sage-attention", "SageAttention: faster attention kernels, "
                                                  "installed in ComfyUI's Python."))
@@ -64,13 +65,6 @@ class PresetTable(QTableWidget):
     def rows(self) -> list[tuple[str, str]]:
         return [(self.item(r, 0).text().replace(ZWSP, ""), self.item(r, 1).text())
                 for r in range(self.rowCount())]
-
-
-def _short(gpu_name: str | None) -> str | None:
-    """"NVIDIA GeForce RTX 5090" -> "RTX 5090" (the combo is narrow)."""
-    if not gpu_name:
-        return gpu_name
-    return gpu_name.replace("NVIDIA ", "").replace("GeForce ", "").strip()
 
 
 ZWSP = "\u200b"  # zero-width space: lets long names wrap after = , : _ without showing anything
@@ -128,9 +122,10 @@ class PresetBox(QWidget):
         self.gpu_name = gpu_name
         for preset in book.presets:
             title = preset.title
-            if preset.name == recommended.name:
-                title += f" - recommended for {_short(gpu_name) or 'this computer'}"
+            if preset.name == recommended.name:  # short: the description names the GPU
+                title += " ★ recommended"
             self.combo.addItem(title, preset.name)
+            self.combo.setItemData(self.combo.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         wanted = recommended.name if selected in ("", "auto") else selected
         index = self.combo.findData(wanted)
         self.combo.setCurrentIndex(index if index >= 0 else self.combo.findData(recommended.name))
@@ -178,4 +173,5 @@ class PresetBox(QWidget):
                 marker = f"<b>Recommended for {html.escape(target)}.</b> "
             self.description.setText(marker + html.escape(preset.description))
             self.table.show_preset(preset, self.attention_choice() or preset.attention)
+        self.combo.setToolTip(self.combo.currentText())
         self.changed.emit()

@@ -4,7 +4,8 @@ Zoom and pan are one state for all panels (compare the same spot in every clip):
 means fit, otherwise screen pixels per *original* video pixel (1.0 = 1:1, even when the frames
 are cached at a smaller size); `center` is the point of the video (0..1, 0..1) at the middle of
 each panel. The wheel zooms around the cursor, dragging pans, and in wipe mode dragging the
-handle moves the split.
+handle moves the split. Wipe and difference show the two clips of `pair`; a click on a panel
+(side by side, grid) selects it, the clip the arrow keys step, marked with a frame.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _GAP = 4
 _HANDLE_GRAB_PX = 8
 _ZOOM_LIMITS = (0.05, 16.0)
 _BACKGROUND = QColor(24, 24, 26)
+_SELECTED = QColor(90, 160, 255)
+_CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a pan
 
 
 @dataclass
@@ -52,9 +55,11 @@ class ClipCanvas(QWidget):
 
     Signals:
         view_changed(): zoom, pan or the wipe split changed (the controls show the zoom).
+        panel_clicked(int): the user clicked panel i (side by side or grid).
     """
 
     view_changed = Signal()
+    panel_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +73,8 @@ class ClipCanvas(QWidget):
         self.split = 0.5
         self.diff_gain = compose.DEFAULT_DIFF_GAIN
         self.panels: list[PanelFrame] = []
+        self.pair = (0, 1)  # the clips wipe and difference show
+        self.selected: int | None = None  # the panel marked as the one the arrows step
         self._drag: tuple[str, QPointF, QPointF] | None = None
         self._diff_keep: np.ndarray | None = None
 
@@ -79,6 +86,27 @@ class ClipCanvas(QWidget):
     def set_panels(self, panels: list[PanelFrame]) -> None:
         self.panels = panels
         self.update()
+
+    def set_pair(self, first: int, second: int) -> None:
+        """The two clips (indexes) that wipe and difference show, first on the left."""
+        self.pair = (int(first), int(second))
+        self.update()
+
+    def set_selected(self, index: int | None) -> None:
+        self.selected = index
+        self.update()
+
+    def _reference(self) -> PanelFrame:
+        """The panel whose size sets zoom, pan and the wipe handle (wipe/difference: the
+        pair's first clip)."""
+        pair = self._pair_panels() if self.layout_mode in ("wipe", "difference") else None
+        return pair[0] if pair is not None else self.panels[0]
+
+    def _pair_panels(self) -> tuple[PanelFrame, PanelFrame] | None:
+        a, b = self.pair
+        if a == b or max(a, b) >= len(self.panels):
+            return None
+        return self.panels[a], self.panels[b]
 
     def set_layout_mode(self, mode: str) -> None:
         if mode not in LAYOUT_TITLES:
@@ -109,7 +137,7 @@ class ClipCanvas(QWidget):
         rects = self.panel_rects()
         if not rects or not self.panels:
             return 1.0
-        return self._scale(rects[0], self.panels[0].original_size)
+        return self._scale(rects[0], self._reference().original_size)
 
     def panel_rects(self) -> list[QRect]:
         """Screen rectangle of each panel for the current layout."""
@@ -129,14 +157,19 @@ class ClipCanvas(QWidget):
         painter.fillRect(self.rect(), _BACKGROUND)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth())
         rects = self.panel_rects()
-        if self.layout_mode == "wipe" and len(self.panels) >= 2:
-            self._paint_wipe(painter, rects[0])
-        elif self.layout_mode == "difference" and len(self.panels) >= 2:
-            self._paint_difference(painter, rects[0])
+        pair = self._pair_panels()
+        if self.layout_mode == "wipe" and pair is not None:
+            self._paint_wipe(painter, rects[0], *pair)
+        elif self.layout_mode == "difference" and pair is not None:
+            self._paint_difference(painter, rects[0], *pair)
         else:
-            for rect, panel in zip(rects, self.panels):
+            for i, (rect, panel) in enumerate(zip(rects, self.panels)):
                 self._paint_frame(painter, rect, panel)
                 self._paint_label(painter, self._picture_area(rect, panel), panel.label)
+                if i == self.selected:
+                    painter.setPen(QPen(_SELECTED, 2))
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
+                    painter.drawRect(rect.adjusted(1, 1, -1, -1))
         painter.end()
 
     def _smooth(self) -> bool:
@@ -157,8 +190,7 @@ class ClipCanvas(QWidget):
                                   "Decoding this frame…", bottom=True)
         painter.restore()
 
-    def _paint_wipe(self, painter: QPainter, rect: QRect) -> None:
-        a, b = self.panels[0], self.panels[1]
+    def _paint_wipe(self, painter: QPainter, rect: QRect, a: PanelFrame, b: PanelFrame) -> None:
         x = round(self._split_x(rect))
         painter.save()
         painter.setClipRect(QRect(rect.left(), rect.top(), x - rect.left(), rect.height()))
@@ -174,8 +206,8 @@ class ClipCanvas(QWidget):
         self._paint_label(painter, area, a.label)
         self._paint_label(painter, area, b.label, right=True, bottom=True)
 
-    def _paint_difference(self, painter: QPainter, rect: QRect) -> None:
-        a, b = self.panels[0], self.panels[1]
+    def _paint_difference(self, painter: QPainter, rect: QRect, a: PanelFrame,
+                          b: PanelFrame) -> None:
         if a.frame is None or b.frame is None or not (a.exact and b.exact):
             self._paint_frame(painter, rect, PanelFrame(None, a.original_size))
             return
@@ -239,7 +271,7 @@ class ClipCanvas(QWidget):
         return next((r for r in rects if r.contains(point.toPoint())), rects[0])
 
     def _video_point(self, rect: QRect, point: QPointF) -> QPointF:
-        target = self._target(rect, self.panels[0].original_size)
+        target = self._target(rect, self._reference().original_size)
         return QPointF((point.x() - target.left()) / target.width(),
                        (point.y() - target.top()) / target.height())
 
@@ -266,10 +298,10 @@ class ClipCanvas(QWidget):
         what, start, center = self._drag
         rect = self.panel_rects()[0]
         if what == "split":
-            target = self._target(rect, self.panels[0].original_size)
+            target = self._target(rect, self._reference().original_size)
             self.split = min(max((event.position().x() - target.left()) / target.width(), 0.0), 1.0)
         elif self.zoom is not None:
-            target = self._target(rect, self.panels[0].original_size)
+            target = self._target(rect, self._reference().original_size)
             delta = event.position() - start
             self.center = QPointF(center.x() - delta.x() / target.width(),
                                   center.y() - delta.y() / target.height())
@@ -277,7 +309,15 @@ class ClipCanvas(QWidget):
         self.view_changed.emit()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # Qt override
-        self._drag = None
+        drag, self._drag = self._drag, None
+        if drag is None or self.layout_mode not in ("side_by_side", "grid"):
+            return
+        moved = event.position() - drag[1]
+        if abs(moved.x()) + abs(moved.y()) <= _CLICK_SLOP_PX:
+            point = event.position().toPoint()
+            for i, rect in enumerate(self.panel_rects()):
+                if rect.contains(point):
+                    self.panel_clicked.emit(i)
 
     def _near_handle(self, point: QPointF) -> bool:
         if self.layout_mode != "wipe" or not self.panel_rects():
@@ -286,6 +326,6 @@ class ClipCanvas(QWidget):
 
     def _split_x(self, rect: QRect) -> float:
         """Screen x of the wipe handle: `split` of the way across the video, kept in the panel."""
-        target = self._target(rect, self.panels[0].original_size)
+        target = self._target(rect, self._reference().original_size)
         x = target.left() + target.width() * self.split
         return min(max(x, rect.left()), rect.right())

@@ -76,9 +76,15 @@ class PlaybackClock(QObject):
             self._restart_clock()
 
     def step(self, direction: int) -> None:
-        """Pause and move every clip to the previous/next instant where a frame changes."""
+        """Pause and move to the previous/next instant where any clip's frame changes (one
+        tick of the common clock, as far as the picture shows)."""
         self.pause()
         self._set_tick(self.timeline.step(self.tick, direction))
+
+    def step_frame(self, clip: int, direction: int) -> None:
+        """Pause and move one frame of clip `clip` back/forward (the others follow the clock)."""
+        self.pause()
+        self._set_tick(self.timeline.step_frame(self.tick, clip, direction))
 
     def home(self) -> None:
         self.seek(0)

@@ -1,5 +1,9 @@
 """The compare view: 2–4 clips (an output and its RIFE, FILM and built-in versions, or any
-clips) on one clock, side by side, in a grid, wiped or differenced, and exported as a video."""
+clips) on one clock, side by side, in a grid, wiped or differenced, and exported as a video.
+
+The user picks which two clips wipe and difference show, and which clip the arrow keys step
+(or clicks its panel); Esc and Ctrl+W close the window.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
@@ -31,14 +36,27 @@ class CompareView(QWidget):
     exported = Signal(Path)
 
     def __init__(self, ctx: AppContext, clips: list[ClipSource], parent: QWidget | None = None,
-                 *, budget_bytes: int | None = None) -> None:
+                 *, budget_bytes: int | None = None, autoplay: bool = False) -> None:
         super().__init__(parent)
         if not 1 <= len(clips) <= MAX_CLIPS:
             raise ValueError(f"compare takes 1–{MAX_CLIPS} clips, got {len(clips)}")
         self.setObjectName("compare_view")
         self.setWindowTitle("Compare" if len(clips) > 1 else f"Play · {clips[0].path.name}")
         self.ctx = ctx
-        self.player = PlayerView(ctx, clips, budget_bytes=budget_bytes)
+        self.player = PlayerView(ctx, clips, budget_bytes=budget_bytes, autoplay=autoplay)
+        self.first_clip = _clip_combo("wipe_first", clips, 0)
+        self.second_clip = _clip_combo("wipe_second", clips, 1)
+        self.first_clip.setToolTip("Left of the wipe handle; the difference is this minus the other")
+        self.second_clip.setToolTip("Right of the wipe handle")
+        for combo in (self.first_clip, self.second_clip):
+            combo.currentIndexChanged.connect(lambda _i: self._on_pair())
+        self.step_clip = _clip_combo("step_clip", clips, 0)
+        self.step_clip.setToolTip("← / → step one frame of this clip (or click its panel); "
+                                  "Shift+← / → step the common clock")
+        self.step_clip.currentIndexChanged.connect(self.player.set_step_clip)
+        self.player.canvas.panel_clicked.connect(self.step_clip.setCurrentIndex)
+        for keys in _close_keys():
+            QShortcut(keys, self, self.close, context=Qt.ShortcutContext.WindowShortcut)
         self.layout_combo = QComboBox()
         self.layout_combo.setObjectName("layout_combo")
         self.layout_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -69,6 +87,13 @@ class CompareView(QWidget):
         if count > 1:
             bar.addWidget(QLabel("Layout"))
             bar.addWidget(self.layout_combo)
+            self.pair_label = QLabel("Clips")
+            self.versus = QLabel("vs")
+            for widget in (self.pair_label, self.first_clip, self.versus, self.second_clip):
+                bar.addWidget(widget)
+            bar.addSpacing(8)
+            bar.addWidget(QLabel("Arrows step"))
+            bar.addWidget(self.step_clip)
             self.gain_label = QLabel("Difference gain")
             bar.addWidget(self.gain_label)
             bar.addWidget(self.gain)
@@ -80,15 +105,44 @@ class CompareView(QWidget):
         column.addLayout(bar)
         column.addWidget(self.player, 1)
         self._show_gain(False)
+        self._show_pair(False)
+        self.player.set_step_clip(0)
 
     def set_layout(self, mode: str) -> None:
-        """Side by side, grid, wipe (first two clips) or difference (first two clips)."""
+        """Side by side, grid, wipe or difference (of the two clips picked)."""
         self.player.canvas.set_layout_mode(mode)
         index = self.layout_combo.findData(mode)
         if index >= 0 and index != self.layout_combo.currentIndex():
             self.layout_combo.setCurrentIndex(index)
         self._show_gain(mode == "difference")
+        self._show_pair(mode in ("wipe", "difference"))
         self.player.setFocus()
+
+    def set_pair(self, first: int, second: int) -> None:
+        """Which two clips wipe and difference show (indexes into the clips)."""
+        self.first_clip.setCurrentIndex(first)
+        self.second_clip.setCurrentIndex(second)
+
+    def _on_pair(self) -> None:
+        first, second = self.first_clip.currentIndex(), self.second_clip.currentIndex()
+        if first == second:  # one clip against itself shows nothing: swap the other one
+            others = [i for i in range(self.first_clip.count()) if i != first]
+            if not others:
+                return
+            second = others[0]
+            self.second_clip.blockSignals(True)
+            self.second_clip.setCurrentIndex(second)
+            self.second_clip.blockSignals(False)
+        self.player.canvas.set_pair(first, second)
+        self.player.setFocus()
+
+    def _show_pair(self, visible: bool) -> None:
+        for name in ("pair_label", "versus"):
+            if hasattr(self, name):
+                getattr(self, name).setVisible(visible)
+        if self.first_clip.count() > 1:
+            self.first_clip.setVisible(visible)
+            self.second_clip.setVisible(visible)
 
     def _show_gain(self, visible: bool) -> None:
         self.gain.setVisible(visible)
@@ -120,6 +174,9 @@ class CompareView(QWidget):
         clips = [ExportClip(c.path, f"{c.title} · {player.clip_facts(i)}" if player.caches else c.title)
                  for i, c in enumerate(player.clips)]
         mode, split = player.canvas.layout_mode, player.canvas.split
+        if mode in ("wipe", "difference"):  # the export shows the pair the user picked
+            first, second = player.canvas.pair
+            clips = [clips[first], clips[second]]
         self.export_button.setEnabled(False)
         self.export_status.setText("Exporting…")
         self.ctx.tasks.run_in_background(
@@ -149,3 +206,28 @@ class CompareView(QWidget):
     def closeEvent(self, event) -> None:  # Qt override
         self.shutdown()
         super().closeEvent(event)
+
+
+def _close_keys() -> list[QKeySequence]:
+    """Esc, Ctrl+W and the platform's Close keys, once each (a key bound twice would be
+    ambiguous and do nothing)."""
+    keys = [QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W"),
+            *QKeySequence.keyBindings(QKeySequence.StandardKey.Close)]
+    unique: dict[str, QKeySequence] = {}
+    for key in keys:
+        unique.setdefault(key.toString(), key)
+    return list(unique.values())
+
+
+def _clip_combo(name: str, clips: list[ClipSource], index: int) -> QComboBox:
+    """A combo of the clips by title (the keys stay with the player: no focus)."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    # long engine titles ("RIFE ×3 (ComfyUI, rife49)") must not push the bar off the window
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(14)
+    for i, clip in enumerate(clips):
+        combo.addItem(f"{i + 1}. {clip.title}", i)
+    combo.setCurrentIndex(min(index, len(clips) - 1))
+    return combo

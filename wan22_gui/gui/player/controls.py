@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
 
+from wan22_gui.core.workflow.calculator import format_seconds
 from wan22_gui.gui.player.clock import SPEEDS, PlaybackClock
 
 
@@ -15,9 +16,11 @@ class PlayerControls(QWidget):
 
     Signals:
         zoom_requested(object): None for fit, 1.0 for 1:1.
+        step_requested(int): -1 / +1, one frame of the selected clip (the view knows which).
     """
 
     zoom_requested = Signal(object)
+    step_requested = Signal(int)
 
     def __init__(self, clock: PlaybackClock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,11 +59,15 @@ class PlayerControls(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSkipBackward, "First frame (Home)",
                                    self.clock.home, "home_button"))
-        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekBackward, "Previous frame (←)",
-                                   lambda: self.clock.step(-1), "step_back_button"))
+        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekBackward,
+                                   "Previous frame of the selected clip (←; Shift+← for the "
+                                   "common clock)", lambda: self.step_requested.emit(-1),
+                                   "step_back_button"))
         row.addWidget(self.play_button)
-        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekForward, "Next frame (→)",
-                                   lambda: self.clock.step(+1), "step_forward_button"))
+        row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSeekForward,
+                                   "Next frame of the selected clip (→; Shift+→ for the "
+                                   "common clock)", lambda: self.step_requested.emit(+1),
+                                   "step_forward_button"))
         row.addWidget(self._button(QStyle.StandardPixmap.SP_MediaSkipForward, "Last frame (End)",
                                    self.clock.end, "end_button"))
         row.addWidget(self.loop_button)
@@ -99,7 +106,7 @@ class PlayerControls(QWidget):
     def position_text(self, tick: int) -> str:
         """'frame 12/81 · 0.750 s / 5.06 s'; with several clips each panel shows its own frame."""
         timeline = self.clock.timeline
-        seconds = f"{float(timeline.time_of(tick)):.3f} s / {float(timeline.duration):.2f} s"
+        seconds = f"{float(timeline.time_of(tick)):.3f} s / {format_seconds(float(timeline.duration))}"
         if len(timeline.rates) > 1:
             return f"{seconds}  ·  frame numbers on each panel"
         return f"frame {timeline.frame_at(0, tick) + 1}/{timeline.frame_counts[0]}  ·  {seconds}"

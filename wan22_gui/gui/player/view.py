@@ -1,12 +1,14 @@
 """The player: 1–4 clips on one clock, decoded off the GUI thread, painted by a timer.
 
-Each clip is decoded once into memory by a FrameCache (a background thread); when all clips at
-full size would exceed the memory budget they are cached at panel size instead. For a frame
-that is not there yet the view keeps the picture it shows (with a "decoding" hint; "Decoding…"
-when there is none), asks its cache for the frame and swaps it in as soon as the cache says it
-is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
+Each clip is decoded by a FrameCache (background threads): whole when the clips fit the memory
+budget, else streamed at full size through a window of frames around the playhead, with a small
+preview of every frame for scrubbing — so memory does not grow with clip length. For a frame
+that is not there yet the view shows its preview (or keeps the picture it shows), marked as not
+the exact frame ("Decoding…" when there is nothing), asks its cache for the frame and swaps it in
+as soon as the cache says it is ready, so stepping or scrubbing never waits for the whole clip. While the user steps, the
 caches' sequential decoding pauses (`STEP_HOLD_S`), which leaves the CPU to the requested frames
-and the repaint. Keys: Space play/pause, ←/→ frame step, Home/End.
+and the repaint. Keys: Space play/pause, ←/→ one frame of the selected clip (`step_clip`),
+Shift+←/→ one step of the common clock, Home/End.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from wan22_gui.core.base.settings import declare
 from wan22_gui.core.video.frame_cache import FrameCache
 from wan22_gui.core.video.timeline import Timeline
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.player.canvas import ClipCanvas, PanelFrame
@@ -32,7 +35,7 @@ from wan22_gui.gui.player.controls import PlayerControls
 log = logging.getLogger("wan22.gui")
 
 BUDGET_KEY = "player.memory_budget_mb"
-declare(BUDGET_KEY, 0)  # 0 = a quarter of the RAM, at most 4 GiB
+declare(BUDGET_KEY, 0)  # 0 = an eighth of the RAM, at most 1 GiB (longer clips stream)
 _LOADING_POLL_MS = 40
 STEP_HOLD_S = 0.25  # sequential decoding waits this long after a step, seek or jump
 
@@ -61,7 +64,7 @@ def memory_budget(settings) -> int:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         ram = 8 << 30
-    return int(min(ram // 4, 4 << 30))
+    return int(min(ram // 8, 1 << 30))
 
 
 class PlayerView(QWidget):
@@ -76,9 +79,11 @@ class PlayerView(QWidget):
     failed = Signal(str)
 
     def __init__(self, ctx: AppContext, clips: list[ClipSource], parent: QWidget | None = None,
-                 *, budget_bytes: int | None = None) -> None:
+                 *, budget_bytes: int | None = None, autoplay: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("player_view")
+        self.autoplay = autoplay  # start playing once the clips are open (Play in the gallery)
+        self.step_clip = 0  # whose frames the arrow keys step
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.ctx = ctx
         self.clips = list(clips)
@@ -105,14 +110,13 @@ class PlayerView(QWidget):
         if self._closed:
             return
         budget = self._budget
-        fit = (self.canvas.sizeHint().width(), self.canvas.sizeHint().height())
-        self.ctx.tasks.run_in_background(lambda: self._open(budget, fit), self._on_open, self._on_fail)
+        self.ctx.tasks.run_in_background(lambda: self._open(budget), self._on_open, self._on_fail)
 
-    def _open(self, budget: int, fit: tuple[int, int]) -> list[FrameCache]:
+    def _open(self, budget: int) -> list[FrameCache]:
         caches: list[FrameCache] = []
         try:
             for clip in self.clips:
-                caches.append(FrameCache(clip.path, budget_bytes=budget // len(self.clips), fit=fit))
+                caches.append(FrameCache(clip.path, budget_bytes=budget // len(self.clips)))
         except Exception:
             for cache in caches:
                 cache.close()
@@ -129,6 +133,7 @@ class PlayerView(QWidget):
         self.clock = PlaybackClock(timeline, self)
         self.controls = PlayerControls(self.clock)
         self.controls.zoom_requested.connect(self.canvas.set_zoom)
+        self.controls.step_requested.connect(self.step)
         self.canvas.view_changed.connect(self._on_view_changed)
         self._layout.insertWidget(1, self.controls)
         self.clock.tick_changed.connect(self._on_tick)
@@ -139,6 +144,8 @@ class PlayerView(QWidget):
         self._update_status()
         self.setFocus()
         self.loaded.emit()
+        if self.autoplay:
+            self.clock.play()
 
     def _on_fail(self, exc: BaseException) -> None:
         text = getattr(exc, "user_text", lambda: str(exc))()
@@ -153,16 +160,17 @@ class PlayerView(QWidget):
         return f"{self.clips[index].title}\n{self.clip_facts(index)} · frame {frame + 1}"
 
     def clip_facts(self, index: int) -> str:
-        """'32 fps · 161 frames · made in 4.2 s' (the time only for interpolations)."""
+        """'32 fps · 5.03 s (161 frames) · made in 4.2 s' (the time only for
+        interpolations)."""
         clip, info = self.clips[index], self.caches[index].info
-        parts = [f"{info.fps:g} fps", f"{info.frame_count} frames"]
+        parts = [f"{info.fps:g} fps", describe_duration(info.frame_count, info.fps)]
         if clip.seconds is not None:
             parts.append(f"made in {clip.seconds:.1f} s")
         return " · ".join(parts)
 
     def show_tick(self, tick: int) -> None:
         """Put every clip's frame for `tick` on the canvas. A frame not decoded yet is asked
-        for; meanwhile the panel keeps its picture, marked as not the exact frame."""
+        for; meanwhile the panel shows its preview (or keeps its picture), marked as not exact."""
         shown = self.canvas.panels
         panels = []
         for i, cache in enumerate(self.caches):
@@ -171,7 +179,9 @@ class PlayerView(QWidget):
             exact = frame is not None
             if not exact:
                 cache.request(index)
-                frame = shown[i].frame if i < len(shown) else None
+                frame = cache.preview(index)
+                if frame is None and i < len(shown) and not cache.streaming:
+                    frame = shown[i].frame  # a held-whole clip's slots are never reused
             panels.append(PanelFrame(frame, (cache.info.width, cache.info.height),
                                      self.panel_label(i, index), exact=exact))
         self.canvas.set_panels(panels)
@@ -199,15 +209,19 @@ class PlayerView(QWidget):
             self._poll.stop()
 
     def _update_status(self) -> None:
-        done = sum(c.ready_count for c in self.caches)
-        total = sum(c.frame_count for c in self.caches)
-        notes = [f"Decoded {done}/{total} frames" if done < total else "All frames in memory"]
-        scaled = [c for c in self.caches if c.scaled]
-        if scaled:
-            notes.append(f"cached at {scaled[0].size[0]}×{scaled[0].size[1]} to save memory")
+        notes = [self._memory_note()]
         errors = [c.error.user_text() for c in self.caches if c.error is not None]
         notes.extend(errors)
         self.status.setText("  ·  ".join(notes))
+
+    def _memory_note(self) -> str:
+        """'Decoded 40/81 frames', 'All frames in memory' or, for clips longer than the budget,
+        'Streaming: 120 frames around the playhead in memory (of 1284)'."""
+        done = sum(c.ready_count for c in self.caches)
+        total = sum(c.frame_count for c in self.caches)
+        if any(c.streaming for c in self.caches):
+            return f"Streaming: {done} frames around the playhead in memory (of {total})"
+        return f"Decoded {done}/{total} frames" if done < total else "All frames in memory"
 
     def _on_view_changed(self) -> None:
         if self.controls is not None:
@@ -218,10 +232,11 @@ class PlayerView(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         if self.clock is None:
             return super().keyPressEvent(event)
+        common = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         actions = {
             Qt.Key.Key_Space: self.clock.toggle,
-            Qt.Key.Key_Left: lambda: self.clock.step(-1),
-            Qt.Key.Key_Right: lambda: self.clock.step(+1),
+            Qt.Key.Key_Left: lambda: self.step(-1, common=common),
+            Qt.Key.Key_Right: lambda: self.step(+1, common=common),
             Qt.Key.Key_Home: self.clock.home,
             Qt.Key.Key_End: self.clock.end,
         }
@@ -230,6 +245,21 @@ class PlayerView(QWidget):
             return super().keyPressEvent(event)
         action()
         event.accept()
+
+    def set_step_clip(self, index: int) -> None:
+        """Whose frames ←/→ step (clamped to the clips); the canvas marks that panel."""
+        self.step_clip = min(max(int(index), 0), len(self.clips) - 1)
+        self.canvas.set_selected(self.step_clip if len(self.clips) > 1 else None)
+
+    def step(self, direction: int, *, common: bool = False) -> None:
+        """One frame of the selected clip back/forward, or with `common` one step of the
+        common clock (the next instant where any clip changes)."""
+        if self.clock is None:
+            return
+        if common:
+            self.clock.step(direction)
+        else:
+            self.clock.step_frame(self.step_clip, direction)
 
     def shutdown(self) -> None:
         """Stop playing and decoding; frees the frame memory."""

@@ -2,17 +2,21 @@
 
 It starts the core's sampler, follows the server connection for ComfyUI's PID (its GPU and its
 own memory) and the preset's VRAM reserve, and draws the job runner's phase events. When there
-is no GPU data it says why (no driver, NVML missing, no permission) and the app goes on.
+is no local GPU data (no driver, NVML missing, no permission) the panel folds to one line that
+says why and shows the attached server's GPU from its `/system_stats` (read by the app's
+connection probe, `app.health`), so an empty graph never takes half the window.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QSizePolicy
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
     QWidget,
@@ -27,6 +31,25 @@ from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
 log = logging.getLogger("wan22.gui")
 REDRAW_MS = 200  # the graph redraws at 5 Hz whatever the sampling rate
 AUTO = "auto"
+GIB = 1024**3
+FULL_MIN_HEIGHT = 160  # controls, readout and a graph still worth reading
+QWIDGETSIZE_MAX = 16777215
+
+
+def fold_text(problem: str, health: Any, latest: dict[str, float] | None = None) -> str:
+    """The folded panel's line: why there is no local graph, this computer's RAM, and the
+    attached server's own GPU (or the connection state when there is none)."""
+    parts = [f"No local GPU data: {problem}".rstrip(".") + "." if problem else
+             "No local GPU data."]
+    used, total = (latest or {}).get("ram_used", math.nan), (latest or {}).get("ram_total", math.nan)
+    if math.isfinite(used) and math.isfinite(total) and total > 0:
+        parts.append(f"RAM {used / GIB:.1f}/{total / GIB:.0f} GiB.")
+    gpu = getattr(health, "gpu", None)
+    if getattr(health, "usable", False) and gpu is not None:
+        parts.append(f"ComfyUI's GPU: {gpu.line}.")
+    else:
+        parts.append(getattr(health, "words", ""))
+    return " ".join(p for p in parts if p)
 
 
 def create_panel(ctx: AppContext) -> QWidget:
@@ -41,7 +64,10 @@ class TelemetryPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("telemetry_panel")
-        self.setMinimumHeight(250)
+        self.setMinimumHeight(FULL_MIN_HEIGHT)
+        self.folded = False
+        self.seen_gpu = False  # a GPU that was seen and then lost keeps its graph
+        self._checked_t: float | None = None
         self.ctx = ctx
         self.sampler = ctx.app.sampler
         self.graph = TelemetryGraph(self.sampler)
@@ -50,6 +76,7 @@ class TelemetryPanel(QWidget):
         self._connect_core()
         if autostart:  # tests that drive the sampler by hand pass False
             self.sampler.start()
+        ctx.app.health.start()  # the folded line shows its words and the server's GPU
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.refresh)
@@ -91,11 +118,18 @@ class TelemetryPanel(QWidget):
         csv_button.clicked.connect(lambda: self.export("csv"))
         png_button = QPushButton("Export PNG…")
         png_button.clicked.connect(lambda: self.export("png"))
+        self.connection_label = QLabel()  # the app's one connection state, as everywhere
+        self.connection_label.setObjectName("telemetry_connection")
+        self.connection_label.setStyleSheet("color: #555;")
+        # in the controls row, where it costs no height; clipped rather than widening the row
+        self.connection_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                            QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         for widget in (self.device_box, self.rate_box, self.window_box, self.live_button,
                        self.ram_box, self.power_box):
             bar.addWidget(widget)
-        bar.addStretch(1)
+        bar.addSpacing(8)
+        bar.addWidget(self.connection_label, 1)
         bar.addWidget(csv_button)
         bar.addWidget(png_button)
         self.problem_label = QLabel()
@@ -108,12 +142,24 @@ class TelemetryPanel(QWidget):
         self.problem_label.setVisible(False)
         self.message = QLabel()  # result of the last export
         self.message.setObjectName("telemetry_message")
+        self.message.hide()
+        self.full = QWidget()
+        full = QVBoxLayout(self.full)
+        full.setContentsMargins(0, 0, 0, 0)
+        full.addLayout(bar)
+        full.addWidget(self.problem_label)
+        full.addWidget(self.graph, 1)
+        full.addWidget(self.message)
+        self.fold_line = QLabel()  # all the panel shows without a local GPU
+        self.fold_line.setObjectName("telemetry_fold")
+        self.fold_line.setWordWrap(True)
+        self.fold_line.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.fold_line.setToolTip("Install the NVIDIA driver on this computer to see the graph")
+        self.fold_line.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.problem_label)
-        layout.addWidget(self.graph, 1)
-        layout.addWidget(self.message)
+        layout.addWidget(self.full, 1)
+        layout.addWidget(self.fold_line)
 
     def _apply_settings(self) -> None:
         settings = self.ctx.app.settings
@@ -144,12 +190,49 @@ class TelemetryPanel(QWidget):
         self.graph.add_phase_event(event)
 
     def refresh(self) -> None:
-        self.graph.refresh()
         problem = self.sampler.problem
+        health = self.ctx.app.health.current
+        latest = self.sampler.latest()
+        if not self.seen_gpu:
+            self.seen_gpu = self._new_rows_have_a_gpu()
+        self._set_folded(problem is not None and not self.seen_gpu)
+        if self.folded:
+            text = fold_text(problem.user_text().replace("\n", " "), health, latest)
+            if text != self.fold_line.text():
+                self.fold_line.setText(text)
+            return
+        self.graph.refresh()
+        if health.words != self.connection_label.text():
+            self.connection_label.setText(health.words)
+            self.connection_label.setToolTip(health.words)
         text = f"No GPU data. {problem.user_text()}".replace("\n", " ") if problem else ""
         if text != self.problem_label.text():
             self.problem_label.setText(text)
             self.problem_label.setVisible(bool(text))
+
+    def _new_rows_have_a_gpu(self) -> bool:
+        """Whether a sample since the last look had GPU figures (only the new rows are read)."""
+        rows = self.sampler.snapshot(since_t=self._checked_t)
+        times = rows.get("t")
+        if times is None or not len(times):
+            return False
+        self._checked_t = float(times[-1])
+        totals = rows.get("vram_total")
+        return totals is not None and any(math.isfinite(float(v)) for v in totals)
+
+    def _set_folded(self, folded: bool) -> None:
+        """One line without a local GPU; the graph (and its room) when there is one."""
+        if folded == self.folded:
+            return
+        self.folded = folded
+        self.full.setVisible(not folded)
+        self.fold_line.setVisible(folded)
+        if folded:  # a capped height lets the dock give the room back to the tabs
+            self.setMinimumHeight(0)
+            self.setMaximumHeight(self.fold_line.sizeHint().height() * 3 + 8)
+        else:
+            self.setMaximumHeight(QWIDGETSIZE_MAX)
+            self.setMinimumHeight(FULL_MIN_HEIGHT)
 
     def _fill_devices(self, devices: list[tuple[int, str]]) -> None:
         wanted = str(self.ctx.app.settings.get("telemetry.device"))
@@ -211,6 +294,7 @@ class TelemetryPanel(QWidget):
             self.message.setText(f"Could not export to {path}: {result}. Choose another folder.")
         else:
             self.message.setText(f"Exported {result} to {path}")
+        self.message.show()
 
     def shutdown(self) -> None:
         """Stop redrawing and sampling (the main window calls this on quit)."""

@@ -23,6 +23,7 @@ PHASE_COLORS: dict[str, str] = {
     "queued": "#cfd8dc",
     "text_encode": "#b39ddb",
     "model_load": "#ffb74d",
+    "vae_encode": "#f8bbd0",
     "high_noise": "#64b5f6",
     "low_noise": "#4db6ac",
     "vae_decode": "#f06292",

@@ -1,0 +1,1 @@
+"""Small widgets and helpers every panel shares (elided status labels, the wheel guard)."""
