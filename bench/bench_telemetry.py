@@ -4,8 +4,8 @@
     python bench/bench_telemetry.py --sampler-only  # no Qt needed (e.g. on a GPU server)
     python bench/bench_telemetry.py --graph-only
 
-Targets (issue 5): the sampler at 10 Hz uses under 1% of one core; one redraw of the graph with
-one hour of 10 Hz history takes under 10 ms. The sampler part uses the real NVML when it works
+Targets (issues 5 and 13): the sampler at 10 Hz uses under 1% of one core; one redraw of the
+graph with one hour of 10 Hz history takes at most 8 ms at the 95th percentile. The sampler part uses the real NVML when it works
 and says so; otherwise it uses the fake NVML from the tests (then only our own overhead is
 measured).
 """
@@ -26,6 +26,7 @@ from wan22_gui.core.telemetry.nvml import Nvml  # noqa: E402
 from wan22_gui.core.telemetry.sampler import GpuSampler  # noqa: E402
 
 GIB = 1024**3
+ROWS_PER_REDRAW = 2  # as in the app: 10 Hz sampling, the panel redraws at 5 Hz
 
 
 def _reader() -> tuple[Nvml, str]:
@@ -105,7 +106,7 @@ def bench_sampler(seconds: float) -> None:
           f" {statistics.median(steps) * 1e3:.1f} ms, missed {sampler.missed}")
     print(f"  CPU {cpu * 1e3:.0f} ms in {wall:.1f} s = {100 * cpu / wall:.3f}% of one core"
           f" (target < 1%)")
-    print(f"  ring buffer: {sampler.ring.capacity} rows = {sampler.ring.nbytes / 1e6:.1f} MB fixed")
+    print(f"  ring buffer: {sampler.ring.capacity} rows at most, {sampler.ring.nbytes / 1e6:.1f} MB held now (grows with the rows)")
     how = {True: "byte counters, once a second", False: "throughput call, once a second",
            None: "not read"}[sampler._pcie_counters]
     print(f"  PCIe read with: {how}")
@@ -184,7 +185,8 @@ def bench_graph(redraws: int) -> None:
         graph.set_window(window)
         update, full, cpu = [], [], []
         for _ in range(redraws):
-            source.tick()
+            for _ in range(ROWS_PER_REDRAW):
+                source.tick()
             c_start, t_start = time.thread_time(), time.perf_counter()
             graph.refresh()
             t_data = time.perf_counter()
@@ -194,11 +196,12 @@ def bench_graph(redraws: int) -> None:
             full.append(t_end - t_start)
             cpu.append(c_end - c_start)
         full.sort()
+        cpu.sort()
         p95 = int(0.95 * (len(full) - 1))
         print(f"  window {label:18s}: refresh {statistics.median(update) * 1e3:5.2f} ms,"
               f" refresh+paint median {statistics.median(full) * 1e3:5.2f} ms wall"
-              f" (p95 {full[p95] * 1e3:5.2f}), {statistics.median(cpu) * 1e3:5.2f} ms CPU"
-              f" (target < 10 ms)")
+              f" (p95 {full[p95] * 1e3:5.2f}), CPU median {statistics.median(cpu) * 1e3:5.2f}"
+              f" ms (p95 {cpu[p95] * 1e3:5.2f}) (target: p95 <= 8 ms)")
     print(f"  machine load average while measuring: {os.getloadavg()[0]:.2f}"
           f" on {os.cpu_count()} cores (wall times grow with load; CPU time much less)")
     graph.close()
@@ -209,7 +212,7 @@ def main() -> int:
     parser.add_argument("--sampler-only", action="store_true")
     parser.add_argument("--graph-only", action="store_true")
     parser.add_argument("--seconds", type=float, default=30.0, help="sampler run length")
-    parser.add_argument("--redraws", type=int, default=60)
+    parser.add_argument("--redraws", type=int, default=100)
     args = parser.parse_args()
     if not args.graph_only:
         bench_sampler(args.seconds)

@@ -156,6 +156,7 @@ class Shooter:
         try:
             window.resize(1600, 1000)
             window.show()
+            window.ensure_panels()  # tabs build their panels when first shown; the session uses all
             self.wait(1.0)
             self.session(window, server, PICTURE)
         finally:

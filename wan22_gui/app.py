@@ -14,15 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.paths import AppPaths
 from wan22_gui.core.base.settings import Settings
-from wan22_gui.core.bench.wiring import BenchServices
 from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.comfy.health import ServerHealth
 from wan22_gui.core.comfy.session import ServerSession
-from wan22_gui.core.gallery.actions import GalleryActions, ThumbnailForget, build_gallery_actions
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
 from wan22_gui.core.comfy.prompt import FollowTimes
@@ -32,6 +31,10 @@ from wan22_gui.core.server.launcher import ServerController
 from wan22_gui.core.server.setup import LaunchSetup
 from wan22_gui.core.telemetry.nvml import Nvml
 from wan22_gui.core.telemetry.sampler import GpuSampler
+
+if TYPE_CHECKING:  # imported where used: the benchmark and the gallery load when first opened
+    from wan22_gui.core.bench.wiring import BenchServices
+    from wan22_gui.core.gallery.actions import GalleryActions, ThumbnailForget
 
 log = logging.getLogger("wan22.app")
 
@@ -128,6 +131,8 @@ class App:
 
     def bench_services(self) -> BenchServices:
         """What `open_benchmark` uses of this app (it needs the history)."""
+        from wan22_gui.core.bench.wiring import BenchServices
+
         if self.history is None:
             raise ValueError("a benchmark needs the history: build the App with history=True")
         return BenchServices(settings=self.settings, connection=self.connection,
@@ -149,6 +154,8 @@ class App:
         """Delete to the trash, re-run and interpolate over this app's history (and its queue,
         when there is one): the Gallery tab and `wan22 history delete` / `wan22 interpolate`.
         `server_url` names the ComfyUI to interpolate on (default: the one the app uses)."""
+        from wan22_gui.core.gallery.actions import build_gallery_actions
+
         if self.history is None:
             raise ValueError("gallery actions need the history: build the App with history=True")
         queue = self.jobs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,7 @@ def test_self_test_names_a_damaged_resource_and_a_missing_panel(window, tmp_path
     (fake / "presets.json").write_text("{not json", encoding="utf-8")
     (fake / "icons" / "wan22-studio-256.png").write_bytes(b"not a png")
     monkeypatch.setattr(selftest, "resource_path", lambda *parts: fake.joinpath(*parts))
+    window.ensure_panels()
     window.panels.pop("gallery")
 
     def missing(*parts):
@@ -88,7 +90,7 @@ def test_window_state_and_tab_come_back(qtbot, app_paths):
     def first(win):
         # Size and position are saved too, but the offscreen screen (800x800) is smaller than the
         # window, so Qt clamps the restored geometry here: only the layout is checked.
-        win.tabs.setCurrentIndex(win.tabs.indexOf(win.panels["gallery"]))
+        win.tabs.setCurrentIndex(win.tabs.indexOf(win.pages["gallery"]))
         win.findChild(QDockWidget, "telemetry_dock").hide()
         win.save_geometry(QSettings(str(store_path), QSettings.Format.IniFormat))
 
@@ -243,3 +245,25 @@ def test_icon_files_match_the_script(tmp_path):
         assert made.size == kept.size == (size, size)
         assert ImageChops.difference(made, kept).getbbox() is None
     assert {(16, 16), (32, 32), (256, 256)} <= set(Image.open(tmp_path / "wan22-studio.ico").info["sizes"])
+
+
+def test_startup_report_a_usable_window_without_the_heavy_modules(tmp_path):
+    """Start-up builds what is on screen: the benchmark, the gallery, the compare player, HTTP
+    and the plots (no GPU here) load when first needed; the start-up heap is frozen for the GC."""
+    env = dict(os.environ, WAN22_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-m", "wan22_gui", "--startup-report"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    said = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("startup: "):
+            words = line.removeprefix("startup: ").split(" ")
+            said[" ".join(words[:2])] = words[2:]
+    assert 0 < float(said["usable after"][0]) < 120
+    assert float(said["idle rss"][0]) > 0
+    assert int(said["gc frozen"][0]) > 10_000
+    loaded = " ".join(said["heavy modules"]).removeprefix("loaded: ").split(", ")
+    for lazy in ("requests", "cv2", "pyqtgraph", "wan22_gui.core.bench.wiring",
+                 "wan22_gui.gui.player.compare", "wan22_gui.gui.bench.panel",
+                 "wan22_gui.gui.gallery.panel"):
+        assert lazy not in loaded, f"{lazy} is imported at start-up"

@@ -4,8 +4,7 @@ import subprocess
 import sys
 
 import pytest
-
-from PySide6.QtWidgets import QDockWidget, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget
 
 from tests.core.launcher_helpers import free_port
 from wan22_gui.app import App
@@ -14,26 +13,74 @@ from wan22_gui.gui.mainwindow import REQUIRED_AREAS, MainWindow
 from wan22_gui.gui.tasks import TaskRunner
 
 
-def tabs_has(window, area):
-    tabs = window.findChild(QTabWidget, "main_tabs")
-    return tabs.indexOf(window.panels[area]) >= 0
-
-
 def test_window_shows_the_four_areas(qtbot, app_paths):
     core = App.for_gui(app_paths)
     ctx = AppContext(app=core, tasks=TaskRunner())
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
+    assert window.ensure_panels() == []
+    tabs = window.findChild(QTabWidget, "main_tabs")
     for area in REQUIRED_AREAS:
         assert area in window.panels
-        assert window.panels[area].isVisibleTo(window) or tabs_has(window, area), area
-    tabs = window.findChild(QTabWidget, "main_tabs")
+        page = window.pages.get(area)
+        assert window.panels[area].isVisibleTo(window) or tabs.indexOf(page) >= 0, area
     titles = [tabs.tabText(i) for i in range(tabs.count())]
     assert "Generate" in titles and "Gallery" in titles
     docks = {d.windowTitle() for d in window.findChildren(QDockWidget)}
     assert {"ComfyUI", "Live GPU"} <= docks
     window.close()
+    ctx.tasks.shutdown()
+    core.close()
+
+
+def test_a_tab_builds_its_panel_when_first_shown(qtbot, app_paths):
+    """Start-up pays for the tab on screen only; the others open when the user picks them."""
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    tabs = window.findChild(QTabWidget, "main_tabs")
+    assert "generate" not in window.panels and "gallery" not in window.panels
+    assert "launcher" in window.panels and "telemetry" in window.panels  # docks are on screen
+    window.show()
+    assert tabs.tabText(tabs.currentIndex()) == "Generate"
+    assert "generate" in window.panels and window.panels["generate"].isVisible()
+    assert "gallery" not in window.panels
+    gallery_page = window.pages["gallery"]
+    assert "Opening Gallery" in gallery_page.findChild(QLabel, "lazy_tab_placeholder").text()
+    tabs.setCurrentIndex(tabs.indexOf(gallery_page))
+    gallery = window.panels["gallery"]
+    assert gallery.isVisible() and gallery.parentWidget() is gallery_page
+    tabs.setCurrentIndex(0)
+    tabs.setCurrentIndex(tabs.indexOf(gallery_page))
+    assert window.panels["gallery"] is gallery  # built once
+    window.shutdown_panels()
+    ctx.tasks.shutdown()
+    core.close()
+
+
+def test_a_tab_that_fails_to_build_says_so_and_the_window_goes_on(qtbot, app_paths, monkeypatch):
+    import wan22_gui.gui.gallery.panel as gallery_panel
+
+    def broken(ctx):
+        raise RuntimeError("thumbnail folder is not readable")
+
+    monkeypatch.setattr(gallery_panel, "create_panel", broken)
+    core = App.for_gui(app_paths)
+    ctx = AppContext(app=core, tasks=TaskRunner())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    tabs = window.findChild(QTabWidget, "main_tabs")
+    tabs.setCurrentIndex(tabs.indexOf(window.pages["gallery"]))
+    text = window.pages["gallery"].findChild(QLabel, "lazy_tab_placeholder").text()
+    assert "The Gallery tab could not be opened" in text
+    assert "thumbnail folder is not readable" in text and "Reveal log" in text
+    assert window.ensure_panels() == [
+        "panel 'gallery' could not be built: RuntimeError: thumbnail folder is not readable"]
+    assert "generate" in window.panels  # the rest of the window works
+    window.shutdown_panels()
     ctx.tasks.shutdown()
     core.close()
 

@@ -5,6 +5,8 @@ resource loads, and exits 0 (used to check an installed or frozen build without 
 `--screenshot PNG` saves a picture of the window and exits. Neither mode touches the window
 geometry of the user nor the single-instance guard, so they run beside an open app.
 `--install-shortcut` adds the app (as it runs now) to the desktop's application menu.
+`--startup-report` prints how long the window took to become usable and the memory in use at
+idle, then exits (`bench/bench_startup.py` runs it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from wan22_gui import APP_NAME, __version__
@@ -31,11 +34,15 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window and exit")
     parser.add_argument("--install-shortcut", action="store_true",
                         help="add this app to the desktop's application menu and exit")
+    parser.add_argument("--startup-report", action="store_true",
+                        help="open the window offscreen, print the seconds until it was usable "
+                             "and the memory in use at idle, and exit")
     parser.add_argument("--version", action="version", version=f"wan22-gui {__version__}")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
     if getattr(sys, "frozen", False):
         # The built-in interpolation engine starts worker processes with "spawn"; in a frozen
         # build each worker re-runs this executable, and freeze_support() turns it into the worker.
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     if args.install_shortcut:
         return _install_shortcut()
-    offscreen = bool(args.self_test or args.screenshot)
+    offscreen = bool(args.self_test or args.screenshot or args.startup_report)
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _set_windows_app_id()
@@ -112,8 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         window.restore_geometry(window_state)
         guard.activate_requested.connect(window.bring_to_front)
     window.show()
+    # Once the first frame is out: what start-up made lives until quit, so no collection walks it.
+    QTimer.singleShot(0, collector.after_startup)
 
-    if offscreen:
+    if args.startup_report:
+        from wan22_gui.gui.startup_report import report_when_usable
+
+        report_when_usable(app, collector, started)
+    elif offscreen:
         QTimer.singleShot(OFFSCREEN_DELAY_MS, lambda: _finish_offscreen(app, window, args))
     code = app.exec()
     if not offscreen:

@@ -1,9 +1,14 @@
 """The main window: launcher on the left, generate/gallery tabs in the middle, the live GPU
-graph along the bottom. Every area is a panel module from `wan22_gui.gui`."""
+graph along the bottom. Every area is a panel module from `wan22_gui.gui`.
+
+The docks' panels are built with the window; a tab's panel (and what its module imports) is
+built the first time its tab is shown (`LazyTab`), so start-up pays only for what is on screen.
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -16,6 +21,7 @@ from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.dropping import WorkflowImport, local_files, wants_workflow
 from wan22_gui.gui.notify import Notifier
+from wan22_gui.gui.lazy_tab import LazyTab
 from wan22_gui.gui.window_menu import build_menus
 
 log = logging.getLogger("wan22.gui")
@@ -34,7 +40,11 @@ REQUIRED_AREAS = ("launcher", "generate", "gallery", "telemetry")
 
 
 class MainWindow(QMainWindow):
-    """Hosts the panels and shuts them down in reverse order on close."""
+    """Hosts the panels and shuts them down in reverse order on close.
+
+    `panels` holds the panels built so far (a tab's panel appears once its tab was shown, or
+    `ensure_panels()` / `panel(name)` built it); `pages` the tab pages by panel name.
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -42,34 +52,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.setObjectName("main_window")
         self.panels: dict[str, QWidget] = {}
+        self.pages: dict[str, LazyTab] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main_tabs")
         self.setCentralWidget(self.tabs)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
         for name, title, where in AREAS:
-            panel = self._create_panel(name)
-            if panel is None:
-                continue
-            self.panels[name] = panel
             if where == "tab":
-                index = self.tabs.addTab(panel, title)
-                if name in keyboard.AREA_KEYS:
-                    self.tabs.setTabToolTip(index, keyboard.with_key(title, f"area_{name}"))
+                self._add_tab(name, title)
             else:
-                dock = QDockWidget(title, self)
-                dock.setObjectName(f"{name}_dock")
-                dock.setWidget(panel)
-                dock.setFeatures(  # closable: View → ComfyUI / Live GPU toggle them
-                    QDockWidget.DockWidgetFeature.DockWidgetMovable
-                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                    | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                )
-                area = (
-                    Qt.DockWidgetArea.LeftDockWidgetArea
-                    if where == "left"
-                    else Qt.DockWidgetArea.BottomDockWidgetArea
-                )
-                self.addDockWidget(area, dock)
+                self._add_dock(name, title, where)
         self.server_status = QLabel()
         self.server_status.setObjectName("server_status")
         self.statusBar().addPermanentWidget(self.server_status)
@@ -86,15 +78,19 @@ class MainWindow(QMainWindow):
         self._default_dock_sizes()
 
     def _workflow_import(self) -> WorkflowImport | None:
-        generate = self.panels.get("generate")
-        if generate is None or not hasattr(generate, "use_settings"):
+        """The import dialog for dropped workflows; the Generate panel (built on first use, as
+        tabs are) gives the job the import starts from and takes the result."""
+        if "generate" not in self.pages and "generate" not in self.panels:
             return None
+
+        def current_spec():
+            return self.panel("generate").form.spec()
 
         def use(spec, note: str) -> None:
             self.show_area("generate")
-            generate.use_settings(spec, note)
+            self.panel("generate").use_settings(spec, note)
 
-        return WorkflowImport(self, self.ctx.tasks, generate.form.spec, use)
+        return WorkflowImport(self, self.ctx.tasks, current_spec, use)
 
     def dragEnterEvent(self, event) -> None:  # Qt override
         paths = local_files(event)
@@ -106,6 +102,33 @@ class MainWindow(QMainWindow):
         if self.workflow_import is not None and paths and wants_workflow(paths):
             event.acceptProposedAction()
             self.workflow_import.open(paths[0])
+
+    def _add_tab(self, name: str, title: str) -> None:
+        if self._has_area(name):
+            self.pages[name] = page = self._lazy_page(name, title)
+            index = self.tabs.addTab(page, title)
+            if name in keyboard.AREA_KEYS:
+                self.tabs.setTabToolTip(index, keyboard.with_key(title, f"area_{name}"))
+
+    def _add_dock(self, name: str, title: str, where: str) -> None:
+        panel = self._create_panel(name)
+        if panel is None:
+            return
+        self.panels[name] = panel
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(panel)
+        dock.setFeatures(  # closable: View → ComfyUI / Live GPU toggle them
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        area = (
+            Qt.DockWidgetArea.LeftDockWidgetArea
+            if where == "left"
+            else Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.addDockWidget(area, dock)
 
     def _show_server(self, health) -> None:
         """The permanent status-bar line: the app's one connection state, in its words."""
@@ -138,6 +161,9 @@ class MainWindow(QMainWindow):
 
     def show_area(self, name: str) -> None:
         """Bring one area to the front: its tab, or its dock (shown and raised)."""
+        if name in self.pages:  # a tab: showing it builds its panel
+            self.tabs.setCurrentWidget(self.pages[name])
+            return
         panel = self.panels.get(name)
         if panel is None:
             return
@@ -158,6 +184,36 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def _lazy_page(self, name: str, title: str) -> LazyTab:
+        def built(panel: QWidget) -> None:
+            self.panels[name] = panel
+
+        return LazyTab(title, lambda: self._create_panel(name), built)
+
+    def panel(self, name: str) -> QWidget | None:
+        """The panel of an area, built now if its tab was not shown yet (None: not in this
+        build, or it failed to build; its page then says why)."""
+        if name in self.pages:
+            return self.pages[name].ensure_panel()
+        return self.panels.get(name)
+
+    def ensure_panels(self) -> list[str]:
+        """Build every tab's panel (the self-test); returns why any could not be built."""
+        problems = []
+        for name, page in self.pages.items():
+            if page.ensure_panel() is None:
+                problems.append(f"panel '{name}' could not be built: {page.problem}")
+        return problems
+
+    def _has_area(self, name: str) -> bool:
+        """Whether this build has the area's module (found without importing it)."""
+        if name in REQUIRED_AREAS:
+            return True
+        try:
+            return importlib.util.find_spec(self._panel_module(name)) is not None
+        except ModuleNotFoundError:  # its feature folder is missing altogether
+            return False
 
     def _create_panel(self, name: str) -> QWidget | None:
         try:

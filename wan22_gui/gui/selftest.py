@@ -33,10 +33,14 @@ def run_self_test(window) -> list[str]:
 
 
 def check_panels(window) -> list[str]:
-    problems = [f"panel '{name}' is missing" for name in REQUIRED_AREAS if name not in window.panels]
+    problems = window.ensure_panels()  # tabs build their panels when first shown: build them all
+    problems += [f"panel '{name}' is missing" for name in REQUIRED_AREAS
+                 if name not in window.panels]
     for name, title, _where in AREAS:
         panel = window.panels.get(name)
-        if panel is not None and not (panel.isVisibleTo(window) or window.tabs.indexOf(panel) >= 0):
+        page = window.pages.get(name)
+        if panel is not None and not (panel.isVisibleTo(window) or page is not None
+                                      and window.tabs.indexOf(page) >= 0):
             problems.append(f"panel '{title}' was created but is not shown")
     if window.windowIcon().isNull():
         problems.append("the window has no icon")

@@ -85,7 +85,7 @@ def build_menus(window: "MainWindow") -> dict[str, QAction]:
         actions[toggle.objectName()] = toggle
     view_menu.addSeparator()
     for area in keyboard.AREA_KEYS:
-        if area in window.panels:
+        if area in window.panels or area in window.pages:  # tabs build their panel when shown
             add(view_menu, f"area_{area}", f"Go to {_area_title(window, area)}",
                 lambda _=False, a=area: window.show_area(a))
     view_menu.addSeparator()
@@ -110,7 +110,7 @@ def _area_title(window: "MainWindow", area: str) -> str:
 
 def _on_generate(window: "MainWindow", method: str) -> None:
     """Bring Generate to the front and call one of its commands (queue_now, choose_image)."""
-    panel = window.panels.get("generate")
+    panel = window.panel("generate")  # built now if its tab was not shown yet
     if panel is None:
         return
     window.show_area("generate")

@@ -54,3 +54,20 @@ def test_clear_and_empty():
     ring.append((1.0,))
     ring.clear()
     assert len(ring) == 0 and ring.snapshot()["t"].size == 0
+
+
+def test_ring_starts_small_and_grows_with_the_rows_up_to_its_capacity():
+    four_hours = RingBuffer(("t", "v"), capacity=144_000)
+    assert four_hours.nbytes <= 1024 * 2 * 8  # an app without a GPU holds a few kB, not 2 MB
+    ring = RingBuffer(("t", "v"), capacity=10_000)
+    for i in range(3000):
+        ring.append((float(i), -float(i)))
+    assert ring.nbytes < 10_000 * 2 * 8 / 2
+    np.testing.assert_array_equal(ring.snapshot()["t"], np.arange(3000, dtype=float))
+    for i in range(3000, 12_500):
+        ring.append((float(i), -float(i)))
+    assert ring.nbytes == 10_000 * 2 * 8  # full size once full, and no more
+    snap = ring.snapshot()
+    np.testing.assert_array_equal(snap["t"], np.arange(2500, 12_500, dtype=float))
+    np.testing.assert_array_equal(snap["v"], -snap["t"])
+    assert len(ring.snapshot(since_t=12_000.0)["t"]) == 499

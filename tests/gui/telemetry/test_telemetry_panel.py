@@ -308,6 +308,63 @@ def test_screenshot_during_a_job(make_panel, tmp_path):
         shutil.copy(shot, DOCS_IMAGES / "telemetry_graph.png")
 
 
+def test_the_plots_are_built_only_once_there_is_gpu_data(make_panel, tmp_path):
+    """No GPU: one line of text and no plots (no start-up cost); the first GPU sample builds
+    them with the options and phases chosen meanwhile."""
+    from wan22_gui.core.jobs.phases import PhaseEvent
+
+    time_ = FakeTime()
+    fake = make_nvml(h100(memory_used=10 * GIB))
+    fake.fail("nvmlDeviceGetMemoryInfo", GPU_IS_LOST)
+    panel = make_panel(make_sampler(fake, time_))
+    panel.sampler.run_blocking(max_samples=3)
+    panel.refresh()
+    graph = panel.graph
+    assert graph.canvas is None  # no plots (and no pyqtgraph) while there is no GPU data
+    panel.power_box.setChecked(True)
+    now = float(panel.sampler.latest()["t"])
+    graph.add_phase_event(PhaseEvent("j1", "model_load", "start", now))
+    panel.export("csv", tmp_path / "early.csv")  # exporting before the plots exist does not fail
+    fake.fail("nvmlDeviceGetMemoryInfo", None)
+    panel.sampler.run_blocking(max_samples=60)
+    panel.refresh()
+    assert graph.canvas is not None and graph.canvas.isVisible()
+    assert graph.plots["power"].scene() is not None, "the power plot chosen before is shown"
+    assert [span.phase for span, _label in graph.overlay._titles] == ["model_load"]
+    xs, ys = graph.curves["vram_used"].getData()
+    assert np.nanmax(ys) == pytest.approx(10.0)
+
+
+def _subpaths(curve) -> int:
+    """How many separate runs the drawn line of a curve has (a gap starts a new one)."""
+    from PySide6.QtGui import QPainterPath
+
+    path = curve.getPath()
+    return sum(path.elementAt(i).type == QPainterPath.ElementType.MoveToElement
+               for i in range(path.elementCount()))
+
+
+def test_a_lost_gpu_is_a_gap_in_the_drawn_line_and_the_live_edge_stays_on_screen(make_panel):
+    time_ = FakeTime()
+    fake = make_nvml(h100(memory_used=10 * GIB))
+    panel = make_panel(make_sampler(fake, time_))
+    panel.window_box.setCurrentIndex(2)  # 30 min: a refresh scrolls less than a pixel
+    panel.sampler.run_blocking(max_samples=50)
+    panel.refresh()
+    curve = panel.graph.curves["vram_used"]
+    assert _subpaths(curve) == 1 and curve.getPath().elementCount() > 10
+    fake.fail("nvmlDeviceGetMemoryInfo", GPU_IS_LOST)
+    panel.sampler.run_blocking(max_samples=20)
+    fake.fail("nvmlDeviceGetMemoryInfo", None)
+    for _ in range(40):  # two samples per redraw, as at 10 Hz with the 5 Hz redraw
+        panel.sampler.run_blocking(max_samples=2)
+        panel.refresh()
+        newest = panel.graph.buffer.view("x")[-1]
+        x0, x1 = panel.graph.visible_range()
+        assert x0 < newest <= x1, "the newest sample is always on screen"
+    assert _subpaths(curve) == 2, "the lost stretch is a gap, not a line across it"
+
+
 def test_without_a_local_gpu_the_line_shows_the_attached_servers_gpu(make_panel, qtbot,
                                                                      standin):
     panel = make_panel(make_sampler(library_not_found()))

@@ -32,6 +32,23 @@ def test_buffer_keeps_the_newest_rows_in_fixed_memory_and_contiguous_views():
     np.testing.assert_array_equal(buffer.view("v"), np.arange(2400, 2500))
 
 
+def test_buffer_starts_small_and_grows_with_the_data_up_to_twice_its_capacity():
+    buffer = SeriesBuffer(("t", "v"), capacity=144_000)  # four hours at 10 Hz
+    assert buffer.nbytes <= 3 * 1024 * 8  # not 3 x 288,000 x 8 bytes before any sample
+    for start in range(0, 3000, 10):
+        buffer.extend(rows(start, 10))
+    assert buffer.nbytes <= 3 * 4096 * 8
+    np.testing.assert_array_equal(buffer.view("v"), np.arange(3000))
+    assert buffer.view("v").flags["C_CONTIGUOUS"]
+    buffer.extend(rows(3000, 100_000))
+    buffer.extend(rows(103_000, 100_000))
+    np.testing.assert_array_equal(buffer.view("v"), np.arange(203_000 - 144_000, 203_000))
+    buffer.extend(rows(203_000, 100_000))
+    assert buffer.nbytes <= 3 * 2 * 144_000 * 8  # the cap: never more
+    np.testing.assert_array_equal(buffer.view("v"), np.arange(303_000 - 144_000, 303_000))
+    np.testing.assert_array_equal(buffer.view("x"), buffer.view("t") - T0)
+
+
 def test_nearest_sample_and_rows_between():
     buffer = SeriesBuffer(("t", "v"), capacity=50)
     buffer.extend(rows(0, 10))

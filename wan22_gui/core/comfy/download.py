@@ -12,15 +12,16 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
-
-import requests
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from wan22_gui.core.comfy.transport import HttpTransport
 from wan22_gui.core.comfy.types import OutputFile
 from wan22_gui.core.base.errors import (
     ComfyApiError, InputError, ServerUnavailable, UnsafePath, Wan22Error,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 ProgressFn = Callable[[int, "int | None"], None]
 
@@ -170,6 +171,8 @@ def _publish(part: Path, dest_dir: Path, filename: str) -> Path:
 def _fetch(transport: HttpTransport, ref: OutputFile, out: BinaryIO,
            progress: ProgressFn | None, read_timeout: float, retries: int) -> None:
     """Stream the file into `out`, resuming with Range after a dropped connection."""
+    import requests  # here: the app's start-up downloads nothing
+
     state = {"have": 0, "total": None}
     failures = 0
     while True:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-
 from wan22_gui.core.base.errors import ComfyApiError, InputError, ServerUnavailable
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("wan22.comfy")
 
@@ -93,6 +94,8 @@ class HttpTransport:
     def __init__(self, base_url: str, timeout: float) -> None:
         self.base_url = normalize_base_url(base_url)
         self.timeout = timeout
+        import requests  # here, not at the top: the GUI's start-up makes no request
+
         self._session = requests.Session()
         # A system proxy must not capture a local ComfyUI; a remote one may need it.
         self._session.trust_env = not _is_loopback(urlsplit(self.base_url).hostname or "")
@@ -104,6 +107,8 @@ class HttpTransport:
                 timeout: float | tuple[float, float] | None = None,
                 **kwargs: Any) -> requests.Response:
         """Send one request; return the response when its status is in `ok`."""
+        import requests
+
         where = f"{method} {path}"
         limit = timeout or self.timeout
         try:

@@ -10,8 +10,6 @@ import ipaddress
 import socket
 from typing import Any
 
-import requests
-
 LOOPBACK = "127.0.0.1"
 
 
@@ -58,6 +56,8 @@ def next_free_port(start: int, host: str = LOOPBACK, tries: int = 50) -> int | N
 
 def probe_comfy(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
     """GET /system_stats; the reply when it looks like ComfyUI's, else None (never raises)."""
+    import requests  # here: the app's start-up does not wait for requests to load
+
     try:
         reply = requests.get(url.rstrip("/") + "/system_stats", timeout=timeout)
         data = reply.json() if reply.status_code == 200 else None
@@ -70,6 +70,8 @@ def probe_comfy(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
 
 def post_interrupt(url: str, timeout: float = 2.0) -> bool:
     """POST /interrupt (stops the running job before a shutdown); False when it failed."""
+    import requests
+
     try:
         return requests.post(url.rstrip("/") + "/interrupt", json={}, timeout=timeout).ok
     except requests.RequestException:

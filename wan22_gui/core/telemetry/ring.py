@@ -1,8 +1,9 @@
-"""A fixed-size ring buffer of numeric rows, one numpy column per series.
+"""A bounded ring buffer of numeric rows, one numpy column per series.
 
-Memory is allocated once (capacity x columns x 8 bytes) and never grows: at 10 Hz the default
-sampler capacity of four hours is 144,000 rows, about 15 MB for 13 series. The newest row
-overwrites the oldest. Missing values are stored as NaN.
+Memory grows with the data, doubling from `INITIAL_ROWS` up to the capacity (amortised O(1)
+per row), then stays fixed: at 10 Hz the default sampler capacity of four hours is 144,000
+rows, about 16 MB for 14 series, held only once four hours were sampled (an app without a GPU
+holds a few kB). Once full, the newest row overwrites the oldest. Missing values are NaN.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import threading
 from typing import Iterable, Sequence
 
 import numpy as np
+
+INITIAL_ROWS = 1024  # about 100 s at 10 Hz
 
 
 class RingBuffer:
@@ -29,7 +32,7 @@ class RingBuffer:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
         self.columns: tuple[str, ...] = tuple(columns)
         self.capacity = int(capacity)
-        self._data = np.full((self.capacity, len(self.columns)), np.nan, dtype=np.float64)
+        self._data = np.empty((min(self.capacity, INITIAL_ROWS), len(self.columns)), np.float64)
         self._next = 0  # index the next row goes to
         self._count = 0  # rows held (<= capacity)
         self._total = 0  # rows ever appended (a cheap "has anything changed" counter)
@@ -47,7 +50,7 @@ class RingBuffer:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the rows (fixed at construction)."""
+        """Memory held for the rows now (grows with them up to the capacity, then fixed)."""
         return int(self._data.nbytes)
 
     def append(self, row: Iterable[float]) -> None:
@@ -56,10 +59,18 @@ class RingBuffer:
         if values.shape != (len(self.columns),):
             raise ValueError(f"row has {values.size} values, expected {len(self.columns)}")
         with self._lock:
+            if self._next == len(self._data) < self.capacity:
+                self._grow()
             self._data[self._next] = values
             self._next = (self._next + 1) % self.capacity
             self._count = min(self._count + 1, self.capacity)
             self._total += 1
+
+    def _grow(self) -> None:
+        """Double the rows held (not wrapped yet: the rows are data[:count] in order)."""
+        bigger = np.empty((min(self.capacity, 2 * len(self._data)), len(self.columns)), np.float64)
+        bigger[: self._count] = self._data[: self._count]
+        self._data = bigger
 
     def clear(self) -> None:
         with self._lock:

@@ -7,7 +7,6 @@ and a history entry reads like the workflow people know. Pure functions: no I/O,
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +57,8 @@ class BuiltWorkflow:
 
 def random_seed() -> int:
     """A fresh seed in the range KSamplerAdvanced accepts."""
+    import secrets  # here: it loads OpenSSL, which the app's start-up does not need
+
     return secrets.randbelow(SEED_MAX + 1)
 
 

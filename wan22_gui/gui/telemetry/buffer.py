@@ -1,8 +1,10 @@
-"""The graph's own copy of the sampler's series, in fixed numpy buffers.
+"""The graph's own copy of the sampler's series, in numpy buffers that grow with the data.
 
-The buffer holds `2 x capacity` rows per column and appends at the end; when the end is
-reached, the newest `capacity` rows move to the front (amortized O(1) per row). Every column is
-therefore one contiguous slice, handed to `PlotDataItem.setData` without copying, and the graph
+The buffer appends at the end of one array per column. It starts with room for
+`INITIAL_ROWS` and doubles when full, up to `2 x capacity` rows (so an app without a GPU holds
+a few kB, not the four hours); at that size, when the end is reached, the newest `capacity`
+rows move to the front. Both are amortized O(1) per row. Every column is
+therefore one contiguous slice, handed to the curves' `setData` without copying, and the graph
 fetches only the rows that are new since its last refresh.
 
 `peak_decimate` reduces what is on screen to a maximum and a minimum per pixel column before it
@@ -14,6 +16,8 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
+
+INITIAL_ROWS = 1024  # about 100 s at 10 Hz
 
 
 class SeriesBuffer:
@@ -28,7 +32,7 @@ class SeriesBuffer:
         self.columns = ("x", *columns)
         self.capacity = int(capacity)
         self._index = {name: i for i, name in enumerate(self.columns)}
-        self._data = np.full((len(self.columns), 2 * self.capacity), np.nan, dtype=np.float64)
+        self._data = np.empty((len(self.columns), min(2 * self.capacity, INITIAL_ROWS)), np.float64)
         self._start = 0
         self._end = 0
         self._appended = 0  # rows ever appended: gives each row a serial number
@@ -57,7 +61,10 @@ class SeriesBuffer:
             rows = {k: v[-self.capacity:] for k, v in rows.items()}
             t, n = rows["t"], self.capacity
         if self._end + n > self._data.shape[1]:
-            self._compact(keep=self.capacity - n)
+            if len(self) + n > self._data.shape[1]:  # too small even with the old rows gone
+                self._grow(len(self) + n)
+            else:
+                self._compact(keep=self.capacity - n)
         end = self._end + n
         self._data[0, self._end:end] = np.asarray(t, dtype=np.float64) - self.origin
         for name, values in rows.items():
@@ -112,6 +119,23 @@ class SeriesBuffer:
             i0 -= (serial0 + i0) % bucket
             i0 = max(0, i0)
         return i0, i1, bucket
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held for the rows now."""
+        return int(self._data.nbytes)
+
+    def _grow(self, needed: int) -> None:
+        """Room for at least `needed` rows, by doubling (held rows move to the front)."""
+        width = self._data.shape[1]
+        while width < needed:
+            width *= 2
+        width = min(width, 2 * self.capacity)
+        bigger = np.empty((len(self.columns), width), np.float64)
+        held = len(self)
+        bigger[:, :held] = self._data[:, self._start:self._end]
+        self._data = bigger
+        self._start, self._end = 0, held
 
     def _compact(self, keep: int) -> None:
         keep = max(0, min(keep, len(self)))

@@ -11,7 +11,7 @@ from typing import Mapping
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
-from wan22_gui.gui.telemetry.phases import PhaseTrack
+from wan22_gui.gui.telemetry.phase_track import PhaseTrack
 
 # (sampler column, CSV header with its unit)
 CSV_COLUMNS: tuple[tuple[str, str], ...] = (

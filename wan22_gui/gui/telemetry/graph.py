@@ -11,6 +11,10 @@ timer) fetches only the rows that are new and appends them to fixed numpy buffer
 gets only the rows on screen, reduced to a minimum and a maximum per pixel column
 (`peak_decimate`), so an hour at 10 Hz redraws in a few milliseconds. Panning or zooming by
 hand pauses following; `set_live(True)` resumes it.
+
+The plots (and pyqtgraph itself) are built when the first GPU sample arrives: with no GPU the
+graph is one line of text, costs no start-up time, and keeps its options and the phases for
+later. `canvas` is None until then.
 """
 
 from __future__ import annotations
@@ -18,38 +22,31 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from wan22_gui.gui import theme
 from wan22_gui.gui.telemetry.buffer import SeriesBuffer, peak_decimate
-from wan22_gui.gui.telemetry.phases import PhaseOverlay, PhaseTrack, Span
-from wan22_gui.gui.telemetry.readout import GIB, SERIES, clock_text, format_readout
+from wan22_gui.gui.telemetry.phase_track import PhaseTrack, Span
+from wan22_gui.gui.telemetry.readout import GIB, SERIES, format_readout
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 # (label, seconds); "job" = the newest job from start to end, None = everything kept.
 WINDOWS: tuple[tuple[str, Any], ...] = (
     ("1 min", 60.0), ("5 min", 300.0), ("30 min", 1800.0), ("Whole job", "job"), ("All", None),
 )
 AXIS_PEN = "#455a64"
+GPU_COLUMN = "vram_used"  # a finite value here means there is a GPU to draw
+
 # The level lines' colours on the light theme -> on the dark theme (dark blue on near-black
 # would not read).
 ON_DARK = {"#0d47a1": "#8ab4f8", "#c62828": "#ff8a80", "#bf360c": "#ffab91"}
 
-
-class ClockAxis(pg.AxisItem):
-    """Bottom axis: x is seconds since the buffer's origin; ticks show the wall-clock time."""
-
-    def __init__(self, buffer: SeriesBuffer) -> None:
-        super().__init__("bottom", pen=AXIS_PEN, textPen=AXIS_PEN)
-        self._buffer = buffer
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        origin = self._buffer.origin
-        if origin is None:
-            return ["" for _ in values]
-        return [clock_text(origin + v, tenths=spacing < 1) for v in values]
 
 
 class TelemetryGraph(QWidget):
@@ -79,11 +76,9 @@ class TelemetryGraph(QWidget):
         self._phases_changed = False
         self._overlay_view: tuple[float, float] | None = None
         self._setting_range = False
-        self._build()
-
-    # --- construction ------------------------------------------------------------------------
-
-    def _build(self) -> None:
+        self.show_power = False
+        self.show_ram = True
+        self.canvas: pg.GraphicsLayoutWidget | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -92,9 +87,19 @@ class TelemetryGraph(QWidget):
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)  # two lines in a narrow window rather than a wide dock
         layout.addWidget(self.readout)
+
+    # --- construction ------------------------------------------------------------------------
+
+    def _build_plots(self) -> None:
+        """The plots, once there is GPU data; they take over the options and phases so far."""
+        import pyqtgraph as pg
+
+        from wan22_gui.gui.telemetry.phases import PhaseOverlay
+
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.ci.layout.setSpacing(0)
-        layout.addWidget(self.canvas, 1)
+        self.layout().addWidget(self.canvas, 1)
+        self.canvas.show()  # added to a shown widget: Qt would otherwise show it a turn later
         self.lane = self._add_plot(0, "", height=22)
         self.lane.setYRange(0, 1, padding=0)
         self.lane.getAxis("left").setTicks([[]])
@@ -114,17 +119,25 @@ class TelemetryGraph(QWidget):
         self.limit_line = self._hline("power", "#bf360c", at=0.99)
         self.cursors = [self._cursor(p) for p in (self.lane, *self.plots.values())]
         self.overlay = PhaseOverlay(self.lane, list(self.plots.values()), self.buffer.x_of)
+        now = self.buffer.last_t or 0.0
+        for span in self.phases.spans:
+            self.overlay.add_span(span, now)
+        self._phases_changed = True
         self._bottom_axis_on("util")
         self.canvas.ci.removeItem(self.plots["power"])  # shown on demand: set_show_power
         self.lane.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
         self._hover_proxy = pg.SignalProxy(
             self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
         )
+        self.set_show_ram(self.show_ram)
+        self.set_show_power(self.show_power)
         self.apply_theme()
         theme.notifier().changed.connect(self.apply_theme)
 
     def apply_theme(self, _dark: bool | None = None) -> None:
         """Canvas, axes and phase bands in the palette's colours (the theme may change live)."""
+        import pyqtgraph as pg
+
         colors = theme.plot_colors()
         self.canvas.setBackground(colors.background)
         for plot in (self.lane, *self.plots.values()):
@@ -145,6 +158,8 @@ class TelemetryGraph(QWidget):
             self.refresh()
 
     def _add_plot(self, row: int, units: str, height: int | None = None) -> pg.PlotItem:
+        from wan22_gui.gui.telemetry.plot_items import ClockAxis
+
         plot = self.canvas.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis(self.buffer)})
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -165,16 +180,23 @@ class TelemetryGraph(QWidget):
         plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         return plot
 
-    def _add_curve(self, style) -> pg.PlotDataItem:
+    def _add_curve(self, style) -> pg.PlotCurveItem:
+        import pyqtgraph as pg
+
+        from wan22_gui.gui.telemetry.plot_items import ViewCurve
+
         pen = pg.mkPen(style.color, width=1)
         # Clipping and peak reduction are done by _set_curve_data, once per change: pyqtgraph's
         # own (setDownsampling/setClipToView) ran twice per refresh, on setData and on the scroll.
-        curve = pg.PlotDataItem(pen=pen, connect="finite", name=style.name)
+        # So a bare curve item: PlotDataItem's data sets would only add work to each setData.
+        curve = ViewCurve(pen=pen, connect="finite", name=style.name)
         self.plots[style.plot].addItem(curve)
         return curve
 
     def _hline(self, plot: str, color: str, *, at: float) -> pg.InfiniteLine:
         """A dashed level line labelled just below it, `at` (0..1) along its length."""
+        import pyqtgraph as pg
+
         anchor = (round(at), 0)
         line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
@@ -187,6 +209,8 @@ class TelemetryGraph(QWidget):
         return line
 
     def _cursor(self, plot: pg.PlotItem) -> pg.InfiniteLine:
+        import pyqtgraph as pg
+
         line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9e9e9e", width=1))
         line.setVisible(False)
         plot.addItem(line, ignoreBounds=True)
@@ -211,6 +235,9 @@ class TelemetryGraph(QWidget):
             self._follow()
 
     def set_show_power(self, show: bool) -> None:
+        self.show_power = show
+        if self.canvas is None:
+            return
         power = self.plots["power"]
         if show and power.scene() is None:
             self.canvas.ci.addItem(power, row=3, col=0)
@@ -221,6 +248,9 @@ class TelemetryGraph(QWidget):
         self._set_curve_data()
 
     def set_show_ram(self, show: bool) -> None:
+        self.show_ram = show
+        if self.canvas is None:
+            return
         self.curves["ram_used"].setVisible(show)
         self._set_curve_data()
 
@@ -240,13 +270,23 @@ class TelemetryGraph(QWidget):
         """Draw a `PhaseEvent` from the job runner (call on the GUI thread)."""
         added = self.phases.add(event)
         now = self.buffer.last_t or event.t
-        if isinstance(added, Span):
+        if isinstance(added, Span) and self.canvas is not None:
             self.overlay.add_span(added, now)
         self._phases_changed = True
 
     def refresh(self) -> bool:
         """Fetch new samples and redraw what changed; True when there were new samples."""
-        new = self.buffer.extend(self.source.snapshot(since_t=self.buffer.last_t))
+        rows = self.source.snapshot(since_t=self.buffer.last_t)
+        new = self.buffer.extend(rows)
+        if self.canvas is None and new and _has_gpu_data(rows, new):
+            self._build_plots()
+        if self.canvas is not None:
+            self._redraw(bool(new))
+        if self._hover_index is None:
+            self._show_readout(len(self.buffer) - 1 if len(self.buffer) else None)
+        return bool(new)
+
+    def _redraw(self, new: bool) -> None:
         if new:
             self._update_limit_lines()
         if self.live:
@@ -259,9 +299,6 @@ class TelemetryGraph(QWidget):
             self.overlay.refresh(self.phases, self.buffer.last_t or 0.0, self._units_per_px(), view,
                                  bands=self._phases_changed or running)
             self._phases_changed, self._overlay_view = False, view
-        if self._hover_index is None:
-            self._show_readout(len(self.buffer) - 1 if len(self.buffer) else None)
-        return bool(new)
 
     def _set_curve_data(self) -> None:
         """Give the shown curves the rows on screen, a peak pair per pixel column, when the
@@ -280,14 +317,21 @@ class TelemetryGraph(QWidget):
             xs, ys = peak_decimate(x, values, bucket)
             if style.scale != 1.0:  # after the reduction: fewer values, same peaks
                 ys = ys * style.scale
-            curve.setData(xs, ys)
+            # We know whether there are gaps, so pyqtgraph need not look: a line with none is
+            # one polygon ("all"), one with NaN gaps is drawn in finite runs.
+            gaps = bool(np.isnan(ys).any())
+            curve.setData(xs, ys, connect="finite" if gaps else "all", skipFiniteCheck=True)
             self._drawn[style.key] = key
 
-    def _is_shown(self, curve: pg.PlotDataItem) -> bool:
+    def _is_shown(self, curve: pg.PlotCurveItem) -> bool:
         return curve.isVisible() and curve.scene() is not None
 
     def visible_range(self) -> tuple[float, float]:
-        """The x range on screen (seconds since the buffer's origin)."""
+        """The x range on screen (seconds since the buffer's origin; all rows before the plots
+        exist)."""
+        if self.canvas is None:
+            xs = self.buffer.view("x")
+            return (float(xs[0]), float(xs[-1])) if xs.size else (0.0, 0.0)
         x0, x1 = self.lane.getViewBox().viewRange()[0]
         return float(x0), float(x1)
 
@@ -299,7 +343,7 @@ class TelemetryGraph(QWidget):
         """Show the cursor and readout at plot position `x` (None: back to the newest sample)."""
         index = None if x is None else self.buffer.nearest(x)
         self._hover_index = index
-        for cursor in self.cursors:
+        for cursor in self.cursors if self.canvas is not None else ():
             cursor.setVisible(index is not None)
             if index is not None:
                 cursor.setPos(float(self.buffer.view("x")[index]))
@@ -310,7 +354,7 @@ class TelemetryGraph(QWidget):
 
     def _follow(self) -> None:
         xs = self.buffer.view("x")
-        if xs.size == 0:
+        if xs.size == 0 or self.canvas is None:
             return
         last = float(xs[-1])
         if self.window is None:
@@ -325,11 +369,24 @@ class TelemetryGraph(QWidget):
                 x0, x1 = x0 - pad, x1 + pad
         else:
             x0, x1 = last - float(self.window), last + 0.01 * float(self.window)
+        x1 = max(x1, x0 + 1.0)
+        if self._moves_less_than_a_pixel(x0, x1):
+            return  # a long window scrolls a fraction of a pixel per sample: redraw only data
         self._setting_range = True
         try:
-            self.lane.setXRange(x0, max(x1, x0 + 1.0), padding=0)
+            self.lane.setXRange(x0, x1, padding=0)
         finally:
             self._setting_range = False
+
+    def _moves_less_than_a_pixel(self, x0: float, x1: float) -> bool:
+        """Whether the view x0..x1 is the one on screen to within a pixel at both edges (moving
+        the range re-lays every axis and linked plot, the costliest part of a redraw)."""
+        width = self.lane.getViewBox().width()
+        if width <= 0:
+            return False
+        now0, now1 = self.visible_range()
+        pixel = (now1 - now0) / width
+        return abs(x0 - now0) < pixel and abs(x1 - now1) < pixel
 
     def _on_range_changed(self, *_args: Any) -> None:
         """Scrolled, zoomed or panned: the curves get the rows now on screen."""
@@ -351,6 +408,8 @@ class TelemetryGraph(QWidget):
             self.plots["memory"].setYRange(*wanted, padding=0)
 
     def _update_limit_lines(self) -> None:
+        if self.canvas is None:
+            return
         total = self._latest("vram_total")
         has_total = math.isfinite(total)
         reserve = total / GIB - self.reserve_gb if has_total and self.reserve_gb else None
@@ -403,3 +462,9 @@ class TelemetryGraph(QWidget):
                 return
         if self._hover_index is not None:
             self.hover_at(None)
+
+
+def _has_gpu_data(rows: dict[str, np.ndarray], new: int) -> bool:
+    """Whether the newest `new` rows hold a GPU reading (without a GPU they hold only RAM)."""
+    values = rows.get(GPU_COLUMN)
+    return values is not None and bool(np.isfinite(values[-new:]).any())

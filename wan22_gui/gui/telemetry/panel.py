@@ -277,7 +277,7 @@ class TelemetryPanel(QWidget):
             path = Path(chosen)
         if kind == "png":
             try:
-                self._report_export(path, write_png(self.graph.canvas, path))
+                self._report_export(path, write_png(self.graph.canvas or self.graph, path))
             except OSError as exc:
                 self._report_export(path, exc)
             return
