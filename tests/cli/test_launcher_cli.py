@@ -60,7 +60,7 @@ def test_export_script(tmp_path, fake_gpus, capsys, fmt):
     assert main(["export-script", "--preset", "rtx-4090", "--format", fmt, "--comfyui",
                  str(root), "--out", str(out)]) == 0
     text = out.read_bytes().decode()
-    assert "--reserve-vram 4 --cuda-malloc --listen 127.0.0.1 --port 8188" in text
+    assert "--reserve-vram 4 --cuda-malloc --preview-method latent2rgb --listen 127.0.0.1 --port 8188" in text
     assert "cudaMallocAsync" in text and "pause" not in text
     if fmt == "sh":
         assert os.access(out, os.X_OK) and "export TORCH_COMPILE=0" in text

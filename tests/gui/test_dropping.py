@@ -82,7 +82,7 @@ def open_dialog(window, qtbot) -> WorkflowImportDialog:
 
 
 def test_a_picture_dropped_on_the_prompt_box_becomes_the_start_image(window, qtbot, picture):
-    generate = window.panels["generate"]
+    generate = window.panel("generate")
     generate.form.prompt.setPlainText("kept")
     with qtbot.waitSignal(generate.form.image.image_loaded, timeout=5000):
         drop(generate.form.prompt.viewport(), picture)  # a text box would insert the path
@@ -92,7 +92,7 @@ def test_a_picture_dropped_on_the_prompt_box_becomes_the_start_image(window, qtb
 
 def test_a_workflow_json_on_generate_opens_the_dialog_and_use_fills_the_form(
         window, qtbot, workflow_json):
-    generate = window.panels["generate"]
+    generate = window.panel("generate")
     drop(generate.queue, workflow_json)
     dialog = open_dialog(window, qtbot)
     roles = {dialog.roles.topLevelItem(i).text(0) for i in range(dialog.roles.topLevelItemCount())}
@@ -108,7 +108,7 @@ def test_a_workflow_json_on_generate_opens_the_dialog_and_use_fills_the_form(
 
 
 def test_cancel_leaves_the_form_alone(window, qtbot, workflow_json):
-    generate = window.panels["generate"]
+    generate = window.panel("generate")
     generate.form.prompt.setPlainText("mine")
     drop(window, workflow_json)
     dialog = open_dialog(window, qtbot)

@@ -37,19 +37,19 @@ def test_menus_carry_the_shortcuts(window):
 
 
 def test_tooltips_name_the_keys(window):
-    generate = window.panels["generate"]
+    generate = window.panel("generate")  # tabs build their panel when first shown
     assert "Ctrl+Enter" in generate.queue_button.toolTip()
     assert "Ctrl+O" in window.findChild(QPushButton, "choose_image").toolTip()
     tabs = window.tabs
-    assert "Ctrl+3" in tabs.tabToolTip(tabs.indexOf(window.panels["gallery"]))
+    assert "Ctrl+3" in tabs.tabToolTip(tabs.indexOf(window.pages["gallery"]))
 
 
 def test_area_keys_switch_tabs_and_raise_the_launcher(window, qtbot):
     tabs = window.tabs
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert tabs.currentWidget() is window.panels["gallery"]
+    assert tabs.currentWidget() is window.pages["gallery"]
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    assert tabs.currentWidget() is window.panels["generate"]
+    assert tabs.currentWidget() is window.pages["generate"]
     dock = window.findChild(QDockWidget, "launcher_dock")
     dock.hide()
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
@@ -57,9 +57,9 @@ def test_area_keys_switch_tabs_and_raise_the_launcher(window, qtbot):
 
 
 def test_ctrl_enter_queues_like_the_button(window, qtbot):
-    generate = window.panels["generate"]
-    window.tabs.setCurrentWidget(window.panels["gallery"])
+    generate = window.panel("generate")  # tabs build their panel when first shown
+    window.tabs.setCurrentWidget(window.pages["gallery"])
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.tabs.currentWidget() is generate
+    assert window.tabs.currentWidget() is window.pages["generate"]
     # no start image chosen: the same refusal the button gives
     assert "Choose a start image" in generate.form_message.text()

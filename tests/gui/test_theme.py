@@ -40,6 +40,7 @@ def test_dark_from_the_view_menu_is_applied_saved_and_reaches_the_gpu_graph(wind
     saved = json.loads((app_paths.config_dir / "settings.json").read_text())
     assert saved["values"]["view.theme"] == "dark"
     graph = window.panels["telemetry"].graph
+    graph._build_plots()  # (no GPU here) the plots are built with the first GPU sample
     assert graph.canvas.backgroundBrush().color().name() == theme.DARK.base
     assert window.actions_by_name["theme_dark"].isChecked()
 
@@ -77,7 +78,7 @@ def test_a_saved_theme_is_used_at_the_next_start(app_paths):
 
 
 def test_outcome_lines_switch_to_colours_that_read_on_the_new_palette(window):
-    generate = window.panels["generate"]
+    generate = window.panel("generate")
     generate._say("Done. Seed used: 7")  # said in the light theme
     assert theme._STATUS["ok"][1] in generate.form_message.styleSheet()
     window.actions_by_name["theme_dark"].trigger()
@@ -86,7 +87,7 @@ def test_outcome_lines_switch_to_colours_that_read_on_the_new_palette(window):
 
 def test_labels_with_a_style_sheet_follow_the_palette_too(window):
     """Qt keeps the old palette on a widget that has a style sheet; the theme re-polishes it."""
-    title = window.panels["generate"].progress.timings_title
+    title = window.panel("generate").progress.timings_title
     assert title.styleSheet()
     window.actions_by_name["theme_dark"].trigger()
     assert title.palette().color(QPalette.ColorRole.WindowText).lightness() > 180

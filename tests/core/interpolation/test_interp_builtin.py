@@ -71,7 +71,11 @@ def test_spawned_workers_give_the_same_frames_as_in_process(tmp_path, source):
     assert spawned.workers == 2
     a, b = list(read_frames(here.output)), list(read_frames(spawned.output))
     assert len(a) == len(b) == 17
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    # OpenCV's flow runs multi-threaded in this process and single-threaded in a worker: its
+    # float sums can differ in the last bit, which moves a few edge pixels, and the
+    # near-lossless H.264 keeps that (mp4v's coarse steps hid it)
+    mean = max(float(np.abs(x.astype(int) - y.astype(int)).mean()) for x, y in zip(a, b))
+    assert mean < 2.0, f"frames differ by {mean:.3f} levels on average"  # a wrong frame: ~10+
 
 
 def test_progress_is_reported_and_cancel_writes_nothing(tmp_path, source):
