@@ -88,3 +88,27 @@ def _no_dangling_threads():
         if thread.is_alive():
             leaked.append(thread.name)
     assert not leaked, f"threads left running: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def _no_writes_to_system_devices(monkeypatch):
+    """The suite runs as root in CI, where an atomic write "into" /dev/null replaces the
+    device with a plain file and breaks every later program. Renaming onto or deleting
+    anything under /dev fails the test instead, naming the path."""
+    def guard(name, real):
+        def checked(src, dst=None, *args, **kwargs):
+            target = os.path.realpath(os.fspath(dst if dst is not None else src))
+            if target.startswith("/dev/"):
+                raise AssertionError(f"a test tried os.{name} on {target}: write to tmp_path")
+            if dst is None:
+                return real(src, *args, **kwargs)
+            return real(src, dst, *args, **kwargs)
+        return checked
+
+    for name in ("replace", "rename"):
+        monkeypatch.setattr(os, name, guard(name, getattr(os, name)))
+    for name in ("unlink", "remove"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda path, *a, _real=real, _n=name, **k: (
+            guard(_n, _real)(path, None, *a, **k)))
+    yield
