@@ -128,8 +128,8 @@ def test_a_comfyui_png_and_mp4_on_the_window_open_the_import(window, qtbot, tmp_
     mp4 = tmp_path / "clip.mp4"
     shutil.copy(DATA / "comfyui_savevideo_output.mp4", mp4)
     drop(window, mp4)
-    qtbot.waitUntil(lambda: "clip.mp4" in window.workflow_import.dialog.windowTitle(),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: window.workflow_import.dialog is not None
+                    and "clip.mp4" in window.workflow_import.dialog.windowTitle(), timeout=5000)
 
 
 def test_a_file_without_a_workflow_is_refused_in_words(window, qtbot, tmp_path):

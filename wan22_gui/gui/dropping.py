@@ -96,8 +96,13 @@ class WorkflowImport:
         dialog.accepted.connect(
             lambda: self.use(readback.spec, f"Settings from {path.name}: "
                                             f"{', '.join(readback.taken)}."))
+        dialog.finished.connect(lambda _result, d=dialog: self._forget(d))  # deleted on close
         self.dialog = dialog
         dialog.open()  # window-modal, but returns at once
+
+    def _forget(self, dialog: WorkflowImportDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
 
     def _refused(self, path: Path, exc: BaseException) -> None:
         if isinstance(exc, Wan22Error):
