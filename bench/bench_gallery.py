@@ -29,9 +29,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+import qtloop  # noqa: E402
 from wan22_gui.app import App  # noqa: E402
 from wan22_gui.core.base.paths import AppPaths  # noqa: E402
 from wan22_gui.core.history import HistoryStore, JobRecord  # noqa: E402
@@ -73,31 +74,12 @@ class Heartbeat:
 
 
 def spin_until(condition, timeout_s: float) -> bool:
-    """Run the event loop (sleeping between events, as the app does) until `condition()`."""
-    deadline = time.perf_counter() + timeout_s
-    guard = QTimer()
-    guard.start(10)  # wakes the loop to look at the condition even when nothing else happens
-    try:
-        while not condition():
-            if time.perf_counter() > deadline:
-                return False
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents
-                                       | QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
-    finally:
-        guard.stop()
-    return True
+    """The shared event-loop wait, looking at `condition` every 10 ms."""
+    return qtloop.spin_until(condition, timeout_s, wake_ms=10)
 
 
 def rss_mib() -> float:
-    """Resident memory of this process now (Linux /proc; else the peak from getrusage)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return qtloop.rss_bytes() / 2**20
 
 
 def finished_job(n: int, path: Path, now: float) -> JobRecord:

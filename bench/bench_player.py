@@ -26,9 +26,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from qtloop import rss_bytes, spin, spin_until  # noqa: E402
 from wan22_gui.app import App  # noqa: E402
 from wan22_gui.core.base.paths import AppPaths  # noqa: E402
 from wan22_gui.core.video.testclip import write_test_clip  # noqa: E402
@@ -38,28 +39,6 @@ from wan22_gui.gui.player.compare import CompareView  # noqa: E402
 from wan22_gui.gui.player.view import ClipSource  # noqa: E402
 
 
-def spin(ms: int) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-
-
-def spin_until(condition, timeout_s: float) -> bool:
-    """Run the event loop until `condition()` holds. Between events the thread sleeps, as the
-    app's own event loop does: a busy loop here took one of the two cores from the decoders
-    whose frame it was waiting for."""
-    deadline = time.perf_counter() + timeout_s
-    guard = QTimer()
-    guard.start(20)  # wakes the loop now and then even when nothing else happens
-    try:
-        while not condition():
-            if time.perf_counter() > deadline:
-                return False
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents
-                                       | QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
-    finally:
-        guard.stop()
-    return True
 
 
 def make_clips(folder: Path, size: tuple[int, int], count: int = 3,
@@ -77,15 +56,6 @@ def make_clips(folder: Path, size: tuple[int, int], count: int = 3,
     print(f"clips written in {time.perf_counter() - started:.1f} s: {source_frames} @16 fps, "
           f"{frames} @32 fps ×{count - 1}, {size[0]}×{size[1]}")
     return clips
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process now (Linux), 0 where unknown."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 class RssWatch:
