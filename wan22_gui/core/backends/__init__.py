@@ -1,0 +1,1 @@
+"""Several ComfyUI backends behind one queue: specs, persistence, health, scheduling."""
