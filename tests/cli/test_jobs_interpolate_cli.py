@@ -33,13 +33,26 @@ def test_interpolate_prints_both_clips_and_records_the_child(standin_with_models
     assert rows["interpolate"]["outputs"] == [str(interpolated)]
 
 
-def test_interpolate_without_the_nodes_exits_2_and_names_the_pack(standin_with_models, picture,
-                                                                  capsys):
+def test_interpolate_without_the_nodes_runs_the_builtin_engine_and_says_why(
+        standin_with_models, picture, capsys):
     code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--server",
                     standin_with_models.url, "--interpolate", "rife")
     out, err = capsys.readouterr()
+    assert code == 0, err
+    clip, interpolated = (Path(line) for line in out.split())
+    assert (probe(interpolated).frame_count, probe(interpolated).fps) == (33, 32)
+    assert f"Optical flow ×2 (built-in): {interpolated}" in err
+    assert "Optical flow (built-in) ran instead of RIFE: this ComfyUI has neither" in err
+    assert "ComfyUI-Frame-Interpolation" in err and "(you have 0.3.64)" in err
+
+
+def test_a_rife_model_the_server_lacks_exits_2_before_anything_is_sent(
+        standin_with_models, picture, capsys):
+    standin_with_models.extra_nodes.add("RIFE VFI")
+    code = generate(picture, "--frames", 17, "--width", 320, "--height", 224, "--server",
+                    standin_with_models.url, "--interpolate", "rife", "--rife-model", "nope.pth")
     assert code == 2
-    assert "RIFE VFI" in err and "ComfyUI-Frame-Interpolation" in err
+    assert "nope.pth" in capsys.readouterr().err
     assert standin_with_models.counters["prompts_received"] == 0
     assert standin_with_models.counters["uploads"] == 0
 

@@ -311,6 +311,8 @@ def _report(result: Any, history: Any, out: TextIO, err: TextIO) -> int:
         child = history.get(result.interpolation_job_id) if result.interpolation_job_id else None
         if child is not None and child.outputs:
             print(f"{child.label}: {child.outputs[0]}", file=err)
+        if result.interpolation_note:  # the built-in engine stood in for RIFE/FILM
+            print(result.interpolation_note, file=err)
         return EXIT_OK
     error = (record.error if record else None) or {}
     for path in result.outputs:  # a clip made before a failed interpolation is kept

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         result = actions.interpolate_file(source, args.method, args.multiplier,
                                           parent_id=parent, model=args.model)
         print(f"{result.label}: {result.output}")
+        if result.note:  # the built-in engine stood in for RIFE/FILM: say which ran and why
+            print(f"  {result.note}")
         print(f"  {describe_duration(result.frame_count, result.fps)} at {result.fps:g} fps, "
               f"interpolation took {result.seconds:.1f} s (job {result.job_id})")
         rows = _metrics(source, result) if args.metrics else None

@@ -217,7 +217,11 @@ class _FakeClient:
     queued: list = field(default_factory=list)
 
     def object_info(self, node_class=None, *, refresh=False):
-        return PACK_INFO
+        return PACK_INFO if node_class is None else (
+            {node_class: PACK_INFO[node_class]} if node_class in PACK_INFO else {})
+
+    def system_stats(self):
+        return {"system": {"comfyui_version": "0.3.64"}}
 
     def upload_image(self, path, **kw):
         return _Uploaded(Path(path).name)
@@ -336,7 +340,7 @@ def test_runner_without_a_server_says_so(tmp_path, history, clips):
     runner = InterpolationRunner(history, tmp_path / "out", workers=0)
     with pytest.raises(Exception, match="no server"):
         runner.run(InterpolationRequest(clips[0], "film", 2))
-    assert history.list(kind="interpolate")[0].status == "failed"
+    assert history.list(kind="interpolate") == []  # refused before any work: no half row
 
 
 def test_runner_cancel_is_recorded_as_cancelled(tmp_path, history, clips):
@@ -370,13 +374,32 @@ def test_stand_in_validates_and_runs_the_vfi_workflow(standin, history, clips, t
     assert f"src_{method}_x3" in result.output.name  # the file name says which engine made it
 
 
-def test_stand_in_without_vfi_nodes_says_how_to_install(standin, history, clips, tmp_path):
+@pytest.mark.parametrize("comfy_profile", ["0.3.64", "0.38.1"])
+def test_stand_in_without_an_engine_for_the_method_runs_the_builtin_one_and_says_why(
+        standin, history, clips, tmp_path, comfy_profile):
     from wan22_gui.core.interpolation.comfy_run import open_session
 
+    # 0.3.64: neither core nodes nor pack; 0.38.1: core nodes, but no FILM model file
+    runner = InterpolationRunner(history, tmp_path / "out", comfy=lambda: open_session(standin.url))
+    result = runner.run(InterpolationRequest(clips[0], "film", 2))
+    assert result.label == "Optical flow ×2 (built-in)" and result.output.is_file()
+    assert result.note.startswith("Optical flow (built-in) ran instead of FILM: ")
+    fix = ("update ComfyUI to 0.19.3 or newer (you have 0.3.64)" if comfy_profile == "0.3.64"
+           else "film_net_fp16.safetensors")
+    assert fix in result.note
+    row = history.get(result.job_id)
+    assert row.params["method"] == "builtin" and row.params["requested_method"] == "film"
+    assert standin.counters["prompts_received"] == 0  # nothing was sent
+
+
+def test_stand_in_with_a_rife_model_it_lacks_refuses_it(standin, history, clips, tmp_path):
+    from wan22_gui.core.interpolation.comfy_run import open_session
+
+    standin.extra_nodes.add("RIFE VFI")
     runner = InterpolationRunner(history, tmp_path / "out", comfy=lambda: open_session(standin.url))
     with pytest.raises(WorkflowError) as err:
-        runner.run(InterpolationRequest(clips[0], "rife", 2))
-    assert "ComfyUI-Frame-Interpolation" in err.value.hint
+        runner.run(InterpolationRequest(clips[0], "rife", 2, model="nope.pth"))
+    assert "rife49.pth" in err.value.hint  # the ones it has
 
 
 def test_stand_in_accepts_the_combined_generation_plus_rife_workflow(standin_with_models):

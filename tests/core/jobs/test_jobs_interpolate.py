@@ -1,6 +1,7 @@
 """Generation followed by RIFE/FILM in one prompt (the seed's combined workflows), run by the
 job runner against the stand-in ComfyUI: both clips on disk, two linked history rows, the
-interpolation phase in the timings, and a clear refusal when the server lacks the nodes."""
+interpolation phase in the timings; a server with neither core nodes nor pack makes the clip
+and the built-in engine interpolates it here, saying why; a chosen model it lacks is refused."""
 
 from __future__ import annotations
 
@@ -68,19 +69,47 @@ def test_combined_job_leaves_the_clip_and_its_interpolation_linked_in_history(
     assert [c.path for c in tile.children] == [interpolated]  # grouped under the clip
 
 
-def test_server_without_interpolation_nodes_refuses_before_anything_is_sent(
-        standin_with_models, session, store, tmp_path, picture):
+@pytest.mark.parametrize("comfy_profile", ["0.3.64", "0.38.1"])
+def test_server_with_neither_core_nodes_nor_pack_gets_the_builtin_engine_after_download(
+        standin_with_models, session, store, tmp_path, picture, comfy_profile):
+    # 0.3.64: no FrameInterpolate, no pack. 0.38.1: the core nodes, but no RIFE model file.
+    result, events = run_job(session, store, tmp_path, picture, interpolation="rife")
+    assert result.status == "succeeded", result.error
+    clip, interpolated = result.outputs
+    assert (probe(interpolated).frame_count, probe(interpolated).fps) == (33, 32)
+    assert interpolated.parent == tmp_path / "outputs" / "interpolated"
+    assert result.interpolation_note.startswith("Optical flow (built-in) ran instead of RIFE: ")
+    if comfy_profile == "0.3.64":
+        assert "update ComfyUI to 0.19.3 or newer (you have 0.3.64)" in result.interpolation_note
+    else:
+        assert "rife_v4.25.safetensors" in result.interpolation_note
+        assert "models/frame_interpolation/" in result.interpolation_note
+    parent = store.get(result.job_id)
+    assert not any(n["class_type"] in ("RIFE VFI", "FrameInterpolate") for n in parent.graph.values())
+    assert ph.INTERPOLATE in parent.timings
+    assert ("interpolate", "start") in [(e.phase, e.state) for e in events]
+    [child] = store.children(result.job_id)
+    assert child.job_id == result.interpolation_job_id and child.status == "succeeded"
+    assert child.label == "Optical flow ×2 (built-in)" and child.outputs == [str(interpolated)]
+    assert child.params["requested_method"] == "rife"
+    assert child.params["note"] == result.interpolation_note
+
+
+@pytest.mark.parametrize("comfy_profile", ["0.38.1"])
+def test_a_chosen_rife_model_the_server_lacks_is_refused_before_anything_is_sent(
+        standin_with_models, session, store, tmp_path, picture, comfy_profile):
+    standin_with_models.models.add("frame_interpolation", "rife_v4.25.safetensors")
     before = standin_with_models.counters.snapshot()
-    result, _ = run_job(session, store, tmp_path, picture, interpolation="rife")
+    result, _ = run_job(session, store, tmp_path, picture, interpolation="rife",
+                        interpolation_model="rife_v9.safetensors")
     assert result.status == "failed" and result.reason == "input" and not result.submitted
-    assert "RIFE VFI" in result.error and "ComfyUI-Frame-Interpolation" in result.error
+    assert "rife_v9.safetensors" in result.error
     after = standin_with_models.counters.snapshot()
     for counter in ("uploads", "prompts_received", "prompts_queued"):
         assert after.get(counter, 0) == before.get(counter, 0), counter
     row = store.get(result.job_id)
-    assert row.status == "failed" and row.prompt_id is None
-    assert "Frame-Interpolation" in row.error["hint"]
-    assert JobSpec.from_dict(row.params).interpolation == "rife"  # nothing lost: queue it again
+    assert "rife_v4.25.safetensors" in row.error["hint"]  # the ones it has
+    assert JobSpec.from_dict(row.params).interpolation_model == "rife_v9.safetensors"
     assert not list((tmp_path / "outputs").rglob("*.mp4"))
 
 

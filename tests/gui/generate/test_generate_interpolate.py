@@ -1,5 +1,6 @@
-"""The Generate form's "After generation" choice, offscreen: RIFE/FILM entries follow what the
-connected server (the stand-in ComfyUI) can run, and a chosen RIFE ×2 runs in the same job.
+"""The Generate form's "After generation" choice, offscreen: RIFE/FILM entries say what the
+connected server (the stand-in ComfyUI) can run (the built-in optical flow stands in for what it
+cannot), and a chosen RIFE ×2 runs in the same job.
 
 Set WAN22_SAVE_SCREENSHOTS=1 to refresh docs/images/generate_interpolation.png.
 """
@@ -40,7 +41,7 @@ def connect(qtbot, panel, url):
     qtbot.waitUntil(lambda: clip._unavailable is not None, timeout=10000)
 
 
-def test_rife_and_film_are_greyed_out_without_their_nodes_and_offered_with_them(
+def test_without_their_nodes_rife_and_film_stay_open_and_say_the_builtin_engine_stands_in(
         qtbot, panel, standin_with_models):
     combo = panel.form.clip.after
     assert [e[0] for e in entries(combo)] == [
@@ -49,26 +50,48 @@ def test_rife_and_film_are_greyed_out_without_their_nodes_and_offered_with_them(
 
     connect(qtbot, panel, standin_with_models.url)
     rows = entries(combo)
-    assert rows[0][1] and not any(enabled for _, enabled, _ in rows[1:])
-    assert all("ComfyUI-Frame-Interpolation" in tip for _, _, tip in rows[1:])
-    assert "not available on this server" in combo.toolTip()
+    assert all(enabled for _, enabled, _ in rows)
+    assert all("Optical flow (built-in) ran instead of" in tip and "(you have 0.3.64)" in tip
+               for _, _, tip in rows[1:])
+    assert "built-in optical flow interpolates here" in combo.toolTip()
 
     standin_with_models.extra_nodes.add("RIFE VFI")  # the user installs the pack (RIFE only)
     panel.ctx.app.connection.set(None)
     connect(qtbot, panel, standin_with_models.url)
-    enabled = {text: on for text, on, _ in entries(combo)}
-    assert enabled["RIFE ×2"] and enabled["RIFE ×4"] and not enabled["FILM ×2"]
+    tips = {text: tip for text, _, tip in entries(combo)}
+    assert "Runs in ComfyUI" in tips["RIFE ×2"] and "instead of FILM" in tips["FILM ×2"]
 
 
-def test_a_waiting_job_with_rife_on_a_server_without_it_cannot_be_queued(
+def test_a_job_with_film_on_a_server_without_it_says_the_builtin_engine_will_run(
         qtbot, panel, standin_with_models, picture):
     form = panel.form
     connect(qtbot, panel, standin_with_models.url)
     form.set_spec(JobSpec(image=str(picture), prompt="x", width=320, height=224, frames=17,
                           interpolation="film", interpolation_multiplier=3))
     assert form.clip.after.currentText() == "FILM ×3"  # the job's choice is shown, not dropped
-    assert any("FILM ×3 cannot run on this server" in p for p in form.problems())
-    assert "cannot run on this server" in form.clip.info.text()
+    assert not any("FILM" in p for p in form.problems())  # nothing about it stops the queue
+    assert "Then Optical flow ×3 here after the download (built-in)" in form.clip.info.text()
+    assert "instead of FILM" in form.clip.info.text()
+
+
+def test_rife_on_a_server_without_it_makes_both_clips_and_says_which_engine_ran(
+        qtbot, panel, standin_with_models, picture):
+    form = panel.form
+    with qtbot.waitSignal(form.image.image_loaded, timeout=10000):
+        form.image.load(picture)
+    form.clip.max_side.setCurrentIndex(0)
+    form.clip.frames.setValue(17)
+    connect(qtbot, panel, standin_with_models.url)
+    form.clip.after.setCurrentIndex(form.clip.after.findText("RIFE ×2"))
+    qtbot.mouseClick(panel.queue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.form_message.text().startswith("Done."), timeout=60000)
+    message = panel.form_message.text()
+    assert "interpolated clip is in the Gallery" in message
+    assert "Optical flow (built-in) ran instead of RIFE" in message
+    history = panel.ctx.app.history
+    [parent] = history.list(kind="generate")
+    [child] = history.children(parent.job_id)
+    assert child.label == "Optical flow ×2 (built-in)" and Path(child.outputs[0]).is_file()
 
 
 def test_rife_chosen_in_the_form_makes_both_clips_in_one_job(qtbot, panel, standin_with_models,

@@ -42,6 +42,12 @@ TITLES = {"rife": "RIFE", "film": "FILM"}
 VFI_CLASSES = (*PACK_NODES.values(), CORE_LOADER, CORE_NODE)
 
 
+class NoEngine(WorkflowError):
+    """The server cannot run the method at all: neither the core nodes with a model for it nor
+    the pack. The app's built-in engine interpolates instead (`interpolation.fallback`); a
+    model the user asked for and the server lacks is a plain WorkflowError, never a fallback."""
+
+
 @dataclass(frozen=True)
 class VfiPlan:
     """Which nodes and weights interpolate with `method` on one server.
@@ -74,13 +80,14 @@ def plan_vfi(object_info: dict, method: str, *, model: str | None = None) -> Vfi
 
     The core nodes come first when the server has them and a model for the method (or the
     asked-for `model`) in models/frame_interpolation/: they ship with ComfyUI and read local
-    files. Otherwise the Frame-Interpolation pack; a server with neither cannot interpolate
-    (the app's built-in engine is the fallback for a saved clip, `wan22 interpolate`).
+    files. Otherwise the Frame-Interpolation pack; a server with neither raises NoEngine, on
+    which the callers run the app's built-in engine instead (`interpolation.fallback`).
 
     Raises:
-        WorkflowError: unknown method, no interpolation nodes (with how to install them), a
-            requested model the server does not list (with the ones it does), or core nodes
-            without a suitable model (with which file and folder).
+        NoEngine: no interpolation nodes (with how to install them), or core nodes without a
+            model for the method and no pack (with which file and folder).
+        WorkflowError: unknown method, or a requested model the server does not list (with
+            the ones it does).
     """
     if method not in METHODS:
         raise WorkflowError(f"Unknown interpolation method {method!r}.", "Use rife or film.")
@@ -99,13 +106,13 @@ def plan_vfi(object_info: dict, method: str, *, model: str | None = None) -> Vfi
         matching = [o for o in options if method in o.lower()]
         if model is None and not matching:
             wanted = CORE_DEFAULT_MODEL[method]
-            raise WorkflowError(
+            raise NoEngine(
                 f"ComfyUI has no {TITLES[method]} model for its FrameInterpolate node.",
                 f"Put {wanted} (from the Comfy-Org/frame_interpolation files) into "
                 f"{CORE_MODEL_FOLDER} and restart ComfyUI.",
             )
         return VfiPlan(method, "core", _pick(options, model, CORE_DEFAULT_MODEL[method], method))
-    raise WorkflowError(
+    raise NoEngine(
         f"This ComfyUI has no {TITLES[method]} frame-interpolation nodes "
         f"({PACK_NODES[method]} or {CORE_NODE}): {provider_of(PACK_NODES[method])}.",
         INSTALL_HINT,
@@ -152,16 +159,6 @@ def model_choices(object_info: dict, method: str) -> list[str]:
     if not options and PACK_NODES[method] in object_info:
         options = _combo_options(object_info[PACK_NODES[method]], "ckpt_name")
     return sorted(options, key=lambda o: o != chosen)
-
-
-def unavailable_reason(object_info: dict, method: str) -> str | None:
-    """None when the server described by object_info can run `method`, else why not and what
-    to install (for a disabled choice's tooltip). Only the VFI_CLASSES entries are read."""
-    try:
-        plan_vfi(object_info, method)
-    except WorkflowError as exc:
-        return exc.user_text()
-    return None
 
 
 def add_vfi(graph: dict, images: list, plan: VfiPlan, multiplier: int, object_info: dict,

@@ -8,6 +8,7 @@ Each run is a history row with kind="interpolate", its output linked to the clip
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -22,6 +23,7 @@ from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.interpolation.builtin import ENGINE_NAME, Cancelled, interpolate_builtin
 from wan22_gui.core.interpolation.cached import reused_from
 from wan22_gui.core.interpolation.comfy_run import run_comfy_vfi
+from wan22_gui.core.interpolation.fallback import missing_engine_on
 from wan22_gui.core.video.reader import probe
 from wan22_gui.core.video.writer import unique_path
 
@@ -41,6 +43,9 @@ class InterpolationRequest:
         multiplier: 2, 3 or 4: (n-1)·m+1 frames at fps·m.
         parent_id: the history job that made `source`, if any.
         model: a RIFE checkpoint / model file to prefer (ComfyUI engines only).
+        requested: the ComfyUI engine the user chose when the built-in one runs instead
+            because the server has neither its core nodes nor the pack (`fallback`).
+        note: which engine ran and why, for the user (`fallback.fallback_note`).
     """
 
     source: Path
@@ -48,6 +53,8 @@ class InterpolationRequest:
     multiplier: int = 2
     parent_id: str | None = None
     model: str | None = None
+    requested: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class InterpolationResult:
     seconds: float
     frame_count: int
     fps: float
+    note: str = ""  # set when the built-in engine ran instead of the engine asked for
 
 
 def builtin_label(multiplier: int) -> str:
@@ -87,11 +95,43 @@ class InterpolationRunner:
     def run(self, request: InterpolationRequest, *,
             progress: Callable[[int, int], None] | None = None,
             cancel: threading.Event | None = None) -> InterpolationResult:
-        """Interpolate and record; raises a Wan22Error (recorded as a failed row) on failure."""
+        """Interpolate and record; raises a Wan22Error (recorded as a failed row) on failure.
+
+        RIFE/FILM on a server with neither their core nodes nor the pack runs the built-in
+        engine instead; the result's `note` (and the row's params) say so and why.
+        """
         if request.method not in ENGINES:
             raise InputError(f"Unknown interpolation engine {request.method!r}.",
                              f"Choose one of: {', '.join(ENGINES)}.")
         info = probe(request.source)
+        session = self._open_session(request)
+        try:
+            if session is not None:
+                request = self._engine_on(session, request)
+            return self._record_run(request, info, session, progress, cancel)
+        finally:
+            if session is not None:
+                session.close()
+
+    def _open_session(self, request: InterpolationRequest) -> ServerSession | None:
+        if request.method == "builtin":
+            return None
+        if self._comfy is None:
+            raise Wan22Error(f"{request.method.upper()} runs in ComfyUI, and no server is connected.",
+                             "Start or attach ComfyUI first, or use the built-in engine.")
+        return self._comfy()
+
+    @staticmethod
+    def _engine_on(session: ServerSession, request: InterpolationRequest) -> InterpolationRequest:
+        """`request`, or its built-in replacement when the server cannot run its engine."""
+        note = missing_engine_on(session.client, request.method, request.model)
+        if note is None:
+            return request
+        log.info("interpolation: %s", note)
+        return dataclasses.replace(request, method="builtin", model=None,
+                                   requested=request.method, note=note)
+
+    def _record_run(self, request, info, session, progress, cancel) -> InterpolationResult:
         label = builtin_label(request.multiplier) if request.method == "builtin" else \
             f"{request.method.upper()} ×{request.multiplier} (ComfyUI)"
         job_id = start_record(self.history, request, info, label)
@@ -101,13 +141,15 @@ class InterpolationRunner:
             if request.method == "builtin":
                 output, label, timings = self._builtin(request, info, progress, cancel)
             else:
-                output, label, timings, metrics = self._comfyui(request, info, job_id, cancel)
+                output, label, timings, metrics = self._comfyui(request, info, job_id, session,
+                                                                cancel)
         except Exception as exc:
             fail_record(self.history, job_id, exc,
                         cancelled=isinstance(exc, Cancelled) or bool(cancel and cancel.is_set()))
             raise
         timings.setdefault("interpolate", time.monotonic() - started)
-        return finish_record(self.history, job_id, output, label, timings, metrics=metrics)
+        result = finish_record(self.history, job_id, output, label, timings, metrics=metrics)
+        return dataclasses.replace(result, note=request.note)
 
     def _builtin(self, request, info, progress, cancel):
         dest = unique_path(self.output_dir, f"{info.path.stem}_flow_x{request.multiplier}")
@@ -115,24 +157,16 @@ class InterpolationRunner:
                                      progress=progress, cancel=cancel)
         return result.output, builtin_label(request.multiplier), {"interpolate": result.seconds}
 
-    def _comfyui(self, request, info, job_id, cancel):
-        if self._comfy is None:
-            raise Wan22Error(f"{request.method.upper()} runs in ComfyUI, and no server is connected.",
-                             "Start or attach ComfyUI first, or use the built-in engine.")
-        session = self._comfy()
-
+    def _comfyui(self, request, info, job_id, session, cancel):
         def remember(graph, plan):
             self.history.update(job_id, graph=graph, label=plan.label(request.multiplier),
                                 server_url=getattr(session.client, "base_url", None))
 
-        try:
-            stem = re.sub(r"[^A-Za-z0-9_-]+", "_", info.path.stem)[:60] or "clip"
-            result = run_comfy_vfi(session, info, request.method, request.multiplier,
-                                   self.output_dir, model=request.model, cancel=cancel,
-                                   on_graph=remember,
-                                   prefix=f"video/{stem}_{request.method}_x{request.multiplier}")
-        finally:
-            session.close()
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", info.path.stem)[:60] or "clip"
+        result = run_comfy_vfi(session, info, request.method, request.multiplier,
+                               self.output_dir, model=request.model, cancel=cancel,
+                               on_graph=remember,
+                               prefix=f"video/{stem}_{request.method}_x{request.multiplier}")
         self.history.update(job_id, prompt_id=result.prompt_id)
         metrics: dict[str, Any] = {}
         if result.cached:  # the work was done by an earlier run with the same inputs
@@ -199,9 +233,12 @@ def _same_request(a: dict | None, b: dict | None) -> bool:
 
 
 def _params(request: InterpolationRequest, info) -> dict:
-    return {
+    params = {
         "source": str(Path(request.source).resolve()), "method": request.method,
         "multiplier": request.multiplier, "model": request.model,
         "source_fps": info.fps, "source_frames": info.frame_count,
         "width": info.width, "height": info.height,
     }
+    if request.requested:  # the built-in engine stood in: the row keeps what was asked and why
+        params.update(requested_method=request.requested, note=request.note)
+    return params

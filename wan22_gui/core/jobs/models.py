@@ -48,11 +48,13 @@ def fetch_model_lists(client: Any) -> dict[str, list[str]]:
 
 def interpolation_support(client: Any) -> dict[str, str | None]:
     """Per method ("rife", "film"): None when the server can interpolate after generation,
-    else why not and what to install (HTTP: call it off the GUI thread)."""
-    from wan22_gui.core.interpolation.comfy_vfi import METHODS, unavailable_reason
+    else the note of the built-in engine's run instead: why, and what to install (HTTP: call
+    it off the GUI thread)."""
+    from wan22_gui.core.interpolation.comfy_vfi import METHODS
+    from wan22_gui.core.interpolation.fallback import missing_engine, server_version, vfi_info
 
-    info = _vfi_info(client)
-    return {method: unavailable_reason(info, method) for method in METHODS}
+    info, version = vfi_info(client), server_version(client)
+    return {method: missing_engine(info, method, comfyui_version=version) for method in METHODS}
 
 
 def rife_models(client: Any) -> list[str]:
@@ -60,16 +62,9 @@ def rife_models(client: Any) -> list[str]:
     checkpoints), for the form's RIFE model choice and `--rife-model`."""
     from wan22_gui.core.interpolation.comfy_vfi import model_choices
 
-    return model_choices(_vfi_info(client), "rife")
+    from wan22_gui.core.interpolation.fallback import vfi_info
 
-
-def _vfi_info(client: Any) -> dict[str, Any]:
-    from wan22_gui.core.interpolation.comfy_vfi import VFI_CLASSES
-
-    info: dict[str, Any] = {}
-    for node_class in VFI_CLASSES:
-        info.update(client.object_info(node_class, refresh=True))
-    return info
+    return model_choices(vfi_info(client), "rife")
 
 
 @dataclass(frozen=True)

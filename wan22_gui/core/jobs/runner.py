@@ -42,6 +42,7 @@ from wan22_gui.core.comfy.retrieve import RetryPolicy, ServerFile
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
+from wan22_gui.core.interpolation.fallback import LocalVfi
 from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
 from wan22_gui.core.jobs import failures, lease
 from wan22_gui.core.jobs import phases as ph
@@ -88,6 +89,8 @@ class JobResult:
             "detached" or "bug". `submitted` says whether ComfyUI accepted the prompt.
         server_outputs: finished files that could not be downloaded (reason "download"):
             where each is on the server; the history row keeps them for a later fetch.
+        interpolation_note: set when the built-in engine interpolated the clip here because
+            the server has neither the core nodes nor the pack: which engine ran and why.
     """
 
     job_id: str
@@ -100,6 +103,7 @@ class JobResult:
     submitted: bool = False
     interpolation_job_id: str | None = None
     server_outputs: list[ServerFile] = field(default_factory=list)
+    interpolation_note: str = ""
 
 
 class JobRunner:
@@ -145,6 +149,7 @@ class JobRunner:
         self._active: dict[str, FollowState] = {}
         self._early_cancels: set[str] = set()  # cancelled before `run` got to them
         self._saved: dict[str, list[Path]] = {}  # files on disk per job, even if unrecorded
+        self._local_vfi: dict[str, LocalVfi] = {}  # interpolated here after the download
         self.owner = lease.this_process()
         self._heartbeat = lease.Heartbeat(history, self.owner)
 
@@ -183,6 +188,7 @@ class JobRunner:
             with self._lock:
                 self._active.pop(job_id, None)
                 self._saved.pop(job_id, None)
+                self._local_vfi.pop(job_id, None)
 
     def _begin_record(self, spec: JobSpec, job_id: str, label: str | None, t0: float) -> None:
         """Create the row if needed and take the job's lease (this process runs it now)."""
@@ -263,7 +269,7 @@ class JobRunner:
             if state.cancel.is_set():
                 return self._ended(job_id, tracker, spec, Ending("cancelled"))
             self._submit(job_id, built, prompt, tracker)
-        except (InputError, WorkflowError) as exc:  # incl. missing RIFE/FILM nodes: nothing sent
+        except (InputError, WorkflowError) as exc:  # incl. a RIFE model it lacks: nothing sent
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "input")
         except PromptRejected as exc:
             return self._fail(job_id, tracker, failures.error_info(
@@ -282,8 +288,11 @@ class JobRunner:
     def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn, tracker: PhaseTracker,
                  prompt: PromptRun) -> tuple[BuiltWorkflow, JobSpec]:
         vfi_plan = None
-        if spec.interpolation:  # before the upload: a server without the nodes gets nothing
-            vfi_plan = combined.check_server(self.client, spec)
+        if spec.interpolation:  # before the upload: a model the server lacks sends nothing
+            vfi_plan, local = combined.check_server(self.client, spec)
+            if local is not None:  # neither core nodes nor pack: the built-in engine, here
+                with self._lock:
+                    self._local_vfi[job_id] = local
         tracker.begin(ph.UPLOAD)
         load_image(spec.image)  # refuses non-images before anything goes to the server
         if spec.end_image:
@@ -399,7 +408,7 @@ class JobRunner:
             return self._kept_on_server(job_id, tracker, outputs + interpolated,
                                         left + vfi_left)
         if vfi is None:
-            return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
+            return self._interpolated_here(job_id, tracker, outputs)
         if not interpolated:
             return self._fail(job_id, tracker, failures.error_info(
                 f"The clip was saved ({outputs[0]}), but ComfyUI saved no {vfi.label} clip.",
@@ -418,6 +427,22 @@ class JobRunner:
             child = None
         return JobResult(job_id, "succeeded", outputs=outputs + interpolated, submitted=True,
                          interpolation_job_id=child)
+
+    def _interpolated_here(self, job_id: str, tracker: PhaseTracker,
+                           outputs: list[Path]) -> JobResult:
+        """The downloaded clip, and its built-in interpolation when the server could not."""
+        with self._lock:
+            local = self._local_vfi.pop(job_id, None)
+            state = self._active.get(job_id)
+        if local is None:
+            return JobResult(job_id, "succeeded", outputs=outputs, submitted=True)
+        tracker.begin(ph.INTERPOLATE, local.note)
+        child, made, note = combined.interpolate_here(
+            self.history, self.output_dir, job_id, outputs[0], local,
+            cancel=state.cancel if state is not None else None)
+        tracker.end()
+        return JobResult(job_id, "succeeded", outputs=outputs + made, submitted=True,
+                         interpolation_job_id=child if made else None, interpolation_note=note)
 
     def _fetch(self, files: Sequence[Any], dest: Path) -> tuple[list[Path], list[ServerFile]]:
         """Download ComfyUI's files into `dest` (without its "_00001_" counter), retrying

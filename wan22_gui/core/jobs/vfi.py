@@ -1,27 +1,33 @@
 """Generation followed directly by RIFE or FILM in the same ComfyUI prompt (16 → 32 fps).
 
 When a JobSpec asks for `interpolation`, the job runner checks the server's nodes before
-anything is sent (`check_server`), appends the VFI node(s) and a second save after the decode
-(`add_vfi`, from `interpolation.comfy_vfi.append_vfi`), and after the prompt downloads both
-clips. The interpolated clip gets its own history row, written by the same code as the
+anything is sent (`check_server`); a server with neither the core nodes nor the pack makes
+the clip alone, and the built-in engine interpolates it here after the download
+(`interpolate_here`, the last link of `interpolation.fallback`'s chain). Otherwise it appends
+the VFI node(s) and a second save after the decode (`add_vfi`, from
+`interpolation.comfy_vfi.append_vfi`), and after the prompt downloads both clips. The interpolated clip gets its own history row, written by the same code as the
 Gallery's interpolations (`interpolation.runner`), linked to the generation by `parent_id`, so
 the gallery groups it under the clip.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from wan22_gui.core.comfy.types import output_files_of
-from wan22_gui.core.base.errors import WorkflowError
+from wan22_gui.core.base.errors import Wan22Error, WorkflowError
 from wan22_gui.core.interpolation.cached import reused_from, upstream_signature
 from wan22_gui.core.interpolation.comfy_vfi import (
     CORE_LOADER, PACK_NODES, VFI_CLASSES, VfiPlan, append_vfi, plan_vfi,
 )
+from wan22_gui.core.interpolation.fallback import LocalVfi, missing_engine_on
 from wan22_gui.core.workflow.builder import BuiltWorkflow
 from wan22_gui.core.workflow.validate import validate
+
+log = logging.getLogger("wan22.jobs")
 
 
 def vfi_prefix(spec: Any) -> str:
@@ -30,16 +36,42 @@ def vfi_prefix(spec: Any) -> str:
     return f"{spec.filename_prefix}_{spec.interpolation}_x{spec.interpolation_multiplier}"
 
 
-def check_server(client: Any, spec: Any) -> tuple[VfiPlan, dict]:
-    """The node family and weights for `spec.interpolation` on the client's server.
+def check_server(client: Any, spec: Any) -> tuple[tuple[VfiPlan, dict] | None, LocalVfi | None]:
+    """How `spec.interpolation` runs with the client's server: (node family and weights,
+    object_info) when it has the core nodes or the pack, else (None, the built-in engine's
+    run after the download with the note that says why).
 
     Raises:
-        WorkflowError: the server has no such nodes (naming the pack to install) or no
-            weights for them; raised before anything is sent.
+        WorkflowError: a chosen model the server does not list; raised before anything is sent.
     """
-    object_info = client.object_info(refresh=True)  # a pack installed since the last read counts
     model = getattr(spec, "interpolation_model", None)
-    return plan_vfi(object_info, spec.interpolation, model=model), object_info
+    note = missing_engine_on(client, spec.interpolation, model)
+    if note is not None:
+        return None, LocalVfi(spec.interpolation, int(spec.interpolation_multiplier), note)
+    object_info = client.object_info(refresh=True)  # a pack installed since the last read counts
+    return (plan_vfi(object_info, spec.interpolation, model=model), object_info), None
+
+
+def interpolate_here(history: Any, output_dir: Path, parent_id: str, clip: Path,
+                     local: LocalVfi, cancel: Any = None) -> tuple[str | None, list[Path], str]:
+    """The built-in engine's run on a generated clip whose server could not interpolate.
+
+    Returns:
+        (the "interpolate" row's id or None, [the interpolated clip] or [], what to tell the
+        user: the fallback note, plus the failure when the run failed; the clip itself stays).
+    """
+    from wan22_gui.core.interpolation.runner import InterpolationRequest, InterpolationRunner
+
+    request = InterpolationRequest(clip, "builtin", local.multiplier, parent_id=parent_id,
+                                   requested=local.method, note=local.note)
+    try:
+        result = InterpolationRunner(history, output_dir).run(request, cancel=cancel)
+    except Wan22Error as exc:
+        log.warning("built-in interpolation of %s failed: %s", clip, exc)
+        rows = [r for r in history.children(parent_id) if r.kind == "interpolate"]
+        return (rows[-1].job_id if rows else None), [], \
+            f"{local.note} It failed: {exc.user_text()} The clip itself was saved."
+    return result.job_id, [result.output], local.note
 
 
 def add_vfi(built: BuiltWorkflow, spec: Any, plan: VfiPlan, object_info: dict) -> BuiltWorkflow:

@@ -359,8 +359,9 @@ class GalleryPanel(QWidget):
     def _on_interpolated(self, result: InterpolationResult) -> None:
         self._cancel = None
         self.cancel_button.hide()
+        note = f" {result.note}" if result.note else ""  # the built-in engine stood in
         self.say(f"{result.label}: {describe_duration(result.frame_count, result.fps)} at "
-                 f"{result.fps:g} fps, made in {result.seconds:.1f} s")
+                 f"{result.fps:g} fps, made in {result.seconds:.1f} s.{note}")
         self.refresh()
 
     def _on_interpolation_failed(self, exc: BaseException) -> None:

@@ -1,5 +1,6 @@
 """Size and length of the clip: resolution fitted to the image, frames ↔ seconds, and what
-runs after generation (RIFE/FILM ×m in the same ComfyUI job).
+runs after generation (RIFE/FILM ×m in the same ComfyUI job, or the built-in optical flow here
+after the download when the server has neither their core nodes nor the pack).
 
 All arithmetic is the workflow calculator's; this widget only keeps the two views of the same
 number (frames and seconds, or width and height from a longest side) in step.
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QWidget,
 )
 
+from wan22_gui.core.interpolation.builtin import ENGINE_NAME
 from wan22_gui.core.workflow import calculator as calc
 from wan22_gui.core.workflow import limits
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
@@ -71,7 +73,8 @@ class ClipBox(QGroupBox):
         for method in INTERPOLATION_METHODS:
             for m in calc.INTERPOLATION_MULTIPLIERS:
                 self.after.addItem(f"{METHOD_TITLES[method]} ×{m}", (method, m))
-        self._unavailable: dict[str, str | None] | None = None  # None: not checked
+        # method -> None (the server runs it) or the built-in engine's note; None: not checked
+        self._unavailable: dict[str, str | None] | None = None
         self._mark_choices()
         # Which RIFE model the server runs (its frame_interpolation files or the pack's list).
         self.rife_model = QComboBox()
@@ -167,30 +170,26 @@ class ClipBox(QGroupBox):
         self._update_info()
 
     def set_interpolation_support(self, unavailable: dict[str, str | None] | None) -> None:
-        """What the connected server can run after generation: method -> None (can) or why
-        not; None when no server was checked (every choice stays open, checked at run time).
+        """What the connected server can run after generation: method -> None (it can) or the
+        note of the built-in engine's run instead (neither core nodes nor pack); None when no
+        server was checked (checked at run time).
 
-        Entries it cannot run are greyed out with the reason as their tooltip; a job that
-        already chose one keeps it, and `problem()` says why it cannot be queued.
+        Every choice stays open: one the server cannot run says in its tooltip and in the
+        info line that the built-in optical flow interpolates here after the download, and why.
         """
         self._unavailable = dict(unavailable) if unavailable is not None else None
         self._mark_choices()
         self._update_info()
 
-    def problem(self) -> str | None:
-        """Why the chosen interpolation cannot run on the connected server (None if it can)."""
-        method, m = self.after.currentData()
-        reason = (self._unavailable or {}).get(method) if method else None
-        if reason is None:
-            return None
-        return f"{METHOD_TITLES[method]} ×{m} cannot run on this server: {reason.splitlines()[0]}"
+    def fallback(self) -> str | None:
+        """The built-in engine's note when it will stand in for the chosen method, else None."""
+        method = self.after.currentData()[0]
+        return (self._unavailable or {}).get(method) if method else None
 
     def _mark_choices(self) -> None:
-        model = self.after.model()
         for i in range(1, self.after.count()):
-            reason = (self._unavailable or {}).get(self.after.itemData(i)[0])
-            model.item(i).setEnabled(reason is None)  # type: ignore[attr-defined]
-            tip = reason or (AVAILABLE_TIP if self._unavailable is not None else UNCHECKED_TIP)
+            note = (self._unavailable or {}).get(self.after.itemData(i)[0])
+            tip = note or (AVAILABLE_TIP if self._unavailable is not None else UNCHECKED_TIP)
             self.after.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self.after.setToolTip(self._combo_tip())
 
@@ -198,9 +197,8 @@ class ClipBox(QGroupBox):
         missing = [METHOD_TITLES[k] for k, v in (self._unavailable or {}).items() if v]
         if not missing:
             return AVAILABLE_TIP if self._unavailable is not None else UNCHECKED_TIP
-        reasons = {v for v in (self._unavailable or {}).values() if v}
-        return f"{' and '.join(missing)} not available on this server.\n" + "\n".join(
-            sorted(reasons))
+        return (f"{' and '.join(missing)}: not on this server, so the built-in optical flow "
+                "interpolates here after the download.")
 
     # -- keeping the views in step --------------------------------------------------------------
 
@@ -251,18 +249,20 @@ class ClipBox(QGroupBox):
         note = "" if v["frames"] == self.frames.value() else f" (will use {v['frames']})"
         interpolated = calc.describe_duration(math.interpolated_frames or 0,
                                               math.interpolated_fps or self.fps)
-        if method:
+        fallback = self.fallback()
+        if method and fallback:
+            after = (f"Then {ENGINE_NAME} ×{m} here after the download (built-in): a second clip "
+                     f"of {interpolated} at {math.interpolated_fps:g} fps. {fallback}")
+        elif method:
             after = (f"Then {METHOD_TITLES[method]} ×{m} in the same job: a second clip of "
                      f"{interpolated} at {math.interpolated_fps:g} fps")
         else:
             after = (f"×{m} interpolation would give {interpolated} at "
                      f"{math.interpolated_fps:g} fps (choose it above, or later in the Gallery)")
-        problem = self.problem()
         self.info.setText(
             f"{calc.describe_duration(v['frames'], self.fps)} at {self.fps:g} fps{note} · latent "
             f"{latent.frames}×{latent.height}×{latent.width} ({latent.tokens:,} tokens)\n"
-            + (problem or after))
-        self.info.setStyleSheet("color: #b00020;" if problem else "")
+            + after)
         self.changed.emit()
 
 

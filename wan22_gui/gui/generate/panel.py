@@ -317,6 +317,8 @@ class GeneratePanel(QWidget):
             if record.status == "succeeded" and seed is not None:
                 also = (" The interpolated clip is in the Gallery under it."
                         if getattr(result, "interpolation_job_id", None) else "")
+                note = getattr(result, "interpolation_note", "")
+                also += f" {note}" if note else ""  # which engine interpolated, and why
                 self._say(f"Done. Seed used: {seed} (fix it in Sampling to redo this clip).{also}")
 
     def _on_server_message(self, text: str) -> None:
