@@ -140,3 +140,34 @@ def test_a_file_without_a_workflow_is_refused_in_words(window, qtbot, tmp_path):
                     timeout=5000)
     box = window.findChild(QMessageBox, "import_refused")
     assert "holiday.png holds no ComfyUI workflow" in box.text()
+
+
+SWITCH_TEMPLATE = Path(__file__).parents[1] / "core" / "workflow_data" / \
+    "wan22_i2v_switch_subgraph.ui.json"
+
+
+@pytest.mark.parametrize("comfy_profile", ["0.3.64", "0.38.1"])
+def test_the_2026_switch_template_dropped_shows_its_roles_and_what_this_comfyui_needs(
+        window, qtbot, standin, comfy_profile):
+    from wan22_gui.core.comfy.connection import ServerInfo
+
+    window.ctx.app.connection.set(ServerInfo(standin.url, "attached"))
+    generate = window.panel("generate")
+    drop(generate.queue, SWITCH_TEMPLATE)
+    dialog = open_dialog(window, qtbot)
+    roles = {dialog.roles.topLevelItem(i).text(0) for i in range(dialog.roles.topLevelItemCount())}
+    assert {"sampler_high", "sampler_low", "positive", "latent", "image"} <= roles
+    assert "editor format" in dialog.summary.text()
+    text = dialog.problems.text()
+    if comfy_profile == "0.3.64":  # every newer core node, each with the version that has it
+        assert "ComfySwitchNode (#129:153, #129:156, #129:159, #129:162, #129:163, #129:164) " \
+               "is not on this ComfyUI" in text
+        assert "update ComfyUI to 0.13.0 or newer (you have 0.3.64)" in text
+        assert "ComfyMathExpression (#129:166)" in text
+        assert "update ComfyUI to 0.38.1 or newer (you have 0.3.64)" in text
+        assert "custom node pack" not in text
+    else:
+        assert "update ComfyUI" not in text and "no node type" not in text
+    assert dialog.use_button.isEnabled()
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert "Settings from wan22_i2v_switch_subgraph.ui.json" in generate.form_message.text()

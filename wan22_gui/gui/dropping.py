@@ -17,8 +17,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from wan22_gui.core.base.errors import Wan22Error
-from wan22_gui.core.workflow.embedded import is_workflow_file, read_workflow
+from wan22_gui.core.workflow.embedded import is_workflow_file
 from wan22_gui.core.workflow.readback import settings_of
+from wan22_gui.core.workflow.server_import import ServerImport, read_for_server
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui.tasks import TaskRunner
 from wan22_gui.gui.workflow_import_dialog import WorkflowImportDialog
@@ -70,28 +71,31 @@ class WorkflowImport:
     """Reads a dropped workflow in the background and shows the import dialog.
 
     `current_spec()` is the form's job now (what the workflow's settings are laid over);
-    `use(spec, note)` gets the result of Use.
+    `use(spec, note)` gets the result of Use; `server_url()` is the connected ComfyUI (None:
+    none), against which the dialog says what the workflow needs.
     """
 
     def __init__(self, parent: QWidget, tasks: TaskRunner, current_spec: Callable[[], JobSpec],
-                 use: Callable[[JobSpec, str], None]) -> None:
+                 use: Callable[[JobSpec, str], None],
+                 server_url: Callable[[], str | None] = lambda: None) -> None:
         self.parent, self.tasks = parent, tasks
-        self.current_spec, self.use = current_spec, use
+        self.current_spec, self.use, self.server_url = current_spec, use, server_url
         self.dialog: WorkflowImportDialog | None = None
         self.refusal: QMessageBox | None = None
 
     def open(self, path: Path) -> None:
-        base = self.current_spec()
+        base, url = self.current_spec(), self.server_url()
 
-        def read():
-            imported = read_workflow(path)
-            return imported, settings_of(imported, base)
+        def read():  # the file and the server's nodes: both off the GUI thread
+            found = read_for_server(path, url)
+            return found, settings_of(found.imported, base)
 
         self.tasks.run_in_background(read, lambda found: self._show(path, *found),
                                      lambda exc: self._refused(path, exc))
 
-    def _show(self, path: Path, imported, readback) -> None:
-        dialog = WorkflowImportDialog(path, imported, readback, self.parent)
+    def _show(self, path: Path, found: ServerImport, readback) -> None:
+        dialog = WorkflowImportDialog(path, found.imported, readback, self.parent,
+                                      report=found.report, server_note=found.server_note)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self.use(readback.spec, f"Settings from {path.name}: "

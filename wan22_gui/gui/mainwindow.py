@@ -90,7 +90,8 @@ class MainWindow(QMainWindow):
             self.show_area("generate")
             self.panel("generate").use_settings(spec, note)
 
-        return WorkflowImport(self, self.ctx.tasks, current_spec, use)
+        return WorkflowImport(self, self.ctx.tasks, current_spec, use,
+                              server_url=lambda: self.ctx.app.connection.url)
 
     def dragEnterEvent(self, event) -> None:  # Qt override
         paths = local_files(event)

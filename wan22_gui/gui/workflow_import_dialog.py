@@ -1,5 +1,9 @@
 """The dialog a dropped workflow opens: what was found (roles, models, problems); Use or Cancel.
 
+With a server connected, the problems are the server's: every node class it lacks with its
+advice (a newer core node says "update ComfyUI to X or newer (you have Y)"), and the newer nodes
+the import worked out into plain values, as `wan22 workflow check` prints them.
+
 "Use" puts the workflow's settings (prompts, size, length, frame rate, seed, sampling, model
 files) into the Generate form; the user's start image stays. Nothing is queued from here.
 """
@@ -13,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wan22_gui.core.workflow.importer import ImportedWorkflow
+from wan22_gui.core.workflow.importer import ImportedWorkflow, ImportReport
 from wan22_gui.core.workflow.readback import ReadBack, model_files
 
 FORMATS = {"api": "API format (the graph as it ran)", "ui": "editor format (converted)"}
@@ -23,7 +27,8 @@ class WorkflowImportDialog(QDialog):
     """Shows one imported workflow. `accepted` means Use."""
 
     def __init__(self, path: Path, imported: ImportedWorkflow, readback: ReadBack,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, report: ImportReport | None = None,
+                 server_note: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("workflow_import_dialog")
         self.setWindowTitle(f"Import workflow — {path.name}")
@@ -44,7 +49,7 @@ class WorkflowImportDialog(QDialog):
         self.models = QListWidget()
         self.models.setObjectName("import_models")
         self.models.addItems(model_files(imported.graph) or ["(no model files named)"])
-        self.problems = QLabel(self._problem_text(imported))
+        self.problems = QLabel(self._problem_text(imported, report, server_note))
         self.problems.setObjectName("import_problems")
         self.problems.setWordWrap(True)
         taken = ", ".join(readback.taken) or "nothing the form can show"
@@ -71,8 +76,16 @@ class WorkflowImportDialog(QDialog):
         self.resize(620, 560)
 
     @staticmethod
-    def _problem_text(imported: ImportedWorkflow) -> str:
-        lines = [line for line in (imported.missing_text(), *imported.warnings) if line]
+    def _problem_text(imported: ImportedWorkflow, report: ImportReport | None,
+                      server_note: str) -> str:
+        if report is None:
+            lines = [imported.missing_text(), *imported.warnings, server_note]
+        else:  # the server's view: what it lacks first, then what the import worked out
+            lines = [report.missing_roles, *(m.sentence() for m in report.lacking),
+                     *report.notes]
+        lines = [line for line in lines if line]
         if not lines:
             return "Problems: none found."
-        return "Problems:\n• " + "\n• ".join(lines)
+        ready = report is not None and report.ready and not report.missing_roles
+        heading = "Ready on this ComfyUI. Notes:" if ready else "Problems:"
+        return f"{heading}\n• " + "\n• ".join(lines)

@@ -77,7 +77,8 @@ class GeneratePanel(QWidget):
         self._refresh_timer.timeout.connect(self._refresh_queue)
         self._build()
         self._connect()
-        self.workflow_import = WorkflowImport(self, ctx.tasks, self.form.spec, self.use_settings)
+        self.workflow_import = WorkflowImport(self, ctx.tasks, self.form.spec, self.use_settings,
+                                              server_url=lambda: ctx.app.connection.url)
         self._drops = DropRouter(self, _file_drop, self._on_files_dropped)
         self.jobs.start()
         self._refresh_queue()
