@@ -260,6 +260,23 @@ def test_rife_without_a_server_fails_with_a_clear_message(qtbot, core, videos, m
     assert "no server" in panel.status.text() and "built-in" in panel.status.text()
 
 
+def test_rife_on_a_server_with_neither_engine_runs_the_builtin_one_and_says_why(
+        qtbot, core, videos, make_panel, standin):
+    from wan22_gui.core.comfy.connection import ServerInfo
+
+    a, _, _ = videos
+    core.history.add(_job("j1", a))
+    core.connection.set(ServerInfo(standin.url, "attached"))  # 0.3.64, no Frame-Interpolation
+    panel = make_panel()
+    qtbot.waitUntil(lambda: _keys(panel) == ["j1"], timeout=10000)
+    _select(panel, "j1")
+    panel.start_interpolation(panel.selected(), "rife", 2)
+    qtbot.waitUntil(lambda: "made in" in panel.status.text(), timeout=30000)
+    text = panel.status.text()
+    assert "Optical flow ×2 (built-in)" in text and "ran instead of RIFE" in text
+    assert "(you have 0.3.64)" in text
+
+
 def test_play_and_compare_open_views_of_the_right_clips(qtbot, core, videos, make_panel):
     a, b, _ = videos
     core.history.add(_job("j1", a))
