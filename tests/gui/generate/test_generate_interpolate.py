@@ -70,8 +70,9 @@ def test_a_job_with_film_on_a_server_without_it_says_the_builtin_engine_will_run
                           interpolation="film", interpolation_multiplier=3))
     assert form.clip.after.currentText() == "FILM ×3"  # the job's choice is shown, not dropped
     assert not any("FILM" in p for p in form.problems())  # nothing about it stops the queue
-    assert "Then Optical flow ×3 here after the download (built-in)" in form.clip.info.text()
-    assert "instead of FILM" in form.clip.info.text()
+    assert "Then Optical flow ×3 (built-in) here after the download, as this server cannot " \
+        "run FILM" in form.clip.info.text()
+    assert "instead of FILM" in form.clip.info.toolTip()
 
 
 def test_rife_on_a_server_without_it_makes_both_clips_and_says_which_engine_ran(

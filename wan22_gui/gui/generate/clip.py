@@ -250,9 +250,11 @@ class ClipBox(QGroupBox):
         interpolated = calc.describe_duration(math.interpolated_frames or 0,
                                               math.interpolated_fps or self.fps)
         fallback = self.fallback()
-        if method and fallback:
-            after = (f"Then {ENGINE_NAME} ×{m} here after the download (built-in): a second clip "
-                     f"of {interpolated} at {math.interpolated_fps:g} fps. {fallback}")
+        self.info.setToolTip(fallback or "")  # the whole why and what to install
+        if method and fallback:  # short here: the window must not grow with the advice
+            after = (f"Then {ENGINE_NAME} ×{m} (built-in) here after the download, as this "
+                     f"server cannot run {METHOD_TITLES[method]} (hover for why): a second clip "
+                     f"of {interpolated} at {math.interpolated_fps:g} fps")
         elif method:
             after = (f"Then {METHOD_TITLES[method]} ×{m} in the same job: a second clip of "
                      f"{interpolated} at {math.interpolated_fps:g} fps")
