@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from wan22_gui.core.base.settings import Settings, declare
 
@@ -145,6 +145,7 @@ def apply(choice: str, app: QApplication | None = None) -> bool:
             app.setStyle("Fusion")  # the one style that honours a palette on every platform
         app.setPalette(build_palette(DARK if dark else LIGHT))
         _repolish_styled(app)
+        _recolour_links(app)
     changed = dark != _dark
     _dark = dark
     if changed:
@@ -158,6 +159,16 @@ def _repolish_styled(app: QApplication) -> None:
     for widget in app.allWidgets():
         if widget.styleSheet():
             widget.setStyleSheet(widget.styleSheet())
+
+
+def _recolour_links(app: QApplication) -> None:
+    """Qt colours a rich-text link when the text is set (from the palette of that moment), so a
+    link set in the light theme stays dark blue on the dark one; setting the text again
+    recolours it (the same text is ignored, hence the blank in between)."""
+    for widget in app.allWidgets():
+        if isinstance(widget, QLabel) and "<a " in (text := widget.text()):
+            widget.setText("")
+            widget.setText(text)
 
 
 def choose(settings: Settings, choice: str, app: QApplication | None = None) -> bool:
