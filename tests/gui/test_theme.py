@@ -117,3 +117,17 @@ def test_links_take_the_link_colour_of_the_new_theme(window, qtbot):
     window.actions_by_name["theme_dark"].trigger()
     assert _has_colour(label, theme.DARK.link)
     assert not _has_colour(label, theme.LIGHT.link)
+
+
+def test_an_outcome_set_with_show_status_takes_the_new_themes_colour(window):
+    """The benchmark's spec check ("1 image × … = 4 cells") was dark green on the dark theme;
+    an outcome line now follows the theme like Generate's does."""
+    theme.apply("light")
+    line = QLabel("1 image × 1 size = 1 cell")
+    theme.show_status(line, "ok")
+    assert theme._STATUS["ok"][1] in line.styleSheet()
+    window.actions_by_name["theme_dark"].trigger()
+    assert theme._STATUS["ok"][0] in line.styleSheet()
+    theme.show_status(line, None)  # plain text again: no colour comes back on a switch
+    window.actions_by_name["theme_light"].trigger()
+    assert line.styleSheet() == ""

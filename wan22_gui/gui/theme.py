@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from wan22_gui.core.base.settings import Settings, declare
 
@@ -117,10 +117,27 @@ _STATUS = {  # text colours that read on each theme's window colour
 }
 
 
+_STATUS_KIND = "wan22_status_kind"  # the widget property show_status keeps its kind in
+
+
 def status_color(kind: str) -> str:
     """The colour of a one-line outcome: "error" or "ok"."""
     dark, light = _STATUS[kind]
     return dark if _dark else light
+
+
+def show_status(widget: QWidget, kind: str | None) -> None:
+    """Colour `widget`'s text as an outcome ("ok" or "error"; None: plain text). It takes the
+    new theme's colour for that kind when the theme changes, so it always reads."""
+    widget.setProperty(_STATUS_KIND, kind or "")
+    widget.setStyleSheet(f"color: {status_color(kind)};" if kind else "")
+
+
+def _recolour_statuses(app: QApplication) -> None:
+    for widget in app.allWidgets():
+        kind = widget.property(_STATUS_KIND)
+        if kind:
+            widget.setStyleSheet(f"color: {status_color(kind)};")
 
 
 def system_prefers_dark() -> bool:
@@ -148,6 +165,8 @@ def apply(choice: str, app: QApplication | None = None) -> bool:
         _recolour_links(app)
     changed = dark != _dark
     _dark = dark
+    if app is not None:
+        _recolour_statuses(app)
     if changed:
         notifier().changed.emit(dark)
     return dark
