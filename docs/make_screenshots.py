@@ -113,6 +113,16 @@ def start_image(path: Path) -> Path:
     return path
 
 
+def warn_without_cjk_font() -> None:
+    """The default negative prompt is Chinese: without a font for it the Generate pictures show
+    a row of boxes. Say so (the README names the package), so nobody commits such pictures."""
+    from PySide6.QtGui import QFontDatabase
+
+    if not QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese):
+        print("warning: no font for Chinese is installed: the negative prompt in the Generate "
+              "pictures will show as boxes (install fonts-noto-cjk first)", file=sys.stderr)
+
+
 class Shooter:
     """Drives the window through a session and saves the pictures."""
 
@@ -139,6 +149,7 @@ class Shooter:
         self.app = QApplication.instance() or QApplication([sys.argv[0]])
         self.app.setApplicationName(APP_NAME)
         self.app.setWindowIcon(app_icon())
+        warn_without_cjk_font()
         self.out.mkdir(parents=True, exist_ok=True)
         comfy_root = self.home / "comfyui"
         install_wan_models(comfy_root)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel
 
 from wan22_gui.app import App
 from wan22_gui.gui import theme
@@ -91,3 +91,43 @@ def test_labels_with_a_style_sheet_follow_the_palette_too(window):
     assert title.styleSheet()
     window.actions_by_name["theme_dark"].trigger()
     assert title.palette().color(QPalette.ColorRole.WindowText).lightness() > 180
+
+
+def _has_colour(label, colour: str) -> bool:
+    """Whether any pixel of the label is (nearly) `colour`."""
+    image = label.grab().toImage()
+    want = QColor(colour)
+    for y in range(image.height()):
+        for x in range(image.width()):
+            got = image.pixelColor(x, y)
+            if (abs(got.red() - want.red()) + abs(got.green() - want.green())
+                    + abs(got.blue() - want.blue())) < 40:
+                return True
+    return False
+
+
+def test_links_take_the_link_colour_of_the_new_theme(window, qtbot):
+    """The first-run page's links were set in the light theme; on the dark one they must be
+    the light blue that reads on it, not the light theme's dark blue."""
+    theme.apply("light")
+    label = QLabel("see the <a href='https://example.org/guide'>install guide</a>")
+    qtbot.addWidget(label)
+    label.show()
+    assert _has_colour(label, theme.LIGHT.link)
+    window.actions_by_name["theme_dark"].trigger()
+    assert _has_colour(label, theme.DARK.link)
+    assert not _has_colour(label, theme.LIGHT.link)
+
+
+def test_an_outcome_set_with_show_status_takes_the_new_themes_colour(window):
+    """The benchmark's spec check ("1 image × … = 4 cells") was dark green on the dark theme;
+    an outcome line now follows the theme like Generate's does."""
+    theme.apply("light")
+    line = QLabel("1 image × 1 size = 1 cell")
+    theme.show_status(line, "ok")
+    assert theme._STATUS["ok"][1] in line.styleSheet()
+    window.actions_by_name["theme_dark"].trigger()
+    assert theme._STATUS["ok"][0] in line.styleSheet()
+    theme.show_status(line, None)  # plain text again: no colour comes back on a switch
+    window.actions_by_name["theme_light"].trigger()
+    assert line.styleSheet() == ""

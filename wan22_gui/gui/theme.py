@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from wan22_gui.core.base.settings import Settings, declare
 
@@ -117,10 +117,27 @@ _STATUS = {  # text colours that read on each theme's window colour
 }
 
 
+_STATUS_KIND = "wan22_status_kind"  # the widget property show_status keeps its kind in
+
+
 def status_color(kind: str) -> str:
     """The colour of a one-line outcome: "error" or "ok"."""
     dark, light = _STATUS[kind]
     return dark if _dark else light
+
+
+def show_status(widget: QWidget, kind: str | None) -> None:
+    """Colour `widget`'s text as an outcome ("ok" or "error"; None: plain text). It takes the
+    new theme's colour for that kind when the theme changes, so it always reads."""
+    widget.setProperty(_STATUS_KIND, kind or "")
+    widget.setStyleSheet(f"color: {status_color(kind)};" if kind else "")
+
+
+def _recolour_statuses(app: QApplication) -> None:
+    for widget in app.allWidgets():
+        kind = widget.property(_STATUS_KIND)
+        if kind:
+            widget.setStyleSheet(f"color: {status_color(kind)};")
 
 
 def system_prefers_dark() -> bool:
@@ -145,8 +162,11 @@ def apply(choice: str, app: QApplication | None = None) -> bool:
             app.setStyle("Fusion")  # the one style that honours a palette on every platform
         app.setPalette(build_palette(DARK if dark else LIGHT))
         _repolish_styled(app)
+        _recolour_links(app)
     changed = dark != _dark
     _dark = dark
+    if app is not None:
+        _recolour_statuses(app)
     if changed:
         notifier().changed.emit(dark)
     return dark
@@ -158,6 +178,16 @@ def _repolish_styled(app: QApplication) -> None:
     for widget in app.allWidgets():
         if widget.styleSheet():
             widget.setStyleSheet(widget.styleSheet())
+
+
+def _recolour_links(app: QApplication) -> None:
+    """Qt colours a rich-text link when the text is set (from the palette of that moment), so a
+    link set in the light theme stays dark blue on the dark one; setting the text again
+    recolours it (the same text is ignored, hence the blank in between)."""
+    for widget in app.allWidgets():
+        if isinstance(widget, QLabel) and "<a " in (text := widget.text()):
+            widget.setText("")
+            widget.setText(text)
 
 
 def choose(settings: Settings, choice: str, app: QApplication | None = None) -> bool:

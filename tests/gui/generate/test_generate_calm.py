@@ -95,3 +95,21 @@ def test_a_focused_setting_still_takes_the_wheel(qtbot, panel):
     before = clip.frames.value()
     _wheel(clip.frames, delta=120)
     assert clip.frames.value() == before + clip.frames.singleStep()
+
+
+def test_a_long_connection_sentence_moves_nothing_beside_it(qtbot, panel):
+    """The connection line above the progress keeps two lines whatever it says: "lost since
+    …" with a long reason does not push the progress bar down (nor the Queue button)."""
+    from wan22_gui.core.comfy.health import LOST, Health
+
+    panel.resize(1280, 800)
+    _settle(qtbot, panel)
+    bar = panel.progress.bar
+    before = (_queue_geometry(panel), bar.mapToGlobal(QPoint(0, 0)))
+    lost = Health(state=LOST, url="http://127.0.0.1:8190", source="attached", since=0.0,
+                  reason="the connection was refused at " + LONG_PATH)
+    panel.connection_line.setText(lost.words)
+    _settle(qtbot, panel)
+    assert (_queue_geometry(panel), bar.mapToGlobal(QPoint(0, 0))) == before
+    assert panel.connection_line.text() == lost.words
+    assert panel.connection_line.is_elided() and lost.words in panel.connection_line.toolTip()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QFontMetrics, QImage
 from PySide6.QtWidgets import QApplication
 
 from tests.core.launcher_helpers import free_port
@@ -20,6 +20,7 @@ from tests.core.telemetry_helpers import (
 from tests.fakes.fake_nvml import GPU_IS_LOST, h100, library_not_found, make_nvml, rtx_4090
 from wan22_gui.app import App, Given
 from wan22_gui.core.comfy.connection import ServerInfo
+from wan22_gui.core.comfy.health import LOST, Health
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.telemetry.panel import TelemetryPanel
 from wan22_gui.gui.tasks import TaskRunner
@@ -374,3 +375,38 @@ def test_without_a_local_gpu_the_line_shows_the_attached_servers_gpu(make_panel,
                     timeout=5000)
     assert ("ComfyUI's GPU: NVIDIA GeForce RTX 4090 — VRAM 1.3 / 23.6 GiB used."
             in panel.fold_line.text())
+
+
+def test_a_long_connection_state_is_elided_with_the_full_text_on_hover(make_panel, qtbot,
+                                                                      monkeypatch):
+    """A narrow window (1280 px) cuts the connection line with "…", never mid-letter, and the
+    controls beside it stay where they were."""
+    panel, _t0 = watch_wan_job(make_panel, until=30)
+    panel.resize(900, 430)
+    qtbot.wait(0)
+    label = panel.connection_label
+    export_x = panel.findChildren(type(panel.live_button))[-1].x()
+    lost = Health(state=LOST, url="http://127.0.0.1:38533", source="attached", since=0.0,
+                  reason="the server stopped answering " * 6)
+    monkeypatch.setattr(type(panel.ctx.app.health), "current", property(lambda _self: lost))
+    words = lost.words
+    panel.refresh()
+    qtbot.wait(0)
+    assert label.text() == words and words in label.toolTip()
+    assert label.is_elided()
+    assert panel.findChildren(type(panel.live_button))[-1].x() == export_x
+
+
+def test_the_end_labels_of_stacked_axes_do_not_meet(make_panel):
+    """The GiB axis's "0" and the % · °C axis's "100" sit where the two plots meet: there is
+    a gap of at least one label height between them."""
+    panel, _t0 = watch_wan_job(make_panel, until=60)
+    panel.resize(1280, 320)
+    panel.refresh()
+    graph = panel.graph
+    memory = graph.plots["memory"].getViewBox().sceneBoundingRect()
+    util = graph.plots["util"].getViewBox().sceneBoundingRect()
+    label_height = QFontMetrics(graph.plots["util"].getAxis("left").style["tickFont"]
+                                or panel.font()).height()
+    # each end label is centred on its tick, so half of it reaches past the plot's edge
+    assert util.top() - memory.bottom() >= label_height * 0.7

@@ -22,7 +22,7 @@ from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import format_duration
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.settings import declare
-from wan22_gui.gui import bridge
+from wan22_gui.gui import bridge, theme
 from wan22_gui.gui.bridge import on_main
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
@@ -36,7 +36,6 @@ LAST_OUT_KEY = "bench.last_out"
 declare(LAST_OUT_KEY, "")
 SERVER_CHOICES = ("The app's ComfyUI (current connection)", "ComfyUI at this address:",
                   "Start ComfyUI from this folder:")
-ERROR_STYLE = "color: #b71c1c;"
 
 
 def create_panel(ctx: AppContext) -> QWidget:
@@ -261,7 +260,7 @@ class BenchmarkPanel(QWidget):
 
     def _say_status(self, text: str, *, error: bool) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        theme.show_status(self.status, "error" if error else None)
 
     def open_report(self) -> None:
         report = Path(self.out_dir.text()) / REPORT_FILE

@@ -10,13 +10,21 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from wan22_gui.core.bench.results import RunRecord
 from wan22_gui.core.workflow.calculator import FPS_14B, describe_duration
+from wan22_gui.gui import theme
 
 GIB = 1024**3
 COLUMNS = ("Configuration", "Image", "Size", "Length", "Run", "Status", "Total (s)",
            "High / low pass (s)", "Peak VRAM (GiB)", "What happened")
-STATUS_COLORS = {"succeeded": "#1b5e20", "oom": "#b71c1c", "crashed": "#b71c1c",
-                 "error": "#e65100", "skipped": "#777777", "not_run": "#777777",
-                 "cancelled": "#777777"}
+# a run's outcome as the theme's "ok"/"error" colour (they read on either theme); the rest
+# in orange or grey, which read on both
+STATUS_KINDS = {"succeeded": "ok", "oom": "error", "crashed": "error"}
+STATUS_COLORS = {"error": "#e65100", "skipped": "#8a8a8a", "not_run": "#8a8a8a",
+                 "cancelled": "#8a8a8a"}
+
+
+def status_colour(status: str) -> str:
+    kind = STATUS_KINDS.get(status)
+    return theme.status_color(kind) if kind else STATUS_COLORS.get(status, theme.colors().text)
 
 
 class BenchResultsTable(QTableWidget):
@@ -52,7 +60,7 @@ class BenchResultsTable(QTableWidget):
             if column in (3, 6, 7, 8):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if column == 5:
-                item.setForeground(QBrush(QColor(STATUS_COLORS.get(record.status, "#000000"))))
+                item.setForeground(QBrush(QColor(status_colour(record.status))))
             if column == len(COLUMNS) - 1 and record.error:
                 item.setToolTip(record.error)
             self.setItem(row, column, item)

@@ -19,11 +19,11 @@ from wan22_gui.core.bench.spec import (
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.resources import resource_path
 from wan22_gui.core.base.settings import Settings, declare
+from wan22_gui.gui import theme
 from wan22_gui.gui.bench.spec_form import BenchSpecForm, make_button
 
 LAST_SPEC_KEY = "bench.last_spec"
 declare(LAST_SPEC_KEY, "")
-ERROR_STYLE, OK_STYLE = "color: #b71c1c;", "color: #2e4a2e;"
 NO_IMAGES_LINE = "images = []  # add your start images (the Form tab's Add… button)"
 
 
@@ -182,7 +182,7 @@ class BenchSpecEditor(QWidget):
 
     def _say(self, text: str, *, error: bool) -> None:
         self.check.setText(text)
-        self.check.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
+        theme.show_status(self.check, "error" if error else "ok")
 
 
 def _n(count: int, word: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
 
 from wan22_gui.core.video.library import SORT_KEYS, ClipFilter
@@ -14,6 +14,18 @@ DURATIONS = (("Any length", (None, None)), ("Under 3 s", (None, 3.0)), ("3–6 s
              ("Over 6 s", (6.0, None)))
 SORT_TITLES = {"date": "Date", "source": "Source image", "resolution": "Resolution",
                "duration": "Duration", "status": "Status"}
+SEARCH_MIN_WIDTH = 160  # "Search prompt, file…" still reads in a 1280 px window
+COMBO_MIN_WIDTH = 84  # a narrow window shortens the choices ("Any sour…"), not the search
+
+
+class _ShrinkingCombo(QComboBox):
+    """A combo as wide as its longest entry when there is room, narrower (its text elided)
+    when there is not: a plain one never gives up width, so the search box got squeezed to
+    "S…" at 1280 px."""
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), COMBO_MIN_WIDTH), hint.height())
 
 
 class GalleryFilterBar(QWidget):
@@ -34,6 +46,7 @@ class GalleryFilterBar(QWidget):
         self.search.setObjectName("gallery_search")
         self.search.setPlaceholderText("Search prompt, file, label…")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
         self.search.textChanged.connect(self.changed)
         self.date = self._combo("date_filter", DATES)
         self.source = self._combo("source_filter", [("Any source image", None)])
@@ -60,7 +73,7 @@ class GalleryFilterBar(QWidget):
         row.setStretch(0, 1)
 
     def _combo(self, name: str, entries) -> QComboBox:
-        combo = QComboBox()
+        combo = _ShrinkingCombo()
         combo.setObjectName(name)
         for title, value in entries:
             combo.addItem(title, value)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.video.library import Clip
 from wan22_gui.core.video.thumbnails import Thumbnail, ThumbnailCache
+from wan22_gui.core.workflow.calculator import describe_duration
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.gallery.model import CLIP_ROLE, ClipModel
 from wan22_gui.gui.gallery.thumbs import ThumbnailStore
@@ -97,12 +98,23 @@ class TileDelegate(QStyledItemDelegate):
 
 
 def _facts(clip: Clip) -> str:
+    """'336×480 · 1.56 s (25 frames)': the app's one way to write a length (the fps is in
+    the details; the tile has no room for it)."""
     parts = [clip.resolution] if clip.size else []
-    if clip.duration is not None:
-        parts.append(f"{clip.duration:.1f} s")
-    if clip.info is not None:
-        parts.append(f"{clip.info.fps:g} fps")
+    length = _length(clip)
+    if length:
+        parts.append(length)
     return " · ".join(parts) or (clip.path.name if clip.path else clip.status)
+
+
+def _length(clip: Clip) -> str:
+    """The clip's length from the file, else from the job's settings; "" when unknown."""
+    if clip.info is not None and clip.info.frame_count > 0:
+        return describe_duration(clip.info.frame_count, clip.info.fps)
+    params = clip.job.params if clip.job is not None else {}
+    if params.get("frames") and params.get("fps"):
+        return describe_duration(int(params["frames"]), float(params["fps"]))
+    return ""
 
 
 class GalleryGrid(QListView):

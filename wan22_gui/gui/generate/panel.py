@@ -10,8 +10,9 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QHBoxLayout, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
 from wan22_gui.core import keyboard
@@ -64,10 +65,10 @@ class GeneratePanel(QWidget):
         self.server_message = ElidedLabel(lines=2, name="server_message")
         self.server_message.setStyleSheet("background: #fff4ce; color: #3c2f00; padding: 4px;")
         self.server_message.hide()
-        self.connection_line = QLabel(ctx.app.health.current.words)
-        self.connection_line.setObjectName("connection_state")
-        self.connection_line.setWordWrap(True)
-        self.connection_line.setStyleSheet("color: #555;")
+        self.connection_line = ElidedLabel(ctx.app.health.current.words, lines=2,
+                                           name="connection_state")
+        # the theme's muted text colour, readable in either theme
+        self.connection_line.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.progress = JobProgress()
         self.live_preview = LivePreview(ctx.tasks)
         self.queue = QueueList()

@@ -42,6 +42,7 @@ WINDOWS: tuple[tuple[str, Any], ...] = (
 )
 AXIS_PEN = "#455a64"
 GPU_COLUMN = "vram_used"  # a finite value here means there is a GPU to draw
+PLOT_GAP = 14  # px between stacked plots: each axis's end label reaches half a line past its edge
 
 # The level lines' colours on the light theme -> on the dark theme (dark blue on near-black
 # would not read).
@@ -111,6 +112,8 @@ class TelemetryGraph(QWidget):
         self.plots["util"].setYRange(0, 105, padding=0)
         for row, stretch in ((1, 3), (2, 2), (3, 2)):
             self.canvas.ci.layout.setRowStretchFactor(row, stretch)
+        for row in (1, 2):  # below GiB and % · °C: room for the end labels ("0" over "100")
+            self.canvas.ci.layout.setRowSpacing(row, PLOT_GAP)
         self.curves = {s.key: self._add_curve(s) for s in SERIES}
         self.curves["temp_c"].setVisible(False)
         # Labels sit just below their lines (the view's top is only 6% above the total).

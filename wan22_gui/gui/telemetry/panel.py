@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QSizePolicy
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.telemetry.sampler import MAX_RATE_HZ, MIN_RATE_HZ, list_devices
 from wan22_gui.gui import bridge
+from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
 from wan22_gui.gui.telemetry.export import write_csv, write_png
 from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
@@ -118,12 +120,11 @@ class TelemetryPanel(QWidget):
         csv_button.clicked.connect(lambda: self.export("csv"))
         png_button = QPushButton("Export PNG…")
         png_button.clicked.connect(lambda: self.export("png"))
-        self.connection_label = QLabel()  # the app's one connection state, as everywhere
-        self.connection_label.setObjectName("telemetry_connection")
-        self.connection_label.setStyleSheet("color: #555;")
-        # in the controls row, where it costs no height; clipped rather than widening the row
-        self.connection_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                            QSizePolicy.Policy.Preferred)
+        # the app's one connection state, as everywhere; in the controls row, where it costs
+        # no height, elided with "…" (full text on hover) rather than widening the row
+        self.connection_label = ElidedLabel(name="telemetry_connection")
+        # the theme's muted text colour, so it stays readable when the theme changes
+        self.connection_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         bar = QHBoxLayout()
         for widget in (self.device_box, self.rate_box, self.window_box, self.live_button,
                        self.ram_box, self.power_box):
@@ -203,8 +204,7 @@ class TelemetryPanel(QWidget):
             return
         self.graph.refresh()
         if health.words != self.connection_label.text():
-            self.connection_label.setText(health.words)
-            self.connection_label.setToolTip(health.words)
+            self.connection_label.setText(health.words)  # its tooltip follows the text
         text = f"No GPU data. {problem.user_text()}".replace("\n", " ") if problem else ""
         if text != self.problem_label.text():
             self.problem_label.setText(text)

@@ -38,6 +38,7 @@ MARK_STYLES: dict[str, tuple[str, str]] = {
     "error": ("#c62828", "error"),
     "oom": ("#b71c1c", "OOM"),
 }
+DARK_TEXT_LIGHTER = 230  # % : a mark's name on the dark theme, lighter than its line
 BAND_ALPHA = 46  # behind the series: visible, but the curves stay readable (white background)
 LANE_ALPHA = 190
 CHAR_PX = 7  # rough width of a label character, to hide labels that would not fit
@@ -99,6 +100,7 @@ class BandsItem(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         last_px = -1e9
+        dark = theme.is_dark()  # the marks' dark green and slate do not read on near-black
         for x, color, text, _strong in self.marks:
             if not view.left() <= x <= view.right():
                 continue
@@ -106,7 +108,7 @@ class BandsItem(pg.GraphicsObject):
             if point.x() - last_px < 48:
                 continue
             last_px = point.x()
-            painter.setPen(color)
+            painter.setPen(color.lighter(DARK_TEXT_LIGHTER) if dark else color)
             painter.drawText(QPointF(point.x() + 3, point.y() - 4), text)
         painter.restore()
 
