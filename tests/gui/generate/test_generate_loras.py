@@ -111,3 +111,15 @@ def test_a_job_with_two_loras_runs_through_the_queue(qtbot, panel, server, pictu
     assert record.status == "succeeded"
     assert [lo["name"] for lo in record.params["loras"]] == list(LORAS)
     assert record.params["phases"] == 3
+
+
+def test_the_gallery_details_list_the_jobs_loras_and_first_phase():
+    from wan22_gui.core.history import JobRecord
+    from wan22_gui.core.video.library import Clip
+    from wan22_gui.gui.gallery.details import details_html
+
+    spec = JobSpec(image="a.png", phases=3, loras=(LoraUse(LORAS[0], 1.0, 0.5),)).resolved()
+    job = JobRecord(job_id="j1", status="succeeded", params=spec.to_dict())
+    text = details_html(Clip(key="j1", path=None, job=job, title="j1"), job)
+    assert f"{LORAS[0]} (high 1, low 0.5)" in text
+    assert "3-phase: first steps" in text and "3.5" in text
