@@ -123,3 +123,12 @@ def test_the_gallery_details_list_the_jobs_loras_and_first_phase():
     text = details_html(Clip(key="j1", path=None, job=job, title="j1"), job)
     assert f"{LORAS[0]} (high 1, low 0.5)" in text
     assert "3-phase: first steps" in text and "3.5" in text
+
+
+def test_a_queued_job_says_it_runs_in_3_phases_with_its_loras():
+    from wan22_gui.core.history import JobRecord
+    from wan22_gui.gui.generate.queue_list import job_summary
+
+    spec = JobSpec(image="a.png", phases=3, loras=tuple(LoraUse(n) for n in LORAS)).resolved()
+    row = job_summary(JobRecord(job_id="j1", status="pending", params=spec.to_dict()))
+    assert "LoRA 6 steps in 3 phases + 2 LoRAs ·" in row
