@@ -2,6 +2,7 @@
 
     python docs/make_screenshots.py                 (writes docs/images/*.png)
     python docs/make_screenshots.py --out /some/dir
+    python docs/make_screenshots.py --only generate  (only guide_generate_*.png)
 
 It opens the real main window against the stand-in ComfyUI from the test suite (so it needs a
 source checkout: tests/fakes/) and a fake RTX 4090 whose memory follows the job phases, runs
@@ -29,11 +30,15 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the app and the stand-in (tests/fakes/) from this checkout
+
+from wan22_gui.core.workflow.loras import LoraUse  # noqa: E402 (after the path above)
 IMAGES = ROOT / "docs" / "images"
 MAX_BYTES = 300_000  # keep each PNG small enough for the repository and a web page
 JOB_TIMEOUT_S = 120.0
 SIZES = ((1920, 1080), (1280, 720))  # the window (or a picture's own window) for each shot
 THEMES = ("dark", "light")
+AREAS = ("generate", "telemetry", "launcher", "gallery", "compare", "benchmark")
 FLOATING_HEIGHT = 0.45  # a floated dock's height, as a share of the picture's size
 SLOW_NODES = {  # seconds per node on the stand-in, so each phase is wide enough to see
     "CLIPLoader": 0.6, "CLIPTextEncode": 0.4, "UNETLoader": 1.0, "VAELoader": 0.2,
@@ -57,6 +62,7 @@ lora = true
 name = "20 steps, no LoRA"
 lora = false
 """
+SHOWN_LORA = LoraUse("lighthouse_glow.safetensors", 1.0, 0.6)
 PROMPT = "The lighthouse keeper's lamp sweeps across the bay as waves roll in, clouds drift by"
 # relative to the run's working folder, so the pictures show these instead of a temporary path
 PICTURE = Path("Pictures", "lighthouse.jpg")
@@ -66,6 +72,8 @@ VIDEOS = Path("Videos", "Wan22Studio")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=IMAGES, help="folder for the PNGs")
+    parser.add_argument("--only", choices=AREAS, help="take only this area's pictures (the "
+                        "session stops after them)")
     args = parser.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     sys.path.insert(0, str(ROOT))  # the stand-in server and fake NVML live in tests/
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = Path.cwd()
         os.chdir(home)  # relative paths in the pictures (PICTURE, VIDEOS, the benchmark's)
         try:
-            written = Shooter(Path(home), out).run()
+            written = Shooter(Path(home), out, only=args.only).run()
         finally:
             os.chdir(previous)
     for path in written:
@@ -126,16 +134,17 @@ def warn_without_cjk_font() -> None:
 class Shooter:
     """Drives the window through a session and saves the pictures."""
 
-    def __init__(self, home: Path, out: Path) -> None:
+    def __init__(self, home: Path, out: Path, only: str | None = None) -> None:
         self.home = home
         self.out = out
+        self.only = only  # None: every picture; else one area's (guide_<area>_*.png)
         self.written: list[Path] = []
 
     def run(self) -> list[Path]:
         from PySide6.QtWidgets import QApplication
 
         from tests.core.telemetry_helpers import PhaseDrivenGpu
-        from tests.fakes.comfy_standin import StandinServer, install_wan_models
+        from tests.fakes.comfy_standin import StandinServer, add_model_file, install_wan_models
         from tests.fakes.fake_nvml import make_nvml
         from wan22_gui import APP_NAME
         from wan22_gui.app import App, Given
@@ -153,6 +162,7 @@ class Shooter:
         self.out.mkdir(parents=True, exist_ok=True)
         comfy_root = self.home / "comfyui"
         install_wan_models(comfy_root)
+        add_model_file(comfy_root, "loras", SHOWN_LORA.name)  # one of the user's own
         server = StandinServer(comfy_root)
         server.extra_nodes.add_app_nodes()  # RIFE/FILM after generation
         server.faults.update(step_seconds=0.8, node_seconds_by_class=SLOW_NODES,
@@ -209,6 +219,8 @@ class Shooter:
         self.graph_window(window, "1 min")
         self.shot("main_window.png", window)
         self.shot("guide_generate.png", window.panels.get("generate"))
+        if self.only == "generate":
+            return
         self.wait_for(lambda: self.status(core, second.job_id) not in ("pending", "queued",
                                                                          "running"), "second job")
         self.wait(2.0)
@@ -270,6 +282,7 @@ class Shooter:
         try:
             form.image.load(picture)
             form.prompt.setPlainText(PROMPT)
+            form.loras.add_lora(SHOWN_LORA)
         except AttributeError as exc:
             print(f"make_screenshots: the Generate form changed ({exc}); left empty",
                   file=sys.stderr)
@@ -353,6 +366,8 @@ class Shooter:
         widget grabbed (guide_x.png -> guide_x_1920x1080_dark.png, ...)."""
         from wan22_gui.gui import theme
 
+        if self.only and not name.startswith(f"guide_{self.only}"):
+            return
         if widget is None:
             print(f"make_screenshots: no widget for {name}; skipped", file=sys.stderr)
             return

@@ -5,6 +5,8 @@
     wan22 generate dragon.jpg --workflow my_wan_workflow.json --server http://gpu-box:8188
     wan22 generate dragon.jpg --interpolate rife      # also a 32 fps clip, in the same prompt
     wan22 generate dragon.jpg --end-image dragon_landed.jpg   # first/last-frame i2v
+    wan22 generate dragon.jpg --lora wings.safetensors:1:0.5 --phases 3
+    wan22 generate dragon.jpg --model-format Q4_K_M    # the server's GGUF pair (ComfyUI-GGUF)
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wan22_gui.cli.model_args import add_model_arguments, model_changes, resolve_format
 from wan22_gui.core.base.errors import InputError, ServerUnavailable, WorkflowError
 from wan22_gui.core.workflow.calculator import INTERPOLATION_MULTIPLIERS
 from wan22_gui.core.workflow.spec import INTERPOLATION_METHODS
@@ -51,15 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, help="height, a multiple of 16")
     parser.add_argument("--prompt", default="", help="what should happen in the clip")
     parser.add_argument("--negative", help="negative prompt (default: the template's)")
-    parser.add_argument("--lora", dest="lora", action="store_true", default=True,
-                        help="use the 4-step LightX2V LoRA (default)")
-    parser.add_argument("--no-lora", dest="lora", action="store_false",
-                        help="20-step run without the LoRA")
+    parser.add_argument("--no-lora", dest="lora", action="store_false", default=True,
+                        help="20-step run without the 4-step LightX2V LoRA")
     parser.add_argument("--seed", type=int, help="fixed seed (default: a new random one)")
     parser.add_argument("--steps", type=int, help="sampling steps (default: 4 LoRA / 20)")
     parser.add_argument("--split", type=int, help="steps of the high-noise model")
     parser.add_argument("--cfg", type=float, help="CFG scale (default: 1 LoRA / 3.5)")
     parser.add_argument("--shift", type=float, help="ModelSamplingSD3 shift (default 5 / 8)")
+    add_model_arguments(parser)
     parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
     parser.add_argument("--workflow", type=Path, metavar="FILE",
                         help="your own workflow (UI or API JSON); the job's settings are "
@@ -112,6 +114,11 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         return EXIT_USAGE
     pattern = args.name_pattern or str(app.settings.get(NAME_PATTERN_KEY))
     try:
+        try:
+            spec = resolve_format(spec, getattr(args, "model_format", None), session.client)
+        except InputError as exc:
+            print(f"wan22 generate: {exc.user_text()}", file=err)
+            return EXIT_USAGE
         if args.workflow:
             lacking = _classes_the_server_lacks(session.client, args.workflow)
             if lacking:
@@ -188,6 +195,8 @@ def build_spec(args: argparse.Namespace) -> Any:
                    end_image=str(end_image.path) if end_image else None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
+    if hasattr(args, "loras"):  # namespaces made by other commands lack the model arguments
+        spec = spec.replace(**model_changes(args, spec.models))
     problems = spec.problems()
     if problems:
         raise InputError(" ".join(problems), "Change the arguments and run again.")

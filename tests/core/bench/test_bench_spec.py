@@ -131,3 +131,28 @@ def test_launch_config_describes_itself():
     assert (launch.attention, launch.extra_args) == ("sage", ("--fast",))
     assert launch.describe() == "preset rtx5090 + sage attention + --fast"
     assert BenchConfig("y", attention="sage-node").launch().is_default
+
+
+def test_a_gguf_configuration_is_its_own_cell_and_runs_gguf_experts(images):
+    from wan22_gui.core.bench.jobcells import job_spec_for
+    from wan22_gui.core.bench.runner import RunRequest
+    from wan22_gui.core.workflow.builder import build_wan_i2v
+
+    text = SPEC.split("[[configs]]")[0] + """
+[[configs]]
+name = "fp8"
+[[configs]]
+name = "Q4"
+high_model = "Wan2.2-I2V-A14B-HighNoise-Q4_K_M.gguf"
+low_model = "Wan2.2-I2V-A14B-LowNoise-Q4_K_M.gguf"
+"""
+    spec = parse_spec_text(text, base_dir=images)
+    fp8, q4 = spec.configs
+    assert "model_format" not in fp8.settings()  # old specs keep their cell ids
+    assert q4.settings()["model_format"] == "Q4_K_M"
+    assert parse_spec_text(spec_to_toml(spec, base_dir=images), base_dir=images) == spec
+    cell = next(c for c in expand(spec) if c.config == q4)
+    job = job_spec_for(RunRequest(cell, "k", False, spec, images, 60.0, 1))
+    graph = build_wan_i2v(job, "a.png").graph
+    assert {n["class_type"] for n in graph.values()} >= {"UnetLoaderGGUF"}
+    assert "UNETLoader" not in {n["class_type"] for n in graph.values()}

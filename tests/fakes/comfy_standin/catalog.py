@@ -1,8 +1,9 @@
 """Node classes the stand-in knows: the recorded `/object_info` dumps plus live file lists.
 
 The core dump is the real reply of ComfyUI 0.3.64 (478 classes). Custom-node classes (RIFE/FILM
-VFI, KJNodes, VideoHelperSuite) come from the second dump and are enabled per instance, because a
-real server only has them when the packs are installed. Combos that list files (model loaders,
+VFI, KJNodes, VideoHelperSuite) come from the second dump, and the ComfyUI-GGUF loaders from a
+third (written from the pack's source); they are enabled per instance, because a real server only
+has them when the packs are installed. Combos that list files (model loaders,
 LoadImage, LoadVideo) are filled from the stand-in's folders on every call, as ComfyUI does.
 """
 
@@ -21,6 +22,7 @@ from tests.fakes.comfy_standin.folders import Folders
 DATA_DIR = Path(__file__).parent / "data"
 CORE_DUMP = DATA_DIR / "object_info_core.json.gz"
 CUSTOM_DUMP = DATA_DIR / "object_info_custom_nodes.json.gz"
+GGUF_DUMP = DATA_DIR / "object_info_gguf.json"  # UnetLoaderGGUF(Advanced), from the pack's source
 # What ComfyUI 0.38 adds for the nodes the app uses (switch, math, core frame interpolation).
 NEWER_CORE_DUMP = DATA_DIR / "object_info_0.38.json"
 # Stand-in profile (the ComfyUI version played) -> dumps added on top of the 0.3.64 core dump.
@@ -53,6 +55,8 @@ _MODEL_COMBOS: dict[tuple[str, str], str] = {
     ("QuadrupleCLIPLoader", "clip_name3"): "text_encoders",
     ("QuadrupleCLIPLoader", "clip_name4"): "text_encoders",
     ("UNETLoader", "unet_name"): "diffusion_models",
+    ("UnetLoaderGGUF", "unet_name"): "unet_gguf",
+    ("UnetLoaderGGUFAdvanced", "unet_name"): "unet_gguf",
     ("ControlNetLoader", "control_net_name"): "controlnet",
     ("DiffControlNetLoader", "control_net_name"): "controlnet",
     ("StyleModelLoader", "style_model_name"): "style_models",
@@ -108,6 +112,11 @@ def _read_dump(path: str) -> dict[str, Any]:
     return data
 
 
+def _custom() -> dict[str, Any]:
+    """Every custom-node class the stand-in can switch on (the recorded dump and the GGUF one)."""
+    return {**_read_dump(str(CUSTOM_DUMP)), **_read_dump(str(GGUF_DUMP))}
+
+
 def load_dump(path: Path | str = CORE_DUMP) -> dict[str, Any]:
     """A private deep copy of a recorded `/object_info` reply (core dump by default)."""
     return copy.deepcopy(_read_dump(str(path)))
@@ -125,8 +134,8 @@ class ExtraNodes:
 
     def add(self, name: str) -> None:
         """Enable one class from the custom-nodes dump (KeyError names the unknown class)."""
-        if name not in _read_dump(str(CUSTOM_DUMP)):
-            raise KeyError(f"{name!r} is not in the recorded custom-node dump")
+        if name not in _custom():
+            raise KeyError(f"{name!r} is not in the recorded custom-node dumps")
         with self._lock:
             self._names.add(name)
 
@@ -155,11 +164,11 @@ class ExtraNodes:
                 if name in dump:
                     return dump[name]
             enabled = name in self._names
-        return _read_dump(str(CUSTOM_DUMP))[name] if enabled else None
+        return _custom()[name] if enabled else None
 
     def snapshot(self) -> dict[str, Any]:
         """class name -> info of everything enabled now."""
-        custom = _read_dump(str(CUSTOM_DUMP))
+        custom = _custom()
         with self._lock:
             out = {name: custom[name] for name in sorted(self._names)}
             for dump in self._extra_dumps:

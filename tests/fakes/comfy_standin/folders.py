@@ -37,14 +37,22 @@ MODEL_FOLDERS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
     "model_patches": (("model_patches",), MODEL_EXTENSIONS),
     "audio_encoders": (("audio_encoders",), MODEL_EXTENSIONS),
     "frame_interpolation": (("frame_interpolation",), MODEL_EXTENSIONS),
+    # Registered by the ComfyUI-GGUF pack when it loads (after the core folders): the .gguf
+    # files of the diffusion-model and text-encoder folders.
+    "unet_gguf": (("unet", "diffusion_models"), frozenset({".gguf"})),
+    "clip_gguf": (("text_encoders", "clip"), frozenset({".gguf"})),
 }
 # Folders that only newer ComfyUI versions register (hidden from /models on 0.3.64).
 NEWER_FOLDERS = {"frame_interpolation"}
+GGUF_FOLDERS = {"unet_gguf", "clip_gguf"}  # only with the GGUF pack installed
 
 
-def model_folder_names(profile: str = "0.3.64") -> list[str]:
-    """What `GET /models` lists for the ComfyUI version a stand-in plays."""
-    return [name for name in MODEL_FOLDERS if profile != "0.3.64" or name not in NEWER_FOLDERS]
+def model_folder_names(profile: str = "0.3.64", gguf: bool = False) -> list[str]:
+    """What `GET /models` lists for the ComfyUI version a stand-in plays (with the GGUF
+    pack's folders when it is installed)."""
+    return [name for name in MODEL_FOLDERS
+            if (profile != "0.3.64" or name not in NEWER_FOLDERS)
+            and (gguf or name not in GGUF_FOLDERS)]
 
 # The model files the official Wan 2.2 14B i2v templates (4-step LoRA and 20-step variants) name.
 WAN_MODEL_FILES: dict[str, tuple[str, ...]] = {
@@ -148,7 +156,8 @@ def _content_type(name: str) -> str | None:
 
 
 def add_model_file(root: Path, folder: str, name: str, size: int = 0) -> Path:
-    """Create a dummy model file (``size`` zero bytes) so a model combo lists ``name``."""
+    """Create a dummy model file (``size`` zero bytes) so a model combo lists ``name``
+    (a GGUF expert goes into ``diffusion_models``, where the pack's folder reads it)."""
     if folder not in MODEL_FOLDERS or not MODEL_FOLDERS[folder][0]:
         raise ValueError(f"unknown model folder {folder!r}; known: {', '.join(MODEL_FOLDERS)}")
     sub = MODEL_FOLDERS[folder][0][-1]  # e.g. diffusion_models rather than the legacy unet/

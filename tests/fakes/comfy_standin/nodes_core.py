@@ -17,7 +17,8 @@ SAMPLERS = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvan
 # -- loaders, encoders, model patches -----------------------------------------------------------
 
 @node("UNETLoader", "CLIPLoader", "VAELoader", "LoraLoaderModelOnly", "CLIPVisionLoader",
-      "CheckpointLoaderSimple", "LoraLoader", "DualCLIPLoader", "UpscaleModelLoader")
+      "CheckpointLoaderSimple", "LoraLoader", "DualCLIPLoader", "UpscaleModelLoader",
+      "UnetLoaderGGUF", "UnetLoaderGGUFAdvanced")
 def _loader(run: NodeRun) -> tuple[tuple, dict | None]:
     if run.faults.fail_empty_model_files:
         for name, value in run.inputs.items():

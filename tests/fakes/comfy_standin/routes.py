@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.comfy_standin.folders import model_folder_names
+from tests.fakes.comfy_standin.folders import GGUF_FOLDERS, model_folder_names
 from tests.fakes.comfy_standin.validation import validate_prompt
 
 COMFYUI_VERSION = "0.3.64"
@@ -165,11 +165,13 @@ class JsonApi:
         return web.json_response(self.server.hub.features())
 
     async def models(self, request: web.Request) -> web.Response:
-        return web.json_response(model_folder_names(self.server.profile))
+        gguf = "UnetLoaderGGUF" in self.server.extra_nodes
+        return web.json_response(model_folder_names(self.server.profile, gguf))
 
     async def models_folder(self, request: web.Request) -> web.Response:
-        files = self.server.folders.model_files(request.match_info["folder"])
-        if files is None:
+        folder = request.match_info["folder"]
+        files = self.server.folders.model_files(folder)
+        if files is None or folder in GGUF_FOLDERS and "UnetLoaderGGUF" not in self.server.extra_nodes:
             return web.Response(status=404)
         return web.json_response(files)
 

@@ -43,6 +43,14 @@ def job_spec_for(request: RunRequest) -> Any:
     )
     if spec.negative_prompt is not None:
         fields["negative_prompt"] = spec.negative_prompt
+    experts = {k: v for k, v in (("unet_high", cell.config.high_model),
+                                 ("unet_low", cell.config.low_model)) if v}
+    if experts:  # an fp8 vs GGUF comparison: this configuration's expert files
+        import dataclasses
+
+        from wan22_gui.core.workflow.spec import ModelFiles
+
+        fields["models"] = dataclasses.replace(ModelFiles(), **experts)
     return JobSpec(**fields)
 
 

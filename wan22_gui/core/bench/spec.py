@@ -34,7 +34,7 @@ _TOP_KEYS = {
 }
 _CONFIG_KEYS = {
     "name", "preset", "attention", "lora", "steps", "split_step", "cfg", "interpolation",
-    "multiplier", "launch_args",
+    "multiplier", "launch_args", "high_model", "low_model",
 }
 
 
@@ -80,6 +80,17 @@ class BenchConfig:
     interpolation: str = "none"
     multiplier: int = 2
     launch_args: tuple[str, ...] = ()
+    # Expert files ("" = the template's fp8 pair); a .gguf file makes a GGUF cell
+    # (UnetLoaderGGUF), so fp8 and GGUF configurations compare in one matrix.
+    high_model: str = ""
+    low_model: str = ""
+
+    def model_format(self) -> str:
+        """"fp8" (the template's files), or the format of the chosen experts ("Q4_K_M")."""
+        from wan22_gui.core.workflow.experts import model_format
+
+        names = [n for n in (self.high_model, self.low_model) if n]
+        return model_format(names[0]) if names else "fp8"
 
     def sampling(self) -> tuple[int, int, float]:
         """(steps, split_step, cfg) in effect, with the template's values for the mode."""
@@ -98,13 +109,17 @@ class BenchConfig:
     def settings(self) -> dict[str, Any]:
         """Everything that changes the result; the name is only a label (part of no cell id)."""
         steps, split, cfg = self.sampling()
-        return {
+        out = {
             "preset": self.preset, "attention": self.attention, "lora": self.lora,
             "steps": steps, "split_step": split, "cfg": cfg,
             "interpolation": self.interpolation,
             "multiplier": self.multiplier if self.interpolation != "none" else 1,
             "launch_args": list(self.launch_args),
         }
+        if self.high_model or self.low_model:  # only then: older cells keep their ids
+            out.update(high_model=self.high_model, low_model=self.low_model,
+                       model_format=self.model_format())
+        return out
 
 
 @dataclass(frozen=True)
@@ -352,6 +367,7 @@ def _config(item: Any, index: int) -> BenchConfig:
         attention=attention, lora=_bool(item, "lora", True), steps=steps, split_step=split, cfg=cfg,
         interpolation=_choice(item, "interpolation", "none", INTERPOLATION_CHOICES, where),
         multiplier=_int(item, "multiplier", 2, low=2, high=4), launch_args=tuple(args),
+        high_model=_str(item, "high_model", ""), low_model=_str(item, "low_model", ""),
     )
 
 
@@ -407,4 +423,7 @@ def _config_lines(config: BenchConfig) -> list[str]:
         lines.append(f"multiplier = {config.multiplier}")
     if config.launch_args:
         lines.append(f"launch_args = {_list(config.launch_args)}")
+    for key in ("high_model", "low_model"):
+        if getattr(config, key):
+            lines.append(f"{key} = {_q(getattr(config, key))}")
     return lines

@@ -48,6 +48,8 @@ _CUSTOM_NODE_PACKS = {
     "FILM VFI": "ComfyUI-Frame-Interpolation (by Fannovel16)",
     "PathchSageAttentionKJ": "ComfyUI-KJNodes (by kijai)",
     "PatchFlashAttentionKJ": "ComfyUI-KJNodes (by kijai)",
+    "UnetLoaderGGUF": "ComfyUI-GGUF (by city96)",
+    "UnetLoaderGGUFAdvanced": "ComfyUI-GGUF (by city96)",
 }
 _CUSTOM_NODE_PREFIXES = {"VHS_": "ComfyUI-VideoHelperSuite (by Kosinkadink)"}
 

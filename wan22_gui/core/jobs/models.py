@@ -2,7 +2,9 @@
 
 Model combos in `/object_info` list what is on disk right now, so one fresh read per loader
 class tells which Wan files are installed; reading the RIFE/FILM classes the same way tells
-whether "After generation: RIFE/FILM" can run there.
+whether "After generation: RIFE/FILM" can run there. The expert lists hold the GGUF pack's
+`.gguf` files too when the server has UnetLoaderGGUF (the builder loads those with it), and
+LoraLoaderModelOnly's list is the LoRA library the user picks extra LoRAs from.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ MODEL_SOURCES: dict[str, tuple[str, str]] = {
     "text_encoder": ("CLIPLoader", "clip_name"),
     "vae": ("VAELoader", "vae_name"),
 }
+GGUF_SOURCE = ("UnetLoaderGGUF", "unet_name")  # the ComfyUI-GGUF pack's experts
+LORA_LIBRARY = "loras"  # key of fetch_model_lists' reply: every file of models/loras
 
 
 def combo_options(object_info: dict, node_class: str, input_name: str) -> list[str]:
@@ -36,14 +40,29 @@ def combo_options(object_info: dict, node_class: str, input_name: str) -> list[s
 
 
 def fetch_model_lists(client: Any) -> dict[str, list[str]]:
-    """Installed files per ModelFiles field (HTTP: call it off the GUI thread)."""
+    """Installed files per ModelFiles field, plus the LoRA library under LORA_LIBRARY
+    (HTTP: call it off the GUI thread)."""
     lists: dict[str, list[str]] = {}
     for node_class in sorted({c for c, _ in MODEL_SOURCES.values()}):
         info = client.object_info(node_class, refresh=True)
         for key, (cls, name) in MODEL_SOURCES.items():
             if cls == node_class:
                 lists[key] = combo_options(info, cls, name)
+    gguf = combo_options(client.object_info(GGUF_SOURCE[0], refresh=True), *GGUF_SOURCE)
+    for key in ("unet_high", "unet_low"):
+        lists[key] = lists.get(key, []) + gguf
+    lists[LORA_LIBRARY] = list(lists.get("lora_high", []))
     return lists
+
+
+def server_vram(client: Any) -> int | None:
+    """Total memory of the server's first GPU, from /system_stats (None when it has none)."""
+    try:
+        devices = client.system_stats().get("devices") or []
+        total = devices[0].get("vram_total") if devices else None
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return int(total) if isinstance(total, (int, float)) and total > 0 else None
 
 
 def interpolation_support(client: Any) -> dict[str, str | None]:
@@ -74,6 +93,7 @@ class ServerChoices:
     models: dict[str, list[str]] = field(default_factory=dict)
     interpolation: dict[str, str | None] = field(default_factory=dict)
     rife_models: list[str] = field(default_factory=list)
+    vram_total: int | None = None  # the server's GPU, for "which experts fit"
 
 
 def model_lists_at(url: str) -> dict[str, list[str]]:
@@ -90,6 +110,6 @@ def server_choices_at(url: str, *, interpolation: bool = True) -> ServerChoices:
         if not interpolation:
             return ServerChoices(fetch_model_lists(client))
         return ServerChoices(fetch_model_lists(client), interpolation_support(client),
-                             rife_models(client))
+                             rife_models(client), server_vram(client))
     finally:
         client.close()

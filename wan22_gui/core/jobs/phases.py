@@ -83,6 +83,7 @@ ROLE_PHASES: dict[str, str] = {
     "unet_high": MODEL_LOAD,
     "unet_low": MODEL_LOAD,
     "sampler_high": HIGH_NOISE,
+    "sampler_mid": HIGH_NOISE,  # the 3-phase split's second pass (high noise, speed LoRA)
     "sampler_low": LOW_NOISE,
     "vae_decode": VAE_DECODE,
     "create_video": SAVE,

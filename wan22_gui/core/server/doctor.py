@@ -3,7 +3,9 @@
 It learns which flags the install knows by running `main.py --help` once (cached per ComfyUI
 version, commit and interpreter) and reading argparse's usage text, where mutually exclusive
 groups appear as `[--a | --b]`. The rest is what ComfyUI's source (0.3.64) and PyTorch do with
-the settings. The doctor only reports: it never changes the user's choice.
+the settings. It also says whether the Wan experts in the install's models folder fit the
+chosen GPU, and which format (fp8, GGUF Q8_0/Q6_K/Q4_K_M) would. The doctor only reports: it
+never changes the user's choice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from wan22_gui.core.server.cache import JsonCache
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.ports import is_loopback
 from wan22_gui.core.server.probe import ATTENTION_MODULES, PythonProbe
+from wan22_gui.core.workflow import experts
 
 log = logging.getLogger("wan22.server")
 
@@ -45,6 +48,8 @@ UNREAD_ENV = {
                      "PyTorch does not either (its switch is TORCH_COMPILE_DISABLE=1). "
                      "torch.compile only runs when a workflow has a compile node.",
 }
+EXPERT_FOLDERS = ("unet", "diffusion_models")  # where UNETLoader and UnetLoaderGGUF look
+FIT_SIZE = (640, 640, 81)  # the template's clip: what "fits" is judged at
 NATIVE_ALLOC_OPTIONS = ("max_split_size_mb", "expandable_segments", "garbage_collection_threshold",
                         "roundup_power2_divisions")
 
@@ -328,3 +333,35 @@ def _environment(flags, env):
                            "To use these options add --disable-cuda-malloc (and drop "
                            "--cuda-malloc); otherwise remove the variable."))
     return out
+
+
+def installed_experts(comfy_root: os.PathLike[str] | str) -> list[str]:
+    """The Wan 2.2 i2v expert files (.safetensors, .gguf) in an install's models folders."""
+    found = []
+    for folder in EXPERT_FOLDERS:
+        base = os.path.join(comfy_root, "models", folder)
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                lowered = name.lower()
+                if lowered.endswith((".safetensors", ".gguf")) and "i2v" in lowered:
+                    found.append(os.path.relpath(os.path.join(dirpath, name), base)
+                                 .replace(os.sep, "/"))
+    return sorted(set(found))
+
+
+def expert_fit(vram_total: int | None, files: Sequence[str]) -> list[Finding]:
+    """Whether the install's best Wan experts fit this GPU at the template's clip size, and
+    which format would (a warning when they do not fit; nothing without a GPU or experts)."""
+    if not vram_total or not files:
+        return []
+    formats = experts.formats_of(files)
+    if not formats:
+        return []
+    high, low = experts.pair_of_format(files, formats[0]) or (files[0], files[0])
+    width, height, frames = FIT_SIZE
+    text = experts.fit_advice(vram_total, width, height, frames, high, low, files)
+    fits = experts.fit_of(experts.model_format(high), vram_total, width, height, frames)
+    level = "info" if fits is None or fits.fits else "warning"
+    return [Finding(level, "models", text,
+                    "Pick a GGUF pair in the Generate form's Models, or `wan22 generate "
+                    "--model-format Q6_K`." if level == "warning" else "")]

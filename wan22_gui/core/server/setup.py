@@ -32,7 +32,8 @@ from wan22_gui.core.server import launcher as L
 from wan22_gui.core.server.cache import JsonCache, launcher_cache
 from wan22_gui.core.server.choice import parse_extra_args, resolve_install, resolve_preset
 from wan22_gui.core.server.command import LaunchPlan, build_plan
-from wan22_gui.core.server.doctor import Finding, FlagTable, check, load_flag_table
+from wan22_gui.core.server.doctor import (Finding, FlagTable, check, expert_fit,
+                                          installed_experts, load_flag_table)
 from wan22_gui.core.server.install import ComfyInstall
 from wan22_gui.core.server.probe import PythonProbe, probe_python
 from wan22_gui.core.server.scripts import write_script
@@ -84,6 +85,7 @@ class LaunchSetup:
         self.plan_problem: str | None = None
         self.plan: LaunchPlan | None = None
         self.findings: list[Finding] = []
+        self.expert_files: list[str] = []  # the Wan experts in the install (doctor's fit check)
 
     @classmethod
     def for_services(cls, settings: SettingsStore, paths: AppPaths, presets: PresetBook,
@@ -148,11 +150,13 @@ class LaunchSetup:
         return True
 
     def _adopt(self, install: ComfyInstall, request: int) -> bool:
+        files = installed_experts(install.root)  # a folder walk: not under the lock
         with self._lock:
             if request != self._request:
                 return False
             self.install, self.install_problem, self.looking = install, None, False
             self.probe, self.table, self.help_problem = None, None, None
+            self.expert_files = files
             if self.persist:
                 self.settings.set("launcher.comfyui_path", str(install.home))
             self._rebuild()
@@ -240,6 +244,8 @@ class LaunchSetup:
                                   version=install.version, probe=self.probe)
             self.findings += [Finding("info", flag, why, "The app leaves it out for this version.")
                               for flag, why in self.plan.dropped]
+            self.findings += expert_fit(self.gpu.vram_total if self.gpu else None,
+                                        self.expert_files)
         return self.plan
 
     def _publish(self, *parts: str) -> None:

@@ -7,8 +7,11 @@ preset); this module only learns the size dependence.
 
 Model: sampling time per model evaluation grows with the latent token count T
 (frames_latent × h/16 × w/16), least-squares fitted as a + bT (+ cT² once four sizes are known);
-a step costs two evaluations when CFG is not 1 (ComfyUI skips the unconditional pass at CFG 1).
-VAE decode is fitted the same way; loading, encoding and saving are taken as their median.
+a step costs two evaluations when CFG is not 1 (ComfyUI skips the unconditional pass at CFG 1;
+the 3-phase split's first phase runs at its own CFG). VAE decode is fitted the same way;
+loading, encoding and saving are taken as their median. Peak VRAM is mostly the weights of one
+expert: a run with experts of another format (fp8 vs a GGUF quantisation) counts with the
+difference of the two formats' sizes (`experts.py`) added.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from wan22_gui.core.workflow.spec import sampling_defaults
+from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.workflow.experts import expert_bytes
+from wan22_gui.core.workflow.spec import JobSpec, sampling_defaults
 
 MIN_RUNS = 2  # fewer finished runs than this: "no estimate yet"
 SAMPLING_PHASES = ("high_noise", "low_noise")
@@ -44,9 +49,29 @@ class Estimate:
     phases: dict[str, float] = field(default_factory=dict)
 
 
+def estimate_for_spec(history_rows: Iterable[Any], spec: JobSpec) -> Estimate | None:
+    """`estimate` for a whole spec: its phases, CFGs and expert files included."""
+    s = spec.sampling()
+    return estimate(history_rows, spec.width, spec.height, spec.frames, spec.use_lora,
+                    s.steps, s.cfg, evaluations=evaluations(spec.to_dict()),
+                    unet=max((spec.models.unet_high, spec.models.unet_low),
+                             key=lambda n: expert_bytes(n) or 0))
+
+
+def evaluations(params: Any) -> int:
+    """Model evaluations of a job (a JobSpec dict): steps × 1 or 2 by CFG, per phase."""
+    spec = params if isinstance(params, JobSpec) else JobSpec.from_dict(params)
+    s = spec.sampling()
+    if spec.phases != 3:
+        return s.steps * _evals_per_step(s.cfg)
+    first, first_cfg = spec.phase1()
+    return first * _evals_per_step(first_cfg) + (s.steps - first) * _evals_per_step(s.cfg)
+
+
 def estimate(history_rows: Iterable[Any], width: int, height: int, frames: int,
              use_lora: bool = True, steps: int | None = None, cfg: float | None = None,
-             sage_attention: bool | None = None) -> Estimate | None:
+             sage_attention: bool | None = None, *, evaluations: int | None = None,
+             unet: str | None = None) -> Estimate | None:
     """Predict time and peak VRAM for a job, or None when too few runs are known.
 
     Args:
@@ -55,6 +80,8 @@ def estimate(history_rows: Iterable[Any], width: int, height: int, frames: int,
         use_lora: the job's mode; picks the template's steps/cfg when those are None.
         steps, cfg: the job's sampling settings (None: the mode's defaults).
         sage_attention: when given, prefer runs with the same setting if there are enough.
+        evaluations: the job's model evaluations when they are not steps × CFG's (3 phases).
+        unet: the job's larger expert file, to carry measured peaks over between formats.
     """
     defaults = sampling_defaults(use_lora)
     steps = defaults.steps if steps is None else steps
@@ -66,7 +93,7 @@ def estimate(history_rows: Iterable[Any], width: int, height: int, frames: int,
     if len(runs) < MIN_RUNS:
         return None
     tokens = _tokens(width, height, frames)
-    evals = steps * _evals_per_step(cfg)
+    evals = steps * _evals_per_step(cfg) if evaluations is None else evaluations
     phases = {"sampling": evals * _fit_predict([(r["tokens"], r["per_eval"]) for r in runs],
                                                tokens)}
     for phase in SCALED_PHASES:
@@ -79,7 +106,7 @@ def estimate(history_rows: Iterable[Any], width: int, height: int, frames: int,
             phases[phase] = statistics.median(values)
     seen = [r["tokens"] for r in runs]
     extrapolated = tokens > 1.5 * max(seen) or tokens < min(seen) / 1.5
-    return Estimate(seconds=sum(phases.values()), peak_vram_bytes=_vram(runs, tokens),
+    return Estimate(seconds=sum(phases.values()), peak_vram_bytes=_vram(runs, tokens, unet),
                     runs=len(runs), extrapolated=extrapolated, phases=phases)
 
 
@@ -105,22 +132,29 @@ def _usable(row: Any) -> dict[str, Any] | None:
     params, timings = _get(row, "params") or {}, _get(row, "timings") or {}
     try:
         width, height, frames = int(params["width"]), int(params["height"]), int(params["frames"])
-        defaults = sampling_defaults(bool(params.get("use_lora", True)))
-        steps = int(params.get("steps") or defaults.steps)
-        cfg = float(params["cfg"] if params.get("cfg") is not None else defaults.cfg)
+        evals = evaluations(params)
         sampling = sum(float(timings[p]) for p in SAMPLING_PHASES)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, InputError):
         return None
-    if steps < 1 or sampling <= 0 or min(width, height, frames) < 1:
+    if evals < 1 or sampling <= 0 or min(width, height, frames) < 1:
         return None
     metrics = _get(row, "metrics") or {}
     return {
         "tokens": _tokens(width, height, frames),
-        "per_eval": sampling / (steps * _evals_per_step(cfg)),
+        "per_eval": sampling / evals,
         "timings": {k: float(v) for k, v in timings.items() if isinstance(v, (int, float))},
         "vram": metrics.get("peak_vram_bytes"),
         "sage": bool(params.get("sage_attention", False)),
+        "unet": _larger_expert(params.get("models")),
     }
+
+
+def _larger_expert(models: Any) -> str | None:
+    """The bigger of a stored spec's two expert files (what decides its peak)."""
+    if not isinstance(models, dict):
+        return None
+    names = [str(models[k]) for k in ("unet_high", "unet_low") if models.get(k)]
+    return max(names, key=lambda n: expert_bytes(n) or 0) if names else None
 
 
 def _tokens(width: int, height: int, frames: int) -> int:
@@ -152,9 +186,10 @@ def _fit_predict(points: Sequence[tuple[float, float]], x: float) -> float:
     return max(value, 0.0)
 
 
-def _vram(runs: list[dict[str, Any]], tokens: int) -> int | None:
-    """Peak VRAM: linear in tokens over the runs that measured it (None if none did)."""
-    points = [(r["tokens"], float(r["vram"])) for r in runs
+def _vram(runs: list[dict[str, Any]], tokens: int, unet: str | None = None) -> int | None:
+    """Peak VRAM: linear in tokens over the runs that measured it (None if none did), each
+    shifted by the weight difference when it ran experts of another format than `unet`."""
+    points = [(r["tokens"], float(r["vram"]) + _weights_delta(r["unet"], unet)) for r in runs
               if isinstance(r["vram"], (int, float)) and r["vram"] > 0]
     if not points:
         return None
@@ -168,6 +203,14 @@ def _vram(runs: list[dict[str, Any]], tokens: int) -> int | None:
     ys = np.array([p[1] for p in points], dtype=float)
     coef = np.polyfit(xs, ys, 1)
     return int(max(float(np.polyval(coef, tokens)), float(ys.min()) * 0.5))
+
+
+def _weights_delta(ran: str | None, wanted: str | None) -> float:
+    """Bytes more (or fewer) one expert of `wanted` takes than one of `ran` (0 if unknown)."""
+    if not ran or not wanted:
+        return 0.0
+    a, b = expert_bytes(ran), expert_bytes(wanted)
+    return float(b - a) if a is not None and b is not None else 0.0
 
 
 def _duration(seconds: float) -> str:

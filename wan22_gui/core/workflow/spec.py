@@ -3,7 +3,8 @@
 A `JobSpec` is built by the generation form, the CLI and the benchmark runner, stored as JSON in
 the history (`to_dict` / `from_dict`) and turned into an API graph by `builder.build_wan_i2v`.
 Sampling fields left at None follow the official template for the chosen mode (4-step LoRA on or
-off), so switching the LoRA toggle never leaves 4-step settings on a 20-step run.
+off, two or three phases), so switching the LoRA toggle never leaves 4-step settings on a
+20-step run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Mapping
 
 from wan22_gui.core.base.errors import InputError
 from wan22_gui.core.workflow import limits
+from wan22_gui.core.workflow.loras import LoraUse, lora_problems, loras_from_data
 
 # The template's negative prompt (the Wan authors' recommended one, in Chinese).
 DEFAULT_NEGATIVE_PROMPT = (
@@ -39,10 +41,19 @@ class SamplingDefaults:
 # 20-step "fp8_scaled" group.
 LORA_DEFAULTS = SamplingDefaults(steps=4, cfg=1.0, split_step=2, shift=5.0)
 BASE_DEFAULTS = SamplingDefaults(steps=20, cfg=3.5, split_step=10, shift=8.0)
+# The 3-phase split users run against the speed LoRA's slow motion: 2 high-noise steps without
+# the LoRA at CFG 3.5 (they set the motion), 2 high-noise steps with it, 2 low-noise steps.
+THREE_PHASE_DEFAULTS = SamplingDefaults(steps=6, cfg=1.0, split_step=4, shift=5.0)
+PHASE1_STEPS = 2
+PHASE1_CFG = 3.5
+PHASES = (2, 3)
 
 
-def sampling_defaults(use_lora: bool) -> SamplingDefaults:
-    """The template's sampling settings for the 4-step LoRA mode (True) or the 20-step mode."""
+def sampling_defaults(use_lora: bool, phases: int = 2) -> SamplingDefaults:
+    """The template's sampling settings for the 4-step LoRA mode (True) or the 20-step mode;
+    with `phases=3` (which needs the LoRA), the 3-phase split's."""
+    if use_lora and phases == 3:
+        return THREE_PHASE_DEFAULTS
     return LORA_DEFAULTS if use_lora else BASE_DEFAULTS
 
 
@@ -73,8 +84,16 @@ class JobSpec:
         seed: noise seed of pass 1; None draws a random one when the graph is built.
         use_lora: use the 4-step LightX2V LoRAs.
         steps, split_step, cfg, shift: None follows the template for the mode.
-        lora_strength_high, lora_strength_low: LoRA strengths per pass.
-        models: model file names.
+        lora_strength_high, lora_strength_low: the 4-step speed LoRA's strength per expert
+            (a lower high-noise strength is a common fix for slow motion).
+        loras: the user's own LoRAs, each with a strength per expert, chained before the
+            speed LoRA (`loras.py`).
+        phases: 2 (high-noise then low-noise) or 3: the first `phase1_steps` steps run on
+            the high-noise model without the speed LoRA at `phase1_cfg`, then high-noise with
+            it up to `split_step`, then low-noise (needs `use_lora`).
+        phase1_steps, phase1_cfg: the 3-phase split's first phase (None: 2 steps, CFG 3.5).
+        models: model file names; a `.gguf` expert is loaded with the ComfyUI-GGUF pack's
+            UnetLoaderGGUF (`experts.py`).
         sage_attention: add the KJNodes SageAttention patch on both model paths.
         sage_attention_mode: the patch node's `sage_attention` option.
         sampler_name, scheduler: KSamplerAdvanced options (both passes).
@@ -113,10 +132,14 @@ class JobSpec:
     interpolation_multiplier: int = 2
     interpolation_model: str | None = None
     end_image: str | None = None
+    loras: tuple[LoraUse, ...] = ()
+    phases: int = 2
+    phase1_steps: int | None = None
+    phase1_cfg: float | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""
-        base = sampling_defaults(self.use_lora)
+        base = sampling_defaults(self.use_lora, self.phases)
         return SamplingDefaults(
             steps=base.steps if self.steps is None else int(self.steps),
             cfg=base.cfg if self.cfg is None else float(self.cfg),
@@ -124,11 +147,19 @@ class JobSpec:
             shift=base.shift if self.shift is None else float(self.shift),
         )
 
+    def phase1(self) -> tuple[int, float]:
+        """(steps, CFG) of the 3-phase split's first phase, defaults filled in."""
+        steps = PHASE1_STEPS if self.phase1_steps is None else int(self.phase1_steps)
+        return steps, PHASE1_CFG if self.phase1_cfg is None else float(self.phase1_cfg)
+
     def resolved(self) -> "JobSpec":
-        """A copy with steps/split/cfg/shift filled in (what the history should store)."""
+        """A copy with steps/split/cfg/shift (and the first phase's) filled in (what the
+        history should store)."""
         s = self.sampling()
+        first = self.phase1() if self.phases == 3 else (self.phase1_steps, self.phase1_cfg)
         return dataclasses.replace(
-            self, steps=s.steps, split_step=s.split_step, cfg=s.cfg, shift=s.shift
+            self, steps=s.steps, split_step=s.split_step, cfg=s.cfg, shift=s.shift,
+            phase1_steps=first[0], phase1_cfg=first[1],
         )
 
     def replace(self, **changes: Any) -> "JobSpec":
@@ -148,7 +179,7 @@ class JobSpec:
             limits.LORA_STRENGTH.problem(self.lora_strength_low),
             None if self.seed is None else limits.SEED.problem(self.seed),
         ) if p]
-        out += self._sampling_problems()
+        out += self._sampling_problems() + self._phase_problems() + lora_problems(self.loras)
         if self.interpolation not in (None, *INTERPOLATION_METHODS):
             out.append(f"Interpolation must be rife, film or none, not {self.interpolation!r}.")
         if self.interpolation and self.interpolation_multiplier not in (2, 3, 4):
@@ -168,6 +199,25 @@ class JobSpec:
             out.append(steps)
         elif not 0 <= s.split_step <= s.steps:
             out.append(f"The split step must be between 0 and {s.steps} steps, not {s.split_step}.")
+        return out
+
+    def _phase_problems(self) -> list[str]:
+        if self.phases not in PHASES:
+            return [f"The split must have 2 or 3 phases, not {self.phases}."]
+        if self.phases == 2:
+            return []
+        if not self.use_lora:
+            return ["The 3-phase split needs the 4-step LoRA (its phases 2 and 3 use it)."]
+        steps, cfg = self.phase1()
+        s = self.sampling()
+        split = s.split_step
+        out = [p for p in (limits.CFG.problem(cfg),) if p]
+        if split >= s.steps:
+            out.append(f"With 3 phases the low-noise model needs steps: the split step must "
+                       f"be below {s.steps}, not {split}.")
+        if not 1 <= steps < split:
+            out.append(f"The first phase (no speed LoRA) must end between step 1 and the "
+                       f"split step ({split} - 1), not at {steps}.")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,16 +243,18 @@ class JobSpec:
         elif models is not None and not isinstance(models, ModelFiles):
             raise InputError("Job settings: 'models' must be an object of file names.")
         try:
+            if "loras" in kwargs:
+                kwargs["loras"] = loras_from_data(kwargs["loras"])
             return cls(**_coerce(kwargs))
         except (TypeError, ValueError) as exc:
             raise InputError(f"Job settings are malformed: {exc}.",
                              hint="Check the values in the saved job or preset.") from exc
 
 
-_INT_FIELDS = ("width", "height", "frames", "interpolation_multiplier")
-_OPT_INT_FIELDS = ("seed", "steps", "split_step")
+_INT_FIELDS = ("width", "height", "frames", "interpolation_multiplier", "phases")
+_OPT_INT_FIELDS = ("seed", "steps", "split_step", "phase1_steps")
 _FLOAT_FIELDS = ("fps", "lora_strength_high", "lora_strength_low")
-_OPT_FLOAT_FIELDS = ("cfg", "shift")
+_OPT_FLOAT_FIELDS = ("cfg", "shift", "phase1_cfg")
 
 
 def _coerce(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ CONFIG_COLUMNS = (
     ("Steps", "steps", "int"), ("Split", "split_step", "int"), ("CFG", "cfg", "float"),
     ("Interpolation", "interpolation", INTERPOLATION_CHOICES),
     ("×", "multiplier", ("2", "3", "4")), ("Launch flags", "launch_args", "args"),
+    ("High model", "high_model", "text"), ("Low model", "low_model", "text"),
 )
 CONFIG_TIPS = (
     "Label in the report and the CSV", "Launch preset name (empty: the server's own)",
@@ -34,6 +35,8 @@ CONFIG_TIPS = (
     "Empty: the template's value (1.0 with the LoRA, 3.5 without)",
     "Frame interpolation after generation", "Interpolation factor (16 fps × 2 = 32 fps)",
     "Extra ComfyUI flags, e.g. --reserve-vram 4 (restarts ComfyUI)",
+    "High-noise expert file (empty: the template's fp8; a .gguf file: a GGUF cell)",
+    "Low-noise expert file (empty: the template's fp8)",
 )
 
 
@@ -243,6 +246,7 @@ def _config_values(config: Any) -> dict[str, str]:
         "split_step": text(config.split_step), "cfg": text(config.cfg),
         "interpolation": config.interpolation, "multiplier": str(config.multiplier),
         "launch_args": " ".join(config.launch_args),
+        "high_model": config.high_model, "low_model": config.low_model,
     }
 
 

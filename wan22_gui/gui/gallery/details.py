@@ -22,6 +22,9 @@ PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("end_image", "End ima
           ("width", "Width"), ("height", "Height"),
           ("frames", "Frames"), ("fps", "FPS"), ("seed", "Seed"), ("use_lora", "4-step LoRA"),
           ("steps", "Steps"), ("split_step", "Split step"), ("cfg", "CFG"), ("shift", "Shift"),
+          ("lora_strength_high", "4-step LoRA high"), ("lora_strength_low", "4-step LoRA low"),
+          ("phase1_steps", "3-phase: first steps"), ("phase1_cfg", "3-phase: first CFG"),
+          ("loras", "LoRAs"),
           ("sage_attention", "Sage attention"), ("interpolation", "Interpolation"),
           ("method", "Method"), ("multiplier", "Multiplier"), ("model", "Model"),
           ("source", "Source clip"))
@@ -149,7 +152,7 @@ def details_html(clip: Clip, record: JobRecord | None = None) -> str:
     if timings:
         sections.append("<h4>Time per pass</h4>" + _table(timings))
     params = [(title, _value(job.params[key])) for key, title in PARAMS
-              if key in job.params and job.params[key] not in (None, "")]
+              if key in job.params and job.params[key] not in (None, "", [], ())]
     if params:
         sections.append("<h4>Settings</h4>" + _table(params))
     return "".join(sections)
@@ -158,6 +161,11 @@ def details_html(clip: Clip, record: JobRecord | None = None) -> str:
 def _value(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, dict) and "name" in v
+                                               for v in value):
+        # the job's own LoRAs: "motion.safetensors (high 1, low 0.5)"
+        return "; ".join(f"{v['name']} (high {v.get('high', 1):g}, low {v.get('low', 1):g})"
+                         for v in value)
     text = str(value)
     return text if len(text) < 400 else text[:400] + "…"
 

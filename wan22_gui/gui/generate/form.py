@@ -1,4 +1,5 @@
-"""The Generate form: start image, prompts, clip, sampling, models and output name → JobSpec.
+"""The Generate form: start image, prompts, clip, sampling, LoRAs, models and output name →
+JobSpec.
 
 The form holds no job logic: it shows a JobSpec and reads one back. Names, sizes, frames and
 estimates come from the workflow package, so the CLI computes exactly the same.
@@ -16,12 +17,15 @@ from PySide6.QtWidgets import (
 
 from wan22_gui.core.images import LoadedImage
 from wan22_gui.core.workflow import naming
-from wan22_gui.core.workflow.calculator import estimate, estimate_text
+from wan22_gui.core.workflow.calculator import estimate_text
+from wan22_gui.core.workflow.estimate import estimate_for_spec
+from wan22_gui.core.workflow.experts import fit_advice
 from wan22_gui.core.workflow.spec import DEFAULT_NEGATIVE_PROMPT, JobSpec
 from wan22_gui.gui.tasks import TaskRunner
 from wan22_gui.gui.generate.clip import ClipBox
 from wan22_gui.gui.generate.image import ImagePicker
 from wan22_gui.gui.generate.end_image import EndImagePicker
+from wan22_gui.gui.generate.loras import LoraBox
 from wan22_gui.gui.generate.models import ModelsBox
 from wan22_gui.gui.generate.sampling import SamplingBox
 
@@ -77,6 +81,8 @@ class GenerateForm(QWidget):
         self.reset_negative.setToolTip("Back to the template's negative prompt")
         self.clip = ClipBox()
         self.sampling = SamplingBox()
+        self.loras = LoraBox()
+        self._vram_total: int | None = None  # the server's GPU, for "which experts fit"
         self.models = ModelsBox()
         self.models.setCheckable(True)
         self.models.setChecked(False)  # folded: most people keep the template's files
@@ -88,6 +94,7 @@ class GenerateForm(QWidget):
         self.name_preview.setWordWrap(True)
         self.estimate = QLabel("Estimate: no estimate yet")
         self.estimate.setObjectName("estimate")
+        self.estimate.setWordWrap(True)
         self._build()
         self._connect()
         self._update()
@@ -116,6 +123,7 @@ class GenerateForm(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.clip)
         right.addWidget(self.sampling)
+        right.addWidget(self.loras)
         right.addWidget(self.models)
         output = QGroupBox("Output name")
         out_form = QFormLayout(output)
@@ -137,8 +145,9 @@ class GenerateForm(QWidget):
         self.negative.textChanged.connect(self._update)
         self.reset_negative.clicked.connect(
             lambda: self.negative.setPlainText(DEFAULT_NEGATIVE_PROMPT))
-        for box in (self.clip, self.sampling, self.models):
+        for box in (self.clip, self.sampling, self.loras, self.models):
             box.changed.connect(self._update)
+        self.loras.phases_changed.connect(self.sampling.apply_phase_defaults)
         self.models.toggled.connect(self._fold_models)
         self._fold_models(False)
         self.pattern_edit.textChanged.connect(self._pattern_changed)
@@ -169,7 +178,7 @@ class GenerateForm(QWidget):
         return JobSpec(image=self.image.path, prompt=self.prompt.toPlainText().strip(),
                        negative_prompt=self.negative.toPlainText().strip(),
                        models=self.models.values(), end_image=self.end_image.path,
-                       **clip, **sampling)
+                       **clip, **sampling, **self.loras.values())
 
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
@@ -196,8 +205,15 @@ class GenerateForm(QWidget):
         s = spec.sampling()
         self.sampling.set_values(use_lora=spec.use_lora, steps=s.steps, split_step=s.split_step,
                                  cfg=s.cfg, shift=s.shift, seed=spec.seed)
+        self.loras.set_values(spec)
         self.models.set_values(spec.models)
         self._update()
+
+    def show_server(self, lora_library: list[str], vram_total: int | None) -> None:
+        """The connected server's LoRA files and GPU memory (None: unknown or not connected)."""
+        self.loras.show_library(lora_library)
+        self._vram_total = vram_total
+        self._update_estimate(self.spec())
 
     def set_history_rows(self, rows: Sequence[Any]) -> None:
         """Finished jobs the estimate learns from (read in the background by the panel)."""
@@ -241,9 +257,12 @@ class GenerateForm(QWidget):
         self.changed.emit()
 
     def _update_estimate(self, spec: JobSpec) -> None:
-        est = None
-        if not spec.problems():
-            s = spec.sampling()
-            est = estimate(self._history_rows, spec.width, spec.height, spec.frames,
-                           spec.use_lora, s.steps, s.cfg)
-        self.estimate.setText(f"Estimate: {estimate_text(est)}")
+        est = None if spec.problems() else estimate_for_spec(self._history_rows, spec)
+        text = f"Estimate: {estimate_text(est)}"
+        if self._vram_total and not spec.problems():
+            m = spec.models
+            installed = [self.models.combos["unet_high"].itemText(i)
+                         for i in range(self.models.combos["unet_high"].count())]
+            text += "\n" + fit_advice(self._vram_total, spec.width, spec.height, spec.frames,
+                                      m.unet_high, m.unet_low, installed)
+        self.estimate.setText(text)

@@ -347,11 +347,13 @@ class GeneratePanel(QWidget):
         if url != getattr(self.ctx.app.connection.info, "url", None):
             return  # an older read that finished after the server changed
         self.form.models.show_lists(choices.models, url)
+        self.form.show_server(choices.models.get("loras", []), choices.vram_total)
         self.form.clip.set_interpolation_support(choices.interpolation)
         self.form.clip.set_rife_models(choices.rife_models)
 
     def _show_disconnected(self, why: str = "") -> None:
         self.form.models.show_disconnected(why)
+        self.form.show_server([], None)
         self.form.clip.set_interpolation_support(None)
 
 

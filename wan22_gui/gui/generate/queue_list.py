@@ -33,6 +33,11 @@ def job_summary(record: JobRecord) -> str:
     frames = int(p.get("frames") or 0)
     mode = f"LoRA {p.get('steps') or 4} steps" if p.get("use_lora", True) else \
         f"{p.get('steps') or 20} steps"
+    if p.get("phases") == 3:
+        mode += " in 3 phases"
+    loras = p.get("loras") or ()
+    if loras:  # the user's own LoRAs change the result as much as the mode
+        mode += f" + {len(loras)} LoRA{'s' if len(loras) != 1 else ''}"
     method = p.get("interpolation")
     if method:  # RIFE/FILM in the same job: the user should see it before it runs
         title = VFI_TITLES.get(str(method), str(method).upper())

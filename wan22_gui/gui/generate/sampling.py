@@ -124,8 +124,16 @@ class SamplingBox(QGroupBox):
 
     # -- slots --------------------------------------------------------------------------------
 
-    def _apply_defaults(self, use_lora: bool) -> None:
-        d = sampling_defaults(bool(use_lora))
+    def apply_phase_defaults(self, phases: int) -> None:
+        """The defaults of the 2- or 3-phase split (the 3-phase one turns the LoRA on)."""
+        if phases == 3 and not self.lora.isChecked():
+            self.lora.blockSignals(True)
+            self.lora.setChecked(True)
+            self.lora.blockSignals(False)
+        self._apply_defaults(self.lora.isChecked(), phases)
+
+    def _apply_defaults(self, use_lora: bool, phases: int = 2) -> None:
+        d = sampling_defaults(bool(use_lora), phases)
         for spin in (self.steps, self.split, self.cfg, self.shift):
             spin.blockSignals(True)
         self.steps.setValue(d.steps)
