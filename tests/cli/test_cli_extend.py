@@ -46,7 +46,7 @@ def test_extend_a_history_clip_joins_the_parts_into_one_clip(standin_with_models
     assert sum(1 for _ in read_frames(joined)) == 17 + 21 - 5
     assert (probe(joined).width, probe(joined).height) == (320, 224)
     row = _last_row(capsys)
-    assert row["parent_id"] == parent_id
+    assert row["parent_id"] == parent_id and row["outputs"] == [str(joined)]  # one clip
     assert row["params"]["extend_parts"] == [str(clip), str(part)]
     assert row["params"]["extend_frames"]["joined"] == 33
     # The upload is the clip's last 5 frames as one multi-frame picture, fed to WanImageToVideo.

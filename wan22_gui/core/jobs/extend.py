@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wan22_gui.core.base.errors import InputError, Wan22Error
 from wan22_gui.core.history import HistoryStore
@@ -66,8 +67,9 @@ def start_frames(spec: JobSpec, folder: Path, job_id: str) -> tuple[JobSpec, Pat
 
 def join_parts(history: HistoryStore, job_id: str, spec: JobSpec, part: Path,
                output_dir: Path) -> JoinResult:
-    """Join the clip and the new part; the row shows the joined clip first, then the part,
-    and keeps both parts' paths in `params["extend_parts"]`.
+    """Join the clip and the new part. The row's clip is the joined one (the gallery shows the
+    chain as one clip); both parts' paths stay in `params["extend_parts"]`, and their files
+    stay on disk when the joined clip is deleted.
 
     Raises:
         Wan22Error: a part cannot be read or the joined clip cannot be written (the part
@@ -82,7 +84,7 @@ def join_parts(history: HistoryStore, job_id: str, spec: JobSpec, part: Path,
     params["extend_parts"] = [str(first), str(part)]
     params["extend_frames"] = {"first": result.first_frames, "second": result.second_frames,
                                "overlap": result.overlap, "joined": result.frames}
-    history.update(job_id, outputs=[str(dest), str(part)], params=params,
+    history.update(job_id, outputs=[str(dest)], params=params,
                    parent_id=spec.extend_parent)
     log.info("job %s: joined %s + %s -> %s (%d frames)", job_id, first.name, Path(part).name,
              dest.name, result.frames)
@@ -93,3 +95,39 @@ def join_failed(exc: Wan22Error, part: Path) -> tuple[str, str]:
     """The words for a join that failed after the part was made (the part is kept)."""
     return (f"The new part was saved ({part}), but joining it to the clip failed: {exc}",
             getattr(exc, "hint", "") or "Join them again with `wan22 generate --extend`.")
+
+
+def continue_spec(base: JobSpec | None, clip: Path, job_id: str | None, size: tuple[int, int],
+                  fps: float) -> JobSpec:
+    """The job that continues `clip` (made by the job `base` came from, if any): its
+    settings with a new seed, the clip's size and rate, no start or end image."""
+    spec = (base or JobSpec()).replace(
+        image="", end_image=None, seed=None, filename_prefix=None, width=int(size[0]),
+        height=int(size[1]), fps=float(fps), extend_clip=str(clip), extend_parent=job_id)
+    return spec
+
+
+def joined_text(clip_frames: int | None, new_frames: int, overlap: int, fps: float) -> str:
+    """The calculator line: how long the joined clip will be."""
+    from wan22_gui.core.video.extend import joined_length
+    from wan22_gui.core.workflow.calculator import describe_duration
+
+    if clip_frames is None:
+        return f"Joined: the clip + {new_frames} − {overlap} frames"
+    total = joined_length(clip_frames, new_frames, overlap)
+    return (f"Joined: {clip_frames} + {new_frames} − {overlap} = "
+            f"{describe_duration(total, fps)}")
+
+
+def extend_request(history: HistoryStore, clip: Any) -> tuple[JobSpec, int]:
+    """The job continuing a gallery clip (`library.Clip`) and the clip's frame count: the
+    clip's own job's settings when the history has them. Blocks (database, file)."""
+    from wan22_gui.core.video.reader import probe
+
+    record = history.get(clip.job_id) if clip.job_id else None
+    info = clip.info or probe(Path(clip.path))
+    base = JobSpec.from_dict(record.params) if record is not None and \
+        record.kind == "generate" and record.params else None
+    spec = continue_spec(base, Path(clip.path), record.job_id if record else None,
+                         (info.width, info.height), info.fps)
+    return spec, int(info.frame_count)

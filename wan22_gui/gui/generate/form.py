@@ -22,6 +22,7 @@ from wan22_gui.gui.tasks import TaskRunner
 from wan22_gui.gui.generate.clip import ClipBox
 from wan22_gui.gui.generate.image import ImagePicker
 from wan22_gui.gui.generate.end_image import EndImagePicker
+from wan22_gui.gui.generate.extend_box import ExtendBox
 from wan22_gui.gui.generate.models import ModelsBox
 from wan22_gui.gui.generate.sampling import SamplingBox
 
@@ -66,6 +67,7 @@ class GenerateForm(QWidget):
         self._pattern = naming.DEFAULT_PATTERN
         self.image = ImagePicker(tasks)
         self.end_image = EndImagePicker(tasks)  # optional: first/last-frame i2v
+        self.extend = ExtendBox()  # shown when the job continues a clip (gallery "Extend…")
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("prompt")
         self.prompt.setPlaceholderText("What should happen: “the dragon turns its head and "
@@ -96,6 +98,7 @@ class GenerateForm(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.image, 3)
         left.addWidget(self.end_image)
+        left.addWidget(self.extend)
         prompts = QGroupBox("Prompt")
         form = QFormLayout(prompts)
         form.addRow(self.prompt)
@@ -137,7 +140,7 @@ class GenerateForm(QWidget):
         self.negative.textChanged.connect(self._update)
         self.reset_negative.clicked.connect(
             lambda: self.negative.setPlainText(DEFAULT_NEGATIVE_PROMPT))
-        for box in (self.clip, self.sampling, self.models):
+        for box in (self.clip, self.sampling, self.models, self.extend):
             box.changed.connect(self._update)
         self.models.toggled.connect(self._fold_models)
         self._fold_models(False)
@@ -169,11 +172,11 @@ class GenerateForm(QWidget):
         return JobSpec(image=self.image.path, prompt=self.prompt.toPlainText().strip(),
                        negative_prompt=self.negative.toPlainText().strip(),
                        models=self.models.values(), end_image=self.end_image.path,
-                       **clip, **sampling)
+                       **clip, **sampling, **self.extend.values())
 
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
-        out = [] if self.image.path else ["Choose a start image."]
+        out = [] if self.image.path or self.extend.clip else ["Choose a start image."]
         for box in (self.sampling, self.clip):
             if box.problem():
                 out.append(box.problem())
@@ -198,6 +201,7 @@ class GenerateForm(QWidget):
         self.sampling.set_values(use_lora=spec.use_lora, steps=s.steps, split_step=s.split_step,
                                  cfg=s.cfg, shift=s.shift, seed=spec.seed)
         self.models.set_values(spec.models)
+        self.extend.set_spec(spec)
         self._update()
 
     def set_history_rows(self, rows: Sequence[Any]) -> None:
@@ -239,6 +243,7 @@ class GenerateForm(QWidget):
         line = self.name_preview.fontMetrics().lineSpacing()
         self.name_preview.setMinimumHeight(line * (text.count("\n") + 1) + 4)
         self._update_estimate(spec)
+        self.extend.show_length(spec.frames, spec.fps)
         self.changed.emit()
 
     def _update_estimate(self, spec: JobSpec) -> None:
