@@ -236,7 +236,9 @@ class GenerateForm(QWidget):
 
     def _update(self) -> None:
         spec = self.spec()
-        preview_spec = spec if spec.image else spec.replace(image="start image.png")
+        # an extend job is named after the clip it continues (the runner names its start so)
+        preview_spec = spec if spec.image else spec.replace(
+            image=spec.extend_clip or "start image.png")
         text = local_name_preview(self._pattern, preview_spec)
         self.name_preview.setText(text)
         # a squeezed form shrinks wrapped labels below their text: keep every line visible
