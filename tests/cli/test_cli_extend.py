@@ -82,3 +82,24 @@ def test_an_overlap_that_is_not_4k_plus_1_is_refused(first_clip, capsys):
     _, clip = first_clip
     assert main(["generate", "--extend", str(clip), "--overlap", "4", "--server", DEAD_URL]) == 2
     assert "4k+1" in capsys.readouterr().err
+
+
+def test_a_join_that_fails_keeps_the_new_part_and_says_so(standin_with_models, first_clip,
+                                                          capsys, monkeypatch):
+    from wan22_gui.core.base.errors import Wan22Error
+
+    def full_disk(*_args, **_kw):
+        raise Wan22Error("Cannot write video x_joined.mp4 (320×224) (No space left on device).",
+                         "Free some space.")
+
+    monkeypatch.setattr("wan22_gui.core.jobs.extend.join_clips", full_disk)
+    _, clip = first_clip
+    code = main(["generate", "--extend", str(clip), "--frames", "9", "--quiet",
+                 "--server", standin_with_models.url])
+    out, err = capsys.readouterr()
+    assert code == 1
+    [part] = map(Path, out.strip().splitlines())
+    assert part.is_file() and clip.is_file()  # nothing the user made is lost
+    assert "new part was saved" in err and "No space left" in err and "Free some space" in err
+    row = _last_row(capsys)
+    assert row["status"] == "failed" and row["outputs"] == [str(part)]
