@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    args.out = args.out.resolve()  # ComfyUI runs in its own folder: its flags need full paths
     args.out.mkdir(parents=True, exist_ok=True)
     record: dict = {"args": {k: str(v) for k, v in vars(args).items()}}
     server = _start_comfyui(args) if args.comfyui else None
