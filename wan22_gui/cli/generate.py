@@ -7,6 +7,7 @@
     wan22 generate dragon.jpg --end-image dragon_landed.jpg   # first/last-frame i2v
     wan22 generate dragon.jpg --lora wings.safetensors:1:0.5 --phases 3
     wan22 generate dragon.jpg --model-format Q4_K_M    # the server's GGUF pair (ComfyUI-GGUF)
+    wan22 generate --extend 20261202-1200-ab12 --overlap 5 --color-match   # continue a clip
 
 Same runner as the GUI queue, so the history row, timings and output names are the same.
 Exit codes: 0 done, 1 the job failed, 2 bad arguments or input, 3 no ComfyUI at the address,
@@ -43,7 +44,15 @@ DEFAULT_MAX_SIDE = 832
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", type=Path, help="the start image")
+    parser.add_argument("image", type=Path, nargs="?", help="the start image (not with --extend)")
+    parser.add_argument("--extend", metavar="CLIP",
+                        help="continue a clip (a history id or a video file): the new part "
+                             "starts from its last frames and both are joined into one clip")
+    parser.add_argument("--overlap", type=int, default=1, metavar="N",
+                        help="with --extend: frames the parts share, 4k+1 (1, 5, 9…; default "
+                             "1), crossfaded in the joined clip")
+    parser.add_argument("--color-match", action="store_true",
+                        help="with --extend: match the new part's colours to the clip's")
     parser.add_argument("--end-image", type=Path, metavar="IMAGE",
                         help="the last frame: the clip goes from the start image to this one "
                              "(ComfyUI's WanFirstLastFrameToVideo)")
@@ -98,7 +107,7 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     from wan22_gui.core.comfy.session import ServerSession
 
     try:
-        spec = build_spec(args)
+        spec = build_spec(args, app.history)
         build = _workflow_builder(args.workflow) if args.workflow else None
     except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
@@ -162,24 +171,37 @@ def finish_left_jobs(runner: Any, history: Any, err: TextIO) -> None:
         print(f"wan22 generate: job {record.job_id} {result.status}: {told}", file=err)
 
 
-def build_spec(args: argparse.Namespace) -> Any:
+def build_spec(args: argparse.Namespace, history: Any = None) -> Any:
     """The JobSpec the arguments ask for. Raises InputError with what to change."""
     from wan22_gui.core.images import load_image
     from wan22_gui.core.workflow import calculator as calc
-    from wan22_gui.core.workflow.spec import JobSpec
 
+    if getattr(args, "extend", None):
+        return _checked(_extend_spec(args, history))
+    if getattr(args, "color_match", False) or getattr(args, "overlap", 1) != 1:
+        raise InputError("--overlap and --color-match only apply with --extend.",
+                         "Add --extend CLIP, or leave them out.")
+    if args.image is None:
+        raise InputError("Give a start image, or --extend CLIP to continue a clip.",
+                         "e.g. wan22 generate dragon.jpg, or wan22 generate --extend CLIP")
     image = load_image(args.image)  # refuses missing files and non-images right away
     end_image = load_image(args.end_image) if args.end_image else None
     if end_image is not None and args.workflow:
         raise InputError("--end-image needs the app's own workflow, not --workflow.",
                          "Leave out one of them.")
+    spec = _common_spec(args, calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE))
+    return _checked(spec.replace(image=str(image.path),
+                                 end_image=str(end_image.path) if end_image else None))
+
+
+def _common_spec(args: argparse.Namespace, fit: tuple[int, int]) -> Any:
+    """The settings every job takes from the arguments; `fit` is the size when none is given."""
+    from wan22_gui.core.workflow.spec import JobSpec
+
     frames = _frames(args.frames, args.seconds)
-    width, height = args.width, args.height
-    if width is None or height is None:
-        fit_w, fit_h = calc.fit_to_aspect(image.width, image.height, DEFAULT_MAX_SIDE)
-        # `is None`, not `or`: --width 0 must be refused below, not replaced by the fit
-        width = fit_w if width is None else width
-        height = fit_h if height is None else height
+    # `is None`, not `or`: --width 0 must be refused below, not replaced by the fit
+    width = fit[0] if args.width is None else args.width
+    height = fit[1] if args.height is None else args.height
     if args.multiplier is not None and not args.interpolate:
         raise InputError("--multiplier only applies with --interpolate.",
                          "Add --interpolate rife (or film), or leave out --multiplier.")
@@ -187,16 +209,36 @@ def build_spec(args: argparse.Namespace) -> Any:
     if rife_model and args.interpolate != "rife":
         raise InputError("--rife-model only applies with --interpolate rife.",
                          "Add --interpolate rife, or leave out --rife-model.")
-    spec = JobSpec(image=str(image.path), prompt=args.prompt, width=width, height=height,
+    spec = JobSpec(prompt=args.prompt, width=width, height=height,
                    frames=frames, use_lora=args.lora, seed=args.seed, steps=args.steps,
                    split_step=args.split, cfg=args.cfg, shift=args.shift,
                    interpolation=args.interpolate, interpolation_multiplier=args.multiplier or 2,
-                   interpolation_model=rife_model or None,
-                   end_image=str(end_image.path) if end_image else None)
+                   interpolation_model=rife_model or None)
     if args.negative is not None:
         spec = spec.replace(negative_prompt=args.negative)
     if hasattr(args, "loras"):  # namespaces made by other commands lack the model arguments
         spec = spec.replace(**model_changes(args, spec.models))
+    return spec
+
+
+def _extend_spec(args: argparse.Namespace, history: Any) -> Any:
+    """--extend: the clip's size and rate; the job runner takes the start frames from it."""
+    from wan22_gui.core.jobs.extend import resolve_clip
+    from wan22_gui.core.video.reader import probe
+
+    if args.image is not None or args.workflow or args.end_image:
+        raise InputError("--extend starts from the clip's own last frames, in the app's "
+                         "workflow: leave out the start image, --end-image and --workflow.",
+                         'e.g. wan22 generate --extend CLIP --prompt "it flies away"')
+    clip = resolve_clip(args.extend, history)
+    info = probe(clip.path)
+    spec = _common_spec(args, (info.width, info.height))
+    return spec.replace(extend_clip=str(clip.path), extend_overlap=args.overlap,
+                        extend_color_match=bool(args.color_match), extend_parent=clip.job_id,
+                        fps=info.fps)
+
+
+def _checked(spec: Any) -> Any:
     problems = spec.problems()
     if problems:
         raise InputError(" ".join(problems), "Change the arguments and run again.")

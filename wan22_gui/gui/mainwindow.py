@@ -86,12 +86,17 @@ class MainWindow(QMainWindow):
         def current_spec():
             return self.panel("generate").form.spec()
 
-        def use(spec, note: str) -> None:
-            self.show_area("generate")
-            self.panel("generate").use_settings(spec, note)
-
-        return WorkflowImport(self, self.ctx.tasks, current_spec, use,
+        return WorkflowImport(self, self.ctx.tasks, current_spec, self.open_in_generate,
                               server_url=lambda: self.ctx.app.connection.url)
+
+    def open_in_generate(self, spec, note: str, *, clip_frames: int | None = None) -> None:
+        """Show Generate filled with `spec` (an imported workflow, a gallery "Extend…");
+        `clip_frames`: the length of the clip an extend job continues (its calculator)."""
+        self.show_area("generate")
+        panel = self.panel("generate")
+        panel.use_settings(spec, note)
+        if spec.extend_clip:
+            panel.form.extend.set_spec(spec, clip_frames)
 
     def dragEnterEvent(self, event) -> None:  # Qt override
         paths = local_files(event)

@@ -147,6 +147,18 @@ def image_size(path: Path) -> tuple[int, int]:
         return img.size
 
 
+def image_frames(path: Path) -> int:
+    """How many pictures LoadImage makes of a file: every frame of the size of the first (an
+    animated PNG/GIF/WebP becomes a batch), one for an MPO (nodes.py `excluded_formats`)."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as img:
+        if img.format == "MPO":
+            return 1
+        first = img.size
+        return sum(1 for frame in ImageSequence.Iterator(img) if frame.size == first)
+
+
 def probe_video(path: Path) -> tuple[int, float, int, int]:
     """(frame_count, fps, width, height) of a video, counting frames by decoding them."""
     import cv2

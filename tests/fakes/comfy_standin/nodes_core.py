@@ -8,7 +8,7 @@ nodes.
 from __future__ import annotations
 
 from tests.fakes.comfy_standin.catalog import model_folder_for
-from tests.fakes.comfy_standin.media import Frames, Latent, Opaque, encode_preview, image_size, wan_decoded_frames
+from tests.fakes.comfy_standin.media import Frames, Latent, Opaque, encode_preview, image_frames, image_size, wan_decoded_frames
 from tests.fakes.comfy_standin.noderun import NodeError, NodeRun, node, oom
 
 SAMPLERS = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
@@ -50,11 +50,12 @@ def _load_image(run: NodeRun) -> tuple[tuple, dict | None]:
     path = run.folders.annotated_path(str(run.get("image")))
     try:
         width, height = image_size(path)
+        count = image_frames(path)
     except Exception as ex:  # noqa: BLE001 - reported like PIL would
         raise NodeError("PIL.UnidentifiedImageError", f"cannot identify image file '{path}'",
                         function="load_image", source_line="img = node_helpers.pillow(Image.open, image_path)") from ex
     run.sleep(run.faults.seconds_for(run.class_type))
-    return (Frames(width, height, 1, str(path)), Opaque("MASK")), None
+    return (Frames(width, height, count, str(path)), Opaque("MASK")), None
 
 
 # -- image batch helpers ------------------------------------------------------------------------

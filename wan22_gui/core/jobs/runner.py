@@ -44,7 +44,7 @@ from wan22_gui.core.images import load_image
 from wan22_gui.core.interpolation.comfy_run import explain_failure
 from wan22_gui.core.interpolation.fallback import LocalVfi
 from wan22_gui.core.interpolation.runner import SUBFOLDER as INTERPOLATED_DIR
-from wan22_gui.core.jobs import failures, lease
+from wan22_gui.core.jobs import extend, failures, lease
 from wan22_gui.core.jobs import phases as ph
 from wan22_gui.core.jobs import vfi as combined
 from wan22_gui.core.jobs.phases import PhaseEvent
@@ -283,7 +283,23 @@ class JobRunner:
             return self._fail(job_id, tracker, failures.error_info(str(exc), exc.hint), "error",
                               submitted=bool(state.prompt_id))
         ending = prompt.follow()
-        return self._ended(job_id, tracker, spec, ending, combined.CombinedVfi.of(spec, built.graph))
+        result = self._ended(job_id, tracker, spec, ending, combined.CombinedVfi.of(spec, built.graph))
+        if spec.extend_clip and result.status == "succeeded" and result.outputs:
+            return self._join(job_id, tracker, spec, result)
+        return result
+
+    def _join(self, job_id: str, tracker: PhaseTracker, spec: JobSpec,
+              result: JobResult) -> JobResult:
+        """Extend: join the clip and the new part; a failed join keeps the part."""
+        part = result.outputs[0]
+        try:
+            joined = extend.join_parts(self.history, job_id, spec, part, self.output_dir)
+        except Wan22Error as exc:
+            message, hint = extend.join_failed(exc, part)
+            failed = self._fail(job_id, tracker, failures.error_info(message, hint), "join", True)
+            return dataclasses.replace(failed, outputs=result.outputs)
+        self._keep(job_id, [joined.path])
+        return dataclasses.replace(result, outputs=[joined.path, *result.outputs])
 
     def _prepare(self, spec: JobSpec, job_id: str, build: BuildFn, tracker: PhaseTracker,
                  prompt: PromptRun) -> tuple[BuiltWorkflow, JobSpec]:
@@ -294,11 +310,14 @@ class JobRunner:
                 with self._lock:
                     self._local_vfi[job_id] = local
         tracker.begin(ph.UPLOAD)
+        upload: str | Path = spec.image
+        if spec.extend_clip:  # the clip's last frames are the start (see jobs/extend.py)
+            spec, upload = extend.start_frames(spec, self.output_dir / extend.SUBFOLDER, job_id)
         load_image(spec.image)  # refuses non-images before anything goes to the server
         if spec.end_image:
             _refuse_custom_build(build, spec)
             load_image(spec.end_image)
-        uploaded = prompt.upload(spec.image)
+        uploaded = prompt.upload(upload)
         if spec.end_image:  # first/last frame: the builder loads both uploads
             build = functools.partial(build_wan_i2v,
                                       end_image_name=prompt.upload(spec.end_image).load_value)

@@ -68,6 +68,22 @@ def frames_problem(frames: Any) -> str | None:
     return None
 
 
+MAX_OVERLAP = 33  # more overlap frames repeat much of the clip instead of extending it
+
+
+def overlap_problem(overlap: Any, frames: int | None = None) -> str | None:
+    """Why `overlap` frames cannot start a new part of `frames` frames (None when fine).
+
+    4k+1: Wan's VAE packs the first frame alone and then groups of four, so such a count pins
+    whole latent frames (`WanImageToVideo` masks ((N-1)//4)+1 of them)."""
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1 \
+            or (overlap - 1) % 4 or overlap > MAX_OVERLAP:
+        return f"The overlap must be 1, 5, 9 … {MAX_OVERLAP} frames (4k+1), not {overlap!r}."
+    if frames is not None and overlap >= frames:
+        return f"The overlap ({overlap}) must be shorter than the new part ({frames} frames)."
+    return None
+
+
 def side_problem(name: str, value: Any) -> str | None:
     """Why `value` cannot be the clip's `name` ("width"/"height"): range, then ×16."""
     problem = SIDE.problem(value)

@@ -105,6 +105,12 @@ class JobSpec:
             use; None lets the app choose from what the server lists.
         end_image: optional path of the last frame's image: the job becomes first/last-frame
             i2v (`WanFirstLastFrameToVideo`, uploaded with the start image). None: start only.
+        extend_clip: optional path of a finished clip to continue: the job starts from its
+            last `extend_overlap` frames (the runner uploads them) and, when done, the two
+            parts are joined into one clip (see `core/video/extend.py`).
+        extend_overlap: frames shared by the two parts (4k+1), crossfaded in the joined clip.
+        extend_color_match: match the new part's colours to the clip's on the overlap.
+        extend_parent: the history id of the clip continued, when it came from the history.
     """
 
     image: str = ""
@@ -136,6 +142,10 @@ class JobSpec:
     phases: int = 2
     phase1_steps: int | None = None
     phase1_cfg: float | None = None
+    extend_clip: str | None = None
+    extend_overlap: int = 1
+    extend_color_match: bool = False
+    extend_parent: str | None = None
 
     def sampling(self) -> SamplingDefaults:
         """The sampling settings in effect: explicit fields, else the mode's defaults."""
@@ -185,6 +195,8 @@ class JobSpec:
         if self.interpolation and self.interpolation_multiplier not in (2, 3, 4):
             out.append("The interpolation multiplier must be 2, 3 or 4, "
                        f"not {self.interpolation_multiplier}.")
+        if self.extend_clip:
+            out += [p for p in (limits.overlap_problem(self.extend_overlap, self.frames),) if p]
         return out
 
     def _size_problems(self) -> list[str]:
@@ -251,7 +263,8 @@ class JobSpec:
                              hint="Check the values in the saved job or preset.") from exc
 
 
-_INT_FIELDS = ("width", "height", "frames", "interpolation_multiplier", "phases")
+_INT_FIELDS = ("width", "height", "frames", "interpolation_multiplier", "phases",
+               "extend_overlap")
 _OPT_INT_FIELDS = ("seed", "steps", "split_step", "phase1_steps")
 _FLOAT_FIELDS = ("fps", "lora_strength_high", "lora_strength_low")
 _OPT_FLOAT_FIELDS = ("cfg", "shift", "phase1_cfg")
@@ -271,7 +284,7 @@ def _coerce(kwargs: dict[str, Any]) -> dict[str, Any]:
             out[name] = int(value) if is_int else float(value)
         except ValueError:
             raise ValueError(f"{name} must be a number, not {value!r}") from None
-    for name in ("use_lora", "sage_attention"):
+    for name in ("use_lora", "sage_attention", "extend_color_match"):
         if name in out and not isinstance(out[name], bool):
             raise ValueError(f"{name} must be true or false, not {out[name]!r}")
     return out

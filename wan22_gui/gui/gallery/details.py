@@ -29,15 +29,15 @@ PARAMS = (("prompt", "Prompt"), ("image", "Start image"), ("end_image", "End ima
           ("method", "Method"), ("multiplier", "Multiplier"), ("model", "Model"),
           ("source", "Source clip"))
 ACTIONS = (("play", "Play"), ("compare", "Compare"), ("interpolate", "Interpolate…"),
-           ("rerun", "Re-run"), ("reveal", "Show in folder"), ("delete", "Delete…"),
-           ("fetch", "Download again"))
+           ("rerun", "Re-run"), ("extend", "Extend…"), ("reveal", "Show in folder"),
+           ("delete", "Delete…"), ("fetch", "Download again"))
 
 
 class GalleryDetails(QWidget):
     """Shows one clip; its buttons emit `action(name)`.
 
     Signals:
-        action(str): one of play, compare, interpolate, rerun, reveal, delete, fetch.
+        action(str): one of play, compare, interpolate, rerun, extend, reveal, delete, fetch.
     """
 
     action = Signal(str)
@@ -66,6 +66,8 @@ class GalleryDetails(QWidget):
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[name] = button
         self.buttons["rerun"].setToolTip("Queue a new job with exactly these settings")
+        self.buttons["extend"].setToolTip("Continue this clip: Generate opens with a job that "
+                                          "starts from its last frames; the parts are joined")
         self.buttons["fetch"].setToolTip("The clip is finished on the server but its download "
                                          "failed: fetch it again")
         layout = QVBoxLayout(self)
@@ -93,7 +95,7 @@ class GalleryDetails(QWidget):
             item.setCheckState(Qt.CheckState.Checked)
             self.children_list.addItem(item)
         has_video = clip is not None and clip.path is not None
-        for name in ("play", "compare", "interpolate", "reveal"):
+        for name in ("play", "compare", "interpolate", "extend", "reveal"):
             self.buttons[name].setEnabled(has_video)
         self.buttons["compare"].setEnabled(has_video and bool(clip.children))
         self.buttons["rerun"].setEnabled(can_rerun and clip is not None and clip.job is not None
@@ -151,11 +153,26 @@ def details_html(clip: Clip, record: JobRecord | None = None) -> str:
                if isinstance(v, (int, float))]
     if timings:
         sections.append("<h4>Time per pass</h4>" + _table(timings))
+    sections.append(_parts_html(job.params or {}))
     params = [(title, _value(job.params[key])) for key, title in PARAMS
               if key in job.params and job.params[key] not in (None, "", [], ())]
     if params:
         sections.append("<h4>Settings</h4>" + _table(params))
     return "".join(sections)
+
+
+def _parts_html(params: dict) -> str:
+    """An extended clip's parts (the clip it continues, the new part) and its frame counts."""
+    parts = params.get("extend_parts")
+    if not isinstance(parts, list) or not parts:
+        return ""
+    frames = params.get("extend_frames") or {}
+    counts = [frames.get("first"), frames.get("second")]
+    rows = [(f"Part {i + 1}", f"{path}" + (f" ({counts[i]} frames)" if i < 2 and counts[i] else ""))
+            for i, path in enumerate(parts)]
+    if frames.get("joined"):
+        rows.append(("Joined", f"{frames['joined']} frames, {frames.get('overlap')} overlapping"))
+    return "<h4>Parts</h4>" + _table(rows)
 
 
 def _value(value) -> str:

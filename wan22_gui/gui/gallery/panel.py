@@ -29,10 +29,12 @@ from wan22_gui.core.gallery.trash import DeleteResult
 from wan22_gui.core.gallery.undo import PendingDeletes
 from wan22_gui.core.history import HistoryChange, JobRecord
 from wan22_gui.core.interpolation.runner import InterpolationResult
+from wan22_gui.core.jobs.extend import extend_request
 from wan22_gui.core.video import library
 from wan22_gui.core.video.reader import is_video_file
 from wan22_gui.core.video.thumbnails import ThumbnailCache
 from wan22_gui.core.workflow.calculator import describe_duration
+from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui.bridge import subscribe, unsubscribe_all
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
@@ -287,7 +289,7 @@ class GalleryPanel(QWidget):
 
     def _on_action(self, name: str) -> None:
         {"play": self.play, "compare": self.compare, "interpolate": self.interpolate,
-         "rerun": self.rerun, "reveal": self.reveal, "delete": self.delete,
+         "rerun": self.rerun, "extend": self.extend, "reveal": self.reveal, "delete": self.delete,
          "fetch": self.download_again}[name]()
 
     def play(self) -> CompareView | None:
@@ -397,6 +399,27 @@ class GalleryPanel(QWidget):
             lambda: actions.rerun(job_id), on_failure=lambda exc: self.say(
                 f"Cannot re-run: {getattr(exc, 'user_text', lambda: exc)()}"),
             serial=True)
+
+    def extend(self) -> None:
+        """Open Generate with a job that continues the selected clip (read in the background:
+        the job's whole row and, for an added clip, its size)."""
+        clip = self.selected()
+        if clip is None or clip.path is None:
+            return
+        history = self.ctx.app.history
+        self.ctx.tasks.run_in_background(
+            lambda: extend_request(history, clip), on_success=self._open_extend,
+            on_failure=lambda exc: self.say(
+                f"Cannot extend: {getattr(exc, 'user_text', lambda: exc)()}"))
+
+    def _open_extend(self, request: tuple[JobSpec, int]) -> None:
+        spec, frames = request
+        open_in = getattr(self.window(), "open_in_generate", None)  # the main window's
+        if open_in is None:
+            self.say("Extending needs the Generate area, which this window does not have.")
+            return
+        open_in(spec, f"Extending {Path(spec.extend_clip or '').name}: describe what happens "
+                      "next, then queue.", clip_frames=frames)
 
     def download_again(self) -> None:
         """Fetch the finished clip the selected job left on the server (its download failed);

@@ -26,6 +26,7 @@ from wan22_gui.gui.generate.clip import ClipBox
 from wan22_gui.gui.generate.image import ImagePicker
 from wan22_gui.gui.generate.end_image import EndImagePicker
 from wan22_gui.gui.generate.loras import LoraBox
+from wan22_gui.gui.generate.extend_box import ExtendBox
 from wan22_gui.gui.generate.models import ModelsBox
 from wan22_gui.gui.generate.sampling import SamplingBox
 
@@ -70,6 +71,7 @@ class GenerateForm(QWidget):
         self._pattern = naming.DEFAULT_PATTERN
         self.image = ImagePicker(tasks)
         self.end_image = EndImagePicker(tasks)  # optional: first/last-frame i2v
+        self.extend = ExtendBox()  # shown when the job continues a clip (gallery "Extend…")
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("prompt")
         self.prompt.setPlaceholderText("What should happen: “the dragon turns its head and "
@@ -103,6 +105,7 @@ class GenerateForm(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.image, 3)
         left.addWidget(self.end_image)
+        left.addWidget(self.extend)
         prompts = QGroupBox("Prompt")
         form = QFormLayout(prompts)
         form.addRow(self.prompt)
@@ -145,7 +148,7 @@ class GenerateForm(QWidget):
         self.negative.textChanged.connect(self._update)
         self.reset_negative.clicked.connect(
             lambda: self.negative.setPlainText(DEFAULT_NEGATIVE_PROMPT))
-        for box in (self.clip, self.sampling, self.loras, self.models):
+        for box in (self.clip, self.sampling, self.loras, self.models, self.extend):
             box.changed.connect(self._update)
         self.loras.phases_changed.connect(self.sampling.apply_phase_defaults)
         self.models.toggled.connect(self._fold_models)
@@ -178,13 +181,14 @@ class GenerateForm(QWidget):
         return JobSpec(image=self.image.path, prompt=self.prompt.toPlainText().strip(),
                        negative_prompt=self.negative.toPlainText().strip(),
                        models=self.models.values(), end_image=self.end_image.path,
-                       **clip, **sampling, **self.loras.values())
+                       **clip, **sampling, **self.loras.values(), **self.extend.values())
 
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
-        out = [] if self.image.path else ["Choose a start image."]
-        if self.sampling.problem():
-            out.append(self.sampling.problem())
+        out = [] if self.image.path or self.extend.clip else ["Choose a start image."]
+        for box in (self.sampling, self.clip):
+            if box.problem():
+                out.append(box.problem())
         pattern_problem = naming.check_pattern(self._pattern)
         if pattern_problem:
             out.append(pattern_problem)
@@ -207,6 +211,7 @@ class GenerateForm(QWidget):
                                  cfg=s.cfg, shift=s.shift, seed=spec.seed)
         self.loras.set_values(spec)
         self.models.set_values(spec.models)
+        self.extend.set_spec(spec)
         self._update()
 
     def show_server(self, lora_library: list[str], vram_total: int | None) -> None:
@@ -247,13 +252,16 @@ class GenerateForm(QWidget):
 
     def _update(self) -> None:
         spec = self.spec()
-        preview_spec = spec if spec.image else spec.replace(image="start image.png")
+        # an extend job is named after the clip it continues (the runner names its start so)
+        preview_spec = spec if spec.image else spec.replace(
+            image=spec.extend_clip or "start image.png")
         text = local_name_preview(self._pattern, preview_spec)
         self.name_preview.setText(text)
         # a squeezed form shrinks wrapped labels below their text: keep every line visible
         line = self.name_preview.fontMetrics().lineSpacing()
         self.name_preview.setMinimumHeight(line * (text.count("\n") + 1) + 4)
         self._update_estimate(spec)
+        self.extend.show_length(spec.frames, spec.fps)
         self.changed.emit()
 
     def _update_estimate(self, spec: JobSpec) -> None:
