@@ -1,0 +1,69 @@
+"""What the history teaches the scheduler: how long a job takes on each backend, and how much
+VRAM a job of that size needed.
+
+"Similar" jobs have the same width, height and frame count. A backend with no similar job
+falls back to its own median, then to every backend's median for similar jobs, then to
+DEFAULT_S, so a new backend is tried rather than starved.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from typing import Any
+
+from wan22_gui.core.history import HistoryStore
+
+DEFAULT_S = 120.0
+RECENT = 500  # finished jobs read per refresh: enough to learn, cheap to read
+
+
+def size_key(params: dict[str, Any]) -> tuple:
+    return (params.get("width"), params.get("height"), params.get("frames"))
+
+
+class Estimates:
+    """Learned seconds per (backend, size) and peak VRAM per size; `refresh` re-reads them."""
+
+    def __init__(self, history: HistoryStore) -> None:
+        self.history = history
+        self._lock = threading.Lock()
+        self._by_backend: dict[tuple[str, tuple], list[float]] = {}
+        self._backend_all: dict[str, list[float]] = {}
+        self._by_size: dict[tuple, list[float]] = {}
+        self._vram: dict[tuple, int] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        by_backend: dict[tuple[str, tuple], list[float]] = {}
+        backend_all: dict[str, list[float]] = {}
+        by_size: dict[tuple, list[float]] = {}
+        vram: dict[tuple, int] = {}
+        for rec in self.history.list(kind="generate", status="succeeded", limit=RECENT):
+            key = size_key(rec.params)
+            peak = (rec.metrics or {}).get("peak_vram_bytes")
+            if isinstance(peak, (int, float)):
+                vram[key] = max(vram.get(key, 0), int(peak))
+            if rec.duration is None or not rec.backend:
+                continue
+            by_backend.setdefault((rec.backend, key), []).append(rec.duration)
+            backend_all.setdefault(rec.backend, []).append(rec.duration)
+            by_size.setdefault(key, []).append(rec.duration)
+        with self._lock:
+            self._by_backend, self._backend_all = by_backend, backend_all
+            self._by_size, self._vram = by_size, vram
+
+    def seconds(self, backend: str, params: dict[str, Any]) -> float:
+        """The expected run time of a job like `params` on `backend`."""
+        key = size_key(params)
+        with self._lock:
+            for samples in (self._by_backend.get((backend, key)), self._backend_all.get(backend),
+                            self._by_size.get(key)):
+                if samples:
+                    return float(statistics.median(samples))
+        return DEFAULT_S
+
+    def vram_bytes(self, params: dict[str, Any]) -> int | None:
+        """The largest peak VRAM a job of this size needed, or None if never measured."""
+        with self._lock:
+            return self._vram.get(size_key(params))
