@@ -51,6 +51,7 @@ class Scheduler:
         self._lanes: dict[str, Lane] = {}
         self._busy: dict[str, tuple[str, float, float]] = {}  # name -> (job, t0, expected s)
         self._graphs: dict[str, dict | None] = {}  # job id -> graph for the capability check
+        self._missing: dict[tuple[str, str], tuple[Any, list[str]]] = {}  # (job, backend) ->
         self._started = False
         self.phase = Signal("scheduler.phase")
         self.progress = Signal("scheduler.progress")
@@ -133,10 +134,14 @@ class Scheduler:
         need = self.estimates.vram_bytes(job.params)
         if need and state.gpu and state.gpu.vram_total and state.gpu.vram_total < need:
             return [f"{need / 1024**3:.1f} GiB VRAM (similar jobs peaked there)"]
+        caps = state.capabilities
+        known = self._missing.get((job.job_id, state.name))
+        if known is not None and known[0] is caps:
+            return known[1]  # a backend's capabilities change only when it reconnects
         graph = self._graph(job)
-        if graph is None or state.capabilities is None:
-            return []  # the runner reports a graph it cannot build, in its own words
-        return state.capabilities.missing(graph)
+        missing = [] if graph is None or caps is None else caps.missing(graph)
+        self._missing[(job.job_id, state.name)] = (caps, missing)
+        return missing  # a graph that cannot be built fails in the runner, in its own words
 
     def _expected_finish(self, state: BackendState, job: JobRecord) -> float:
         remaining = 0.0
@@ -163,13 +168,17 @@ class Scheduler:
         self._busy[state.name] = (job.job_id, time.monotonic(),
                                   self.estimates.seconds(state.name, job.params))
         self._graphs.pop(job.job_id, None)
+        for key in [k for k in self._missing if k[0] == job.job_id]:
+            del self._missing[key]
 
     def release(self, name: str, job_id: str) -> None:
         """Lane `name` is done with `job_id`: learn from it and let the lanes choose again."""
         with self._lock:
             if self._busy.get(name, ("",))[0] == job_id:
                 del self._busy[name]
-        self.estimates.refresh()
+        record = self.history.get(job_id)
+        if record is not None:
+            self.estimates.learn(record)
         self._wake_all()
 
     def waiting_reasons(self) -> dict[str, str]:
