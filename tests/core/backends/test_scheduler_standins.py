@@ -149,3 +149,22 @@ def test_the_app_stopping_mid_dispatch_loses_nothing_and_runs_nothing_twice(
     records = run_until_done(store, pool, second, [running, unsent])
     assert [r.status for r in records] == ["succeeded", "succeeded"], [r.error for r in records]
     assert a.counters["prompts_queued"] == 2  # the running one re-attached, not resent
+
+
+def test_the_app_builds_the_pool_only_when_asked_and_closes_it(servers, tmp_path, picture):
+    from wan22_gui.app import App
+    from wan22_gui.core.base.paths import AppPaths
+
+    a = servers("a")
+    app = App.build(AppPaths.under(tmp_path / "home"), history=True)
+    try:
+        assert "backends" not in app.built()
+        services = app.backends()
+        services.store.add(BackendSpec("a", "remote", url=a.url))
+        services.pool.probe_all()
+        job = services.scheduler.add(spec(picture), requires="a")
+        records = run_until_done(app.history, services.pool, services.scheduler, [job])
+        assert (records[0].status, records[0].backend) == ("succeeded", "a")
+        assert app.backends() is services and "backends" in app.built()
+    finally:
+        app.close()

@@ -28,6 +28,7 @@ from wan22_gui.core.jobs import lease
 from wan22_gui.core.jobs.queue import SessionFactory, _check_spec
 from wan22_gui.core.workflow.spec import JobSpec
 
+WAIT_FACTOR = 1.5  # a free backend leaves a job to a busy one only if that one is this much sooner
 FORWARDED = ("phase", "progress", "preview", "job_changed", "queue_changed", "finished")
 
 
@@ -121,11 +122,20 @@ class Scheduler:
                 able = [s for s in usable.values() if not self.lacks(s, job)]
                 if me not in able:
                     continue
-                best = min(able, key=lambda s: (self._expected_finish(s, job), s.name))
-                if best.name == name:
+                if self._best_for(job, me, able):
                     self._dispatch(job, me, url)
                     return job
         return None
+
+    def _best_for(self, job: JobRecord, me: BackendState, able: list[BackendState]) -> bool:
+        """Whether free backend `me` should take `job`: it is expected to finish it first, or
+        only a busy backend would, and not by much (an idle GPU waiting on timing noise is a
+        worse loss than a job on a slightly slower one)."""
+        finish = {s.name: self._expected_finish(s, job) for s in able}
+        best = min(able, key=lambda s: (finish[s.name], s.name))
+        if best.name == me.name:
+            return True
+        return best.name in self._busy and finish[me.name] <= WAIT_FACTOR * finish[best.name]
 
     def lacks(self, state: BackendState, job: JobRecord) -> list[str]:
         """Why `state`'s backend cannot run `job`, in words (empty: it can)."""
