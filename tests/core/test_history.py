@@ -312,3 +312,10 @@ def test_a_claimed_lease_is_a_row_change_no_list_shows(store):
     [change] = seen
     assert (change.ids, change.kind) == (("j",), "updated") and "owner_pid" in change.fields
     assert not change.touches(SUMMARY_FIELDS)
+
+
+def test_a_conditional_update_writes_only_while_the_job_has_that_status(store):
+    store.add(_record(job_id="w", status="pending"))
+    assert store.update("w", if_status="pending", status="queued", backend="a")
+    assert not store.update("w", if_status="pending", status="queued", backend="b")
+    assert store.get("w").backend == "a"

@@ -301,8 +301,10 @@ class HistoryStore:
         self.changed.emit(record.job_id)
         self.rows_changed.emit(HistoryChange((record.job_id,), "added", frozenset(_FIELD_NAMES)))
 
-    def update(self, job_id: str, **changes: Any) -> bool:
-        """Set some fields of a job. Returns False when the job does not exist.
+    def update(self, job_id: str, *, if_status: str | None = None, **changes: Any) -> bool:
+        """Set some fields of a job. Returns False when the job does not exist (or, with
+        `if_status`, no longer has that status: compare-and-set, so of two processes
+        dispatching the same waiting job only one wins).
 
         Raises:
             KeyError: a field name that JobRecord does not have.
@@ -316,8 +318,12 @@ class HistoryStore:
             _check(changes["status"], STATUSES, "status")
         assignments = ", ".join(f"{n} = ?" for n in changes)
         values = [_to_column(n, v) for n, v in changes.items()] + [job_id]
+        where = "job_id = ?"
+        if if_status is not None:
+            where += " AND status = ?"
+            values.append(if_status)
         with self._lock, self._conn:
-            cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", values)
+            cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", values)
         if cursor.rowcount:
             self.changed.emit(job_id)
             kind = "deleted" if changes.get("deleted") else "updated"

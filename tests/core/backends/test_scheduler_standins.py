@@ -168,3 +168,26 @@ def test_the_app_builds_the_pool_only_when_asked_and_closes_it(servers, tmp_path
         assert app.backends() is services and "backends" in app.built()
     finally:
         app.close()
+
+
+def test_two_apps_on_one_profile_never_send_the_same_job_twice(servers, store, tmp_path,
+                                                                 picture):
+    from wan22_gui.core.history import HistoryStore
+
+    a, b = servers("a", step_seconds=0.05), servers("b", step_seconds=0.05)
+    other_history = HistoryStore(store.db_path)  # a second process's connection
+    try:
+        _, pool, first = open_pool(store, tmp_path, {"a": a, "b": b})
+        _, other_pool, second = open_pool(other_history, tmp_path, {"a": a, "b": b})
+        jobs = [first.add(spec(picture)) for _ in range(6)]
+        other_pool.start()
+        second.start()
+        try:
+            records = run_until_done(store, pool, first, jobs, timeout=90)
+        finally:
+            second.close()
+            other_pool.close()
+    finally:
+        other_history.close()
+    assert [r.status for r in records] == ["succeeded"] * 6, [r.error for r in records]
+    assert a.counters["prompts_queued"] + b.counters["prompts_queued"] == 6

@@ -122,8 +122,7 @@ class Scheduler:
                 able = [s for s in usable.values() if not self.lacks(s, job)]
                 if me not in able:
                     continue
-                if self._best_for(job, me, able):
-                    self._dispatch(job, me, url)
+                if self._best_for(job, me, able) and self._dispatch(job, me, url):
                     return job
         return None
 
@@ -171,15 +170,19 @@ class Scheduler:
                 self._graphs[job.job_id] = None
         return self._graphs[job.job_id]
 
-    def _dispatch(self, job: JobRecord, state: BackendState, url: str) -> None:
-        """Record where the job goes before anything is sent (a restart looks there)."""
-        self.history.update(job.job_id, status="queued", queue_pos=None, backend=state.name,
-                            server_url=url, **lease.this_process().lease())
+    def _dispatch(self, job: JobRecord, state: BackendState, url: str) -> bool:
+        """Record where the job goes before anything is sent (a restart looks there); False
+        when another process (the CLI, a second window) took it first."""
+        if not self.history.update(job.job_id, if_status="pending", status="queued",
+                                   queue_pos=None, backend=state.name, server_url=url,
+                                   **lease.this_process().lease()):
+            return False
         self._busy[state.name] = (job.job_id, time.monotonic(),
                                   self.estimates.seconds(state.name, job.params))
         self._graphs.pop(job.job_id, None)
         for key in [k for k in self._missing if k[0] == job.job_id]:
             del self._missing[key]
+        return True
 
     def release(self, name: str, job_id: str) -> None:
         """Lane `name` is done with `job_id`: learn from it and let the lanes choose again."""
