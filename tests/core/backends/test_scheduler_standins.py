@@ -113,6 +113,21 @@ def test_a_pinned_job_waits_for_its_backend(servers, store, tmp_path, picture):
     assert a.counters["prompts_received"] == 0
 
 
+def test_a_job_no_backend_can_run_waits_and_the_user_is_told_why(servers, store, tmp_path,
+                                                                  picture):
+    bare = servers("bare", models=False)
+    _, pool, scheduler = open_pool(store, tmp_path, {"bare": bare})
+    told: list[str] = []
+    scheduler.message.connect(told.append)
+    job = scheduler.add(spec(picture), label="fox")
+    assert scheduler.choose("bare", bare.url) is None
+    assert store.get(job.job_id).status == "pending"
+    assert told and told[-1].startswith("fox waits: no connected backend can run it (bare lacks")
+    assert "unet_name" in told[-1]
+    scheduler.close()
+    pool.close()
+
+
 def test_a_backend_dying_mid_job_fails_that_job_by_name_and_the_rest_finish(
         servers, store, tmp_path, picture):
     doomed = servers("doomed", die_mid_job=True, step_seconds=0.2)

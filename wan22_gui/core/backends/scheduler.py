@@ -54,6 +54,7 @@ class Scheduler:
         self._graphs: dict[str, dict | None] = {}  # job id -> graph for the capability check
         self._missing: dict[tuple[str, str], tuple[Any, list[str]]] = {}  # (job, backend) ->
         self._started = False
+        self._stuck_text = ""
         self.phase = Signal("scheduler.phase")
         self.progress = Signal("scheduler.progress")
         self.preview = Signal("scheduler.preview")
@@ -118,13 +119,28 @@ class Scheduler:
             me = usable.get(name)
             if me is None or name in self._busy:
                 return None
+            stuck: list[str] = []
             for job in self.history.pending_queue():
                 able = [s for s in usable.values() if not self.lacks(s, job)]
+                if not able:
+                    stuck.append(self._why_stuck(job, list(usable.values())))
                 if me not in able:
                     continue
                 if self._best_for(job, me, able) and self._dispatch(job, me, url):
                     return job
+            self._tell_stuck(stuck)
         return None
+
+    def _why_stuck(self, job: JobRecord, usable: list[BackendState]) -> str:
+        lacking = "; ".join(f"{s.name} lacks {', '.join(self.lacks(s, job))}" for s in usable)
+        return f"{job.label or job.job_id} waits: no connected backend can run it ({lacking})."
+
+    def _tell_stuck(self, stuck: list[str]) -> None:
+        """Say once (until it changes) which waiting jobs no backend can run, and why."""
+        text = " ".join(stuck[:3]) + (f" (+{len(stuck) - 3} more)" if len(stuck) > 3 else "")
+        if text != self._stuck_text:
+            self._stuck_text = text
+            self.message.emit(text)
 
     def _best_for(self, job: JobRecord, me: BackendState, able: list[BackendState]) -> bool:
         """Whether free backend `me` should take `job`: it is expected to finish it first, or
@@ -209,6 +225,8 @@ class Scheduler:
     def _on_state(self, state: BackendState) -> None:
         lane = self._lane_for(state)
         lane.follow(state.spec.base_url if state.usable else None)
+        if not state.usable:
+            self.message.emit(state.words)  # why it takes no job (paused, not answering)
         self._wake_all()
 
     def _lane_for(self, state: BackendState) -> Lane:
