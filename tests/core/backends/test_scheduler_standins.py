@@ -206,3 +206,16 @@ def test_two_apps_on_one_profile_never_send_the_same_job_twice(servers, store, t
         other_history.close()
     assert [r.status for r in records] == ["succeeded"] * 6, [r.error for r in records]
     assert a.counters["prompts_queued"] + b.counters["prompts_queued"] == 6
+
+
+def test_a_row_change_is_announced_once_however_many_backends(servers, store, tmp_path,
+                                                              picture):
+    a, b, c = servers("a"), servers("b"), servers("c")
+    _, pool, scheduler = open_pool(store, tmp_path, {"a": a, "b": b, "c": c})
+    seen = []
+    scheduler.job_changed.connect(seen.append)
+    job = scheduler.add(spec(picture))
+    store.update(job.job_id, label="renamed")
+    assert [r.label for r in seen if r.job_id == job.job_id] == [None, "renamed"]
+    scheduler.close()
+    pool.close()

@@ -29,7 +29,8 @@ from wan22_gui.core.jobs.queue import SessionFactory, _check_spec
 from wan22_gui.core.workflow.spec import JobSpec
 
 WAIT_FACTOR = 1.5  # a free backend leaves a job to a busy one only if that one is this much sooner
-FORWARDED = ("phase", "progress", "preview", "job_changed", "queue_changed", "finished")
+# every lane hears every row change: job_changed comes once, from the history, not per lane
+FORWARDED = ("phase", "progress", "preview", "queue_changed", "finished")
 
 
 class Scheduler:
@@ -62,6 +63,7 @@ class Scheduler:
         self.queue_changed = Signal("scheduler.queue_changed")
         self.finished = Signal("scheduler.finished")
         self.message = Signal("scheduler.message")
+        history.changed.connect(self._on_history_changed)
         pool.changed.connect(self._on_state)
         for state in pool.states():
             self._on_state(state)
@@ -76,6 +78,7 @@ class Scheduler:
 
     def close(self, timeout: float = 10.0) -> None:
         self.pool.changed.disconnect(self._on_state)
+        self.history.changed.disconnect(self._on_history_changed)
         with self._lock:
             lanes, self._lanes, self._started = list(self._lanes.values()), {}, False
         for lane in lanes:
@@ -242,6 +245,11 @@ class Scheduler:
                 if self._started:
                     lane.start()
             return lane
+
+    def _on_history_changed(self, job_id: str) -> None:
+        record = self.history.get(job_id)
+        if record is not None:
+            self.job_changed.emit(record)
 
     def _say(self, name: str, text: str) -> None:
         self.message.emit(f"{name}: {text}" if text else "")
