@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.paths import AppPaths
@@ -69,6 +69,7 @@ class App:
     server: ServerController | None = None
     jobs: JobQueue | None = None  # built, not started: the GUI calls start()
     _closers: list[Closer] = field(default_factory=list, repr=False, compare=False)
+    _lazy: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, paths: AppPaths | None = None, *, history: bool = False,
@@ -164,6 +165,19 @@ class App:
         return build_gallery_actions(self.history, self.settings, self.paths.output_dir,
                                      server_url or (lambda: self.connection.url), submit=submit,
                                      forget_thumbnail=forget_thumbnail, workers=workers)
+
+    def backends(self) -> Any:
+        """The backend pool and its scheduler (`core.backends.wiring.BackendServices`), built
+        on first use and closed with the app; needs the history."""
+        if "backends" not in self._lazy:
+            from wan22_gui.core.backends.wiring import BackendServices
+
+            if self.history is None:
+                raise RuntimeError("the backend pool needs the app built with history=True")
+            services = BackendServices.open(self.settings, self.history, self.paths.output_dir)
+            self._lazy["backends"] = services
+            _track(self._closers, "backends", services.close)
+        return self._lazy["backends"]
 
     def close(self) -> None:
         """Release services in reverse build order (the GUI on quit, the CLI at exit)."""

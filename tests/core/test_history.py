@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
+from wan22_gui.core.history import SCHEMA_VERSION, HistoryStore, JobRecord, new_job_id
 
 
 def _record(**kw) -> JobRecord:
@@ -265,8 +265,21 @@ def test_a_version_1_database_gains_the_lease_columns_and_keeps_its_jobs(tmp_pat
     finally:
         store.close()
     conn = sqlite3.connect(str(path))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def test_an_old_database_gains_the_backend_columns_its_jobs_ran_on_the_one_server(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    _version_1_database(path)
+    store = HistoryStore(path)
+    try:
+        assert store.get("old-1").backend is None
+        store.update("old-1", backend="5090", requires="5090")
+        again = store.get("old-1")
+        assert (again.backend, again.requires) == ("5090", "5090")
+    finally:
+        store.close()
 
 
 def test_claim_takes_a_job_only_from_the_owner_it_expects(store):
@@ -299,3 +312,10 @@ def test_a_claimed_lease_is_a_row_change_no_list_shows(store):
     [change] = seen
     assert (change.ids, change.kind) == (("j",), "updated") and "owner_pid" in change.fields
     assert not change.touches(SUMMARY_FIELDS)
+
+
+def test_a_conditional_update_writes_only_while_the_job_has_that_status(store):
+    store.add(_record(job_id="w", status="pending"))
+    assert store.update("w", if_status="pending", status="queued", backend="a")
+    assert not store.update("w", if_status="pending", status="queued", backend="b")
+    assert store.get("w").backend == "a"

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--server", help="use the ComfyUI at this address (it is never "
                        "restarted; configurations needing other launch flags are left out)")
+    where.add_argument("--backend", metavar="NAME", help="use this backend of `wan22 "
+                       "backends list` (like --server)")
     where.add_argument("--comfyui", type=Path, metavar="PATH", help="start ComfyUI from this "
                        "folder, restarting it between configurations with other launch flags")
     parser.add_argument("--port", type=int, help="port for --comfyui (default 8188 or the next "
@@ -61,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         from wan22_gui.core.bench.wiring import open_benchmark
 
-        setup = open_benchmark(app.bench_services(), spec, args.out, server_url=args.server,
+        server_url = args.server
+        if args.backend:
+            from wan22_gui.cli.backends import backend_url
+
+            server_url = backend_url(app.settings, args.backend)
+        setup = open_benchmark(app.bench_services(), spec, args.out, server_url=server_url,
                                comfyui=args.comfyui, port=args.port)
         try:
             runner = setup.runner(retry_failed=args.retry_failed)

@@ -72,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shift", type=float, help="ModelSamplingSD3 shift (default 5 / 8)")
     add_model_arguments(parser)
     parser.add_argument("--server", help="ComfyUI address (default: the one in the settings)")
+    parser.add_argument("--backend", metavar="NAME",
+                        help="run on this backend of `wan22 backends list` (instead of --server)")
     parser.add_argument("--workflow", type=Path, metavar="FILE",
                         help="your own workflow (UI or API JSON); the job's settings are "
                              "written into its image, prompt, size, length and seed nodes")
@@ -112,8 +114,8 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     except (InputError, WorkflowError) as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
         return EXIT_USAGE
-    url = args.server or app.settings.get("server.url")  # the client checks its type
     try:
+        url = _server_url(app, args)
         session = ServerSession(url).open()
     except ServerUnavailable as exc:
         print(f"wan22 generate: {exc.user_text()}", file=err)
@@ -144,9 +146,20 @@ def _generate(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         printer = ProgressPrinter(err if not args.quiet else None)
         runner.phase.connect(printer.on_phase)
         runner.progress.connect(printer.on_progress)
+        if args.backend:  # the job's row names the backend, as the pool's jobs do
+            runner.finished.connect(lambda r: app.history.update(r.job_id, backend=args.backend))
         return _run_job(runner, spec, build, app.history, out, err)
     finally:
         session.close()
+
+
+def _server_url(app: App, args: argparse.Namespace) -> Any:
+    """--backend NAME's address, else --server, else the settings' (the client checks it)."""
+    if getattr(args, "backend", None):
+        from wan22_gui.cli.backends import backend_url
+
+        return backend_url(app.settings, args.backend)
+    return args.server or app.settings.get("server.url")
 
 
 def finish_left_jobs(runner: Any, history: Any, err: TextIO) -> None:

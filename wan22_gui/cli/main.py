@@ -37,6 +37,7 @@ COMMANDS = {
     "history": "history",
     "export-script": "export_script",
     "workflow": "workflow",
+    "backends": "backends",
 }
 
 EXIT_USAGE = 2

@@ -26,7 +26,7 @@ from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.history")
 
-SCHEMA_VERSION = 2  # 2: the owner lease (owner_pid, owner_started, owner_host, heartbeat_at)
+SCHEMA_VERSION = 3  # 2: the owner lease (owner_pid, ...); 3: backend, requires (the pool)
 KINDS = ("generate", "interpolate", "bench")
 STATUSES = ("pending", "queued", "running", "succeeded", "failed", "interrupted", "cancelled")
 ACTIVE_STATUSES = ("queued", "running")  # a job in these states has a prompt on a server
@@ -73,6 +73,9 @@ class JobRecord:
             its pid, that process's start time (so a reused pid is told apart) and host.
         heartbeat_at: when that process last said it still follows the job
             (`core.jobs.lease`); a job whose owner is gone is recovered, never a live one.
+        backend: the name of the pool's backend the scheduler sent it to (recorded before
+            the prompt is sent, so a restart knows where to look); requires: a backend name
+            or pin the job may only run on.
     """
 
     job_id: str
@@ -102,6 +105,8 @@ class JobRecord:
     owner_started: float | None = None
     owner_host: str | None = None
     heartbeat_at: float | None = None
+    backend: str | None = None  # the pool's backend that ran (or runs) it; None: the one server
+    requires: str | None = None  # a backend name or pin the user asked for ("5090")
 
     @property
     def duration(self) -> float | None:
@@ -266,6 +271,7 @@ class HistoryStore:
 
         Version 1 -> 2 adds the lease columns; rows from before have no owner, so a job an
         older version left queued or running counts as ownerless and is recovered as before.
+        Version 2 -> 3 adds `backend` and `requires`: older rows ran on the one server.
         """
         present = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
         for name in _FIELD_NAMES:
@@ -295,8 +301,10 @@ class HistoryStore:
         self.changed.emit(record.job_id)
         self.rows_changed.emit(HistoryChange((record.job_id,), "added", frozenset(_FIELD_NAMES)))
 
-    def update(self, job_id: str, **changes: Any) -> bool:
-        """Set some fields of a job. Returns False when the job does not exist.
+    def update(self, job_id: str, *, if_status: str | None = None, **changes: Any) -> bool:
+        """Set some fields of a job. Returns False when the job does not exist (or, with
+        `if_status`, no longer has that status: compare-and-set, so of two processes
+        dispatching the same waiting job only one wins).
 
         Raises:
             KeyError: a field name that JobRecord does not have.
@@ -310,8 +318,12 @@ class HistoryStore:
             _check(changes["status"], STATUSES, "status")
         assignments = ", ".join(f"{n} = ?" for n in changes)
         values = [_to_column(n, v) for n, v in changes.items()] + [job_id]
+        where = "job_id = ?"
+        if if_status is not None:
+            where += " AND status = ?"
+            values.append(if_status)
         with self._lock, self._conn:
-            cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", values)
+            cursor = self._conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", values)
         if cursor.rowcount:
             self.changed.emit(job_id)
             kind = "deleted" if changes.get("deleted") else "updated"

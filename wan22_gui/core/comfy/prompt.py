@@ -106,6 +106,11 @@ class PromptRun:
         """Upload an input file; returns the client's UploadedImage (its `load_value`)."""
         return self.client.upload_image(Path(path))
 
+    @property
+    def planned_id(self) -> str | None:
+        """The prompt id `watch` chose, known before `queue` sends the prompt."""
+        return self._prompt_id
+
     def watch(self, on_event: EventFn | None = None, prompt_id: str | None = None) -> Any:
         """Start watching a new prompt id (or an existing prompt's, to follow it again)."""
         self._prompt_id = prompt_id or uuid.uuid4().hex

@@ -474,19 +474,25 @@ class JobQueue:
         for record in self._orphans():
             if not lease.take_over(self.history, record):
                 continue  # another process recovers it (or its owner came back)
-            if record.server_url and record.server_url.rstrip("/") != url.rstrip("/"):
-                self.history.update(record.job_id, status="failed", finished_at=time.time(),
-                                    error=failures.error_info(
-                                        f"The app closed while this job ran on "
-                                        f"{record.server_url}, which is not the server in use "
-                                        "now.", "Queue the job again."))
-                continue
-            result = runner.recover(record)
-            if result.status == "detached":
+            if not self._recover_one(runner, url, record):
                 self._recovered_for = None  # server went away meanwhile: try again later
                 return
-            self.finished.emit(result)
         self._changed()
+
+    def _recover_one(self, runner: JobRunner, url: str, record: JobRecord) -> bool:
+        """Finish one orphan this process now owns; False when the server went away."""
+        if record.server_url and record.server_url.rstrip("/") != url.rstrip("/"):
+            self.history.update(record.job_id, status="failed", finished_at=time.time(),
+                                error=failures.error_info(
+                                    f"The app closed while this job ran on "
+                                    f"{record.server_url}, which is not the server in use "
+                                    "now.", "Queue the job again."))
+            return True
+        result = runner.recover(record)
+        if result.status == "detached":
+            return False
+        self.finished.emit(result)
+        return True
 
     def _runner_for(self, url: str) -> JobRunner:
         if self._runner is not None and self._session is not None and self._session.url == url:

@@ -349,9 +349,11 @@ class JobRunner:
             tracker.feed(event)
 
         prompt.watch(on_event)  # before POST: no event can slip by
+        # the id is ours and recorded before POST: killed in between, a restart asks the
+        # server about it (re-attaches) instead of sending the job a second time
+        self.history.update(job_id, prompt_id=prompt.planned_id)
         tracker.begin(ph.QUEUED)
-        prompt_id = prompt.queue(built.graph)
-        self.history.update(job_id, prompt_id=prompt_id)
+        prompt.queue(built.graph)
 
     # -- endings ----------------------------------------------------------------------------
 

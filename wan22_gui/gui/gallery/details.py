@@ -131,6 +131,8 @@ def details_html(clip: Clip, record: JobRecord | None = None) -> str:
         sections.append("<p><i>Reading the job's details…</i></p>")
         return "".join(sections)
     facts = [("Job", job.job_id), ("Status", job.status), ("Preset", job.preset or "—")]
+    if job.backend:  # several backends: which one made this clip
+        facts.append(("Backend", f"{job.backend} ({job.server_url or '?'})"))
     if job.duration is not None:
         facts.append(("Took", f"{job.duration:.1f} s"))
     sections.append(_table(facts))
