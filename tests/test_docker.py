@@ -118,3 +118,37 @@ def test_entrypoint_uses_the_preset_flags_of_the_checked_out_comfyui(tmp_path, v
     assert done.returncode == 0, done.stderr
     assert ("--lowvram" in done.stdout) == has_lowvram
     assert "--reserve-vram 1" in done.stdout
+
+
+def _pool() -> dict:
+    yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml comes with check-jsonschema")
+    return yaml.YAML(typ="safe").load((DOCKER / "compose.pool.yaml").read_text(encoding="utf-8"))
+
+
+def test_pool_compose_file_matches_the_compose_specification():
+    done = _check_compose(DOCKER / "compose.pool.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pool_runs_one_comfyui_per_gpu_on_distinct_loopback_ports():
+    services = _pool()["services"]
+    assert len(services) == 2
+    gpus = [s["deploy"]["resources"]["reservations"]["devices"][0]["device_ids"]
+            for s in services.values()]
+    assert sorted(gpus) == [["0"], ["1"]]
+    ports = [port for s in services.values() for port in s["ports"]]
+    assert all(port.startswith("127.0.0.1:") for port in ports), ports  # no WAN22_BIND override
+    host_ports = {port.split(":")[1] for port in ports}
+    assert len(host_ports) == 2  # the two servers never fight over one port
+
+
+def test_pool_servers_share_models_but_not_outputs_or_user_data():
+    services = list(_pool()["services"].values())
+
+    def source(service: dict, target: str) -> str:
+        return next(v.rsplit(":", 1)[0] for v in service["volumes"] if v.endswith(":" + target))
+
+    assert source(services[0], "/opt/ComfyUI/models") == source(services[1], "/opt/ComfyUI/models")
+    for folder in ("/opt/ComfyUI/output", "/opt/ComfyUI/user"):
+        assert source(services[0], folder) != source(services[1], folder)
+    assert all(s["build"]["dockerfile"] == "docker/Dockerfile" for s in services)  # the anchor

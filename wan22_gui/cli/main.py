@@ -21,6 +21,7 @@ from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.base.logsetup import append_exception
 from wan22_gui.core.base.messages import describe_exception
 from wan22_gui.core.base.paths import AppPaths
+from wan22_gui.core.base.redact import RedactingFormatter
 
 # command name -> module name in this package, in the order `--help` lists them.
 COMMANDS = {
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # the console gets the same masking as the log file: no token in a pasted terminal
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("wan22")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if args.verbose else logging.WARNING)

@@ -1,0 +1,1 @@
+"""Tests of core.backends: secrets and the shapes the pool builds on."""

@@ -1,6 +1,7 @@
 """Named loggers, a rotating log file and an in-memory ring of recent records.
 
 The ring feeds the crash dialog and the "recent log" views; the file is what "Reveal log" opens.
+Every handler formats through `RedactingFormatter`, so no token reaches a log line.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 import logging.handlers
 import threading
 from pathlib import Path
+
+from wan22_gui.core.base.redact import RedactingFormatter
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -21,7 +24,7 @@ class RingHandler(logging.Handler):
         super().__init__()
         self._records: collections.deque[str] = collections.deque(maxlen=capacity)
         self._ring_lock = threading.Lock()
-        self.setFormatter(logging.Formatter(LOG_FORMAT))
+        self.setFormatter(RedactingFormatter(LOG_FORMAT))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -53,7 +56,7 @@ def setup_logging(log_file: Path | None, level: int = logging.INFO) -> RingHandl
         handler = logging.handlers.RotatingFileHandler(
             log_file, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8"
         )
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT))
         root.addHandler(handler)
     return ring
 
@@ -68,7 +71,7 @@ def append_exception(log_file: Path, exc: BaseException, message: str) -> None:
     going through the logger tree (so nothing reaches the console). Raises OSError."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT))
     try:
         record = logging.LogRecord("wan22", logging.ERROR, __file__, 0, message, None,
                                    (type(exc), exc, exc.__traceback__))

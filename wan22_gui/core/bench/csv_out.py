@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from wan22_gui.core.bench.results import RunRecord
+from wan22_gui.core.base.redact import redact
 
 CSV_FILE = "results.csv"
 PHASE_COLUMNS = ("upload", "queued", "text_encode", "model_load", "high_noise", "low_noise",
@@ -106,8 +107,9 @@ COLUMNS: list[tuple[str, str, Callable[[RunRecord], Any]]] = [
 
 def _cell(value: Any) -> Any:
     # A text cell starting with = + or @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "@"):
-        return "'" + value
+    if isinstance(value, str):
+        value = redact(value)  # an error text may quote a proxy's token
+        return "'" + value if value[:1] in ("=", "+", "@") else value
     return value
 
 

@@ -24,6 +24,7 @@ from wan22_gui.core.bench.spec import BenchSpec
 from wan22_gui.core.bench.stats import CellSummary, summarize, summarize_warmups
 from wan22_gui.core.bench.thumbs import write_poster
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.base.redact import redact
 
 log = logging.getLogger("wan22.bench")
 
@@ -57,7 +58,7 @@ def write_outputs(out_dir: Path, spec: BenchSpec | None = None) -> tuple[Path, P
     )
     report_path = out_dir / REPORT_FILE
     tmp = report_path.with_suffix(".html.tmp")
-    tmp.write_text(render_report(data), encoding="utf-8")
+    tmp.write_text(redact(render_report(data)), encoding="utf-8")  # reports get shared
     tmp.replace(report_path)
     return csv_path, report_path
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from wan22_gui.core.base.redact import redact
+
 log = logging.getLogger("wan22.bench")
 
 RESULTS_FILE = "results.jsonl"
@@ -96,7 +98,7 @@ class ResultStore:
 
     def append(self, record: RunRecord) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        line = record.to_json() + "\n"
+        line = redact(record.to_json()) + "\n"  # an error text may quote a proxy's header
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()

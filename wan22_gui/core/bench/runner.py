@@ -22,6 +22,7 @@ from wan22_gui.core.bench.results import ENV_FILE, ResultStore, RunRecord
 from wan22_gui.core.bench.spec import BenchSpec, LaunchConfig, spec_to_toml
 from wan22_gui.core.bench.stats import EtaEstimator
 from wan22_gui.core.base.errors import Wan22Error
+from wan22_gui.core.base.redact import redact_data
 from wan22_gui.core.base.signals import Signal
 
 log = logging.getLogger("wan22.bench")
@@ -357,7 +358,7 @@ class BenchmarkRunner:
             snapshot = {"problem": exc.user_text()}
         env.setdefault("servers", {})[launch.describe()] = snapshot
         env["captured_at"] = time.time()
-        path.write_text(json.dumps(env, indent=2, default=str), encoding="utf-8")
+        path.write_text(json.dumps(redact_data(env), indent=2, default=str), encoding="utf-8")
 
     def _emit_progress(self, current: str, warmup: bool) -> None:
         eta = self._eta.remaining(run.cell for run in self._pending)

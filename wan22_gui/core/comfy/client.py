@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 
 from wan22_gui.core.comfy.download import download_output, safe_filename
 from wan22_gui.core.comfy.problems import rejection_from_response
-from wan22_gui.core.comfy.transport import HttpTransport, normalize_base_url
+from wan22_gui.core.comfy.transport import AuthHeader, HttpTransport, normalize_base_url
 from wan22_gui.core.comfy.types import (
     HistoryEntry, OutputFile, QueuedPrompt, QueueItem, QueueState, UploadedFile,
 )
@@ -63,8 +63,10 @@ class ComfyClient:
     """
 
     def __init__(self, base_url: str, *, client_id: str | None = None, timeout: float = 10.0,
-                 cache: ServerCache | None = None, download_read_timeout: float = 30.0) -> None:
-        self._http = HttpTransport(base_url, timeout)
+                 cache: ServerCache | None = None, download_read_timeout: float = 30.0,
+                 auth: AuthHeader | None = None) -> None:
+        self._http = HttpTransport(base_url, timeout, auth)
+        self.auth = auth  # the event stream of this server sends the same header
         self.base_url = self._http.base_url
         self.client_id = client_id or uuid.uuid4().hex
         self.timeout = timeout

@@ -18,7 +18,7 @@ from wan22_gui.core.base.errors import ServerUnavailable
 from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import Settings, declare
 from wan22_gui.core.comfy.connection import ServerConnection, ServerExit
-from wan22_gui.core.comfy.transport import normalize_base_url
+from wan22_gui.core.comfy.transport import AuthHeader, normalize_base_url
 
 log = logging.getLogger("wan22.jobs")
 
@@ -48,15 +48,17 @@ class ServerSession:
     def __init__(self, url: str, *, client_id: str | None = None, connect_timeout: float = 10.0,
                  unreachable_timeout: float = 20.0, poll_interval: float = 3.0,
                  bus: MessageBus | None = None,
-                 connection: ServerConnection | None = None) -> None:
+                 connection: ServerConnection | None = None,
+                 auth: AuthHeader | None = None) -> None:
         from wan22_gui.core.comfy.client import ComfyClient
         from wan22_gui.core.comfy.stream import EventStream
         from wan22_gui.core.comfy.watcher import PromptWatcher
 
         self.url = url
-        self.client: Any = ComfyClient(url, client_id=client_id)
+        self.client: Any = ComfyClient(url, client_id=client_id, auth=auth)
         # `bus` hears a failing reader or watcher step (their threads go on)
-        self.stream: Any = EventStream(self.client.base_url, self.client.client_id, bus=bus)
+        self.stream: Any = EventStream(self.client.base_url, self.client.client_id, bus=bus,
+                                       auth=auth)
         self.watcher: Any = PromptWatcher(self.client, self.stream, poll_interval=poll_interval,
                                           unreachable_timeout=unreachable_timeout, bus=bus)
         self._connect_timeout = connect_timeout

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import websocket
 
 from wan22_gui.core.comfy.events import ConnectionLost, Reconnected, parse_binary, parse_text
-from wan22_gui.core.comfy.transport import websocket_url
+from wan22_gui.core.comfy.transport import AuthHeader, websocket_url
 from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.base.supervise import Supervisor
@@ -39,8 +39,9 @@ class EventStream:
                  backoff_initial: float = 0.5, backoff_max: float = 10.0,
                  connect_timeout: float = 5.0,
                  connector: Callable[..., Any] | None = None,
-                 bus: MessageBus | None = None) -> None:
+                 bus: MessageBus | None = None, auth: AuthHeader | None = None) -> None:
         self.url = websocket_url(base_url, client_id)
+        self._auth = auth
         self.client_id = client_id
         self.events = Signal("comfy.events")
         self._announce = announce_preview_metadata
@@ -139,7 +140,9 @@ class EventStream:
         self._stop.wait(seconds)
 
     def _open(self) -> Any:
-        ws = self._connector(self.url, timeout=self._connect_timeout)
+        extra: dict[str, Any] = {"header": [f"{self._auth[0]}: {self._auth[1]}"]} \
+            if self._auth else {}  # only then: test connectors need not know the keyword
+        ws = self._connector(self.url, timeout=self._connect_timeout, **extra)
         if self._announce:  # must be the first message we send
             ws.send(json.dumps({"type": "feature_flags",
                                 "data": {"supports_preview_metadata": True}}))

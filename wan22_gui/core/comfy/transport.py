@@ -19,6 +19,18 @@ log = logging.getLogger("wan22.comfy")
 _ADDRESS_HINT = "Give the address ComfyUI prints when it starts, such as http://127.0.0.1:8188."
 
 
+# (header name, value), e.g. ("Authorization", "Bearer abc"): what a remote backend's proxy wants
+AuthHeader = tuple[str, str]
+
+
+def auth_header(token: str | None, header: str = "Authorization") -> AuthHeader | None:
+    """The header for `token` (None without one); a bare token in Authorization gets "Bearer"."""
+    if not token:
+        return None
+    value = token if header.lower() != "authorization" or " " in token else f"Bearer {token}"
+    return header, value
+
+
 class BadServerAddress(InputError, ValueError):
     """The ComfyUI address is not an http(s) URL (a ValueError too, for older callers)."""
 
@@ -91,7 +103,8 @@ class HttpTransport:
     Thread-safe enough for our use: requests' connection pool is; we keep no cookies.
     """
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float,
+                 auth: AuthHeader | None = None) -> None:
         self.base_url = normalize_base_url(base_url)
         self.timeout = timeout
         import requests  # here, not at the top: the GUI's start-up makes no request
@@ -99,6 +112,8 @@ class HttpTransport:
         self._session = requests.Session()
         # A system proxy must not capture a local ComfyUI; a remote one may need it.
         self._session.trust_env = not _is_loopback(urlsplit(self.base_url).hostname or "")
+        if auth is not None:  # a remote backend behind a reverse proxy that wants a token
+            self._session.headers[auth[0]] = auth[1]
 
     def close(self) -> None:
         self._session.close()

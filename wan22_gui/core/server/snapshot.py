@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from wan22_gui import __version__
 from wan22_gui.core.comfy.connection import ServerInfo
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.base.redact import redact_data
 from wan22_gui.core.gpu import GpuReport
 from wan22_gui.core.server.command import LaunchPlan
 from wan22_gui.core.server.install import ComfyInstall
@@ -24,14 +25,16 @@ SCHEMA = "wan22-env-snapshot/1"
 ENV_KEYS = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "PYTORCH_CUDA_ALLOC_CONF",
             "TORCH_COMPILE", "TORCH_COMPILE_DISABLE", "TORCHDYNAMO_DISABLE", "HF_HOME",
             "COMFYUI_PATH", "PYTHONPATH")
+TOKEN_ENV_PREFIX = "WAN22_TOKEN_"  # core.backends.secrets' headless fallback for a token
 
 
 def build_snapshot(report: GpuReport, *, install: ComfyInstall | None = None,
                    probe: PythonProbe | None = None, plan: LaunchPlan | None = None,
                    server: ServerInfo | None = None, stats: dict[str, Any] | None = None,
                    problems: list[str] | None = None) -> dict[str, Any]:
-    """The snapshot as a JSON-ready dict (pure: the caller gathers the parts)."""
-    return {
+    """The snapshot as a JSON-ready dict (pure: the caller gathers the parts), secrets masked:
+    a snapshot goes into bug reports, so a token in a flag, a URL or the environment never does."""
+    return redact_data({
         "schema": SCHEMA,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "app": {"version": __version__, "python": sys.version.split()[0],
@@ -44,9 +47,16 @@ def build_snapshot(report: GpuReport, *, install: ComfyInstall | None = None,
         "server": None if server is None else {
             "url": server.url, "source": server.source, "pid": server.pid,
             "system_stats": stats},
-        "environment": {key: os.environ[key] for key in ENV_KEYS if key in os.environ},
+        "environment": _environment(),
         "problems": list(problems or []),
-    }
+    })
+
+
+def _environment() -> dict[str, str]:
+    """The variables that change how ComfyUI runs, plus which backend tokens are set (the
+    names say a token is configured; redact_data masks the values)."""
+    keys = [*ENV_KEYS, *sorted(k for k in os.environ if k.startswith(TOKEN_ENV_PREFIX))]
+    return {key: os.environ[key] for key in keys if key in os.environ}
 
 
 def _install_part(install: ComfyInstall | None, probe: PythonProbe | None) -> dict | None:
