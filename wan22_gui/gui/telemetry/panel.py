@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
 from wan22_gui.core.telemetry.sampler import MAX_RATE_HZ, MIN_RATE_HZ, list_devices
 from wan22_gui.gui import bridge
 from wan22_gui.gui.context import AppContext
+from wan22_gui.gui.tasks import AFTER_WINDOW_MS
 from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
 
 log = logging.getLogger("wan22.gui")
 REDRAW_MS = 200  # the graph redraws at 5 Hz whatever the sampling rate
 # The sampler starts once the window is up: its first row loads numpy (tens of ms of the
 # interpreter) and would otherwise compete with building and painting the first frame.
-SAMPLER_START_MS = 300
+SAMPLER_START_MS = AFTER_WINDOW_MS
 AUTO = "auto"
 GIB = 1024**3
 FULL_MIN_HEIGHT = 160  # controls, readout and a graph still worth reading
@@ -86,8 +87,9 @@ class TelemetryPanel(QWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
-        ctx.tasks.run_in_background(lambda: list_devices(self.sampler.reader), self._fill_devices,
-                                    lambda exc: log.warning("listing GPUs failed: %s", exc))
+        ctx.tasks.run_after_window(self, lambda: list_devices(self.sampler.reader),
+                                   self._fill_devices,
+                                   lambda exc: log.warning("listing GPUs failed: %s", exc))
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -206,7 +208,8 @@ class TelemetryPanel(QWidget):
             if text != self.fold_line.text():
                 self.fold_line.setText(text)
             return
-        self.graph.refresh()
+        if latest is not None:  # no rows yet (the sampler starts after the window): nothing new
+            self.graph.refresh()
         if health.words != self.connection_label.text():
             self.connection_label.setText(health.words)
             self.connection_label.setToolTip(health.words)
