@@ -10,7 +10,8 @@ Each run starts two fresh processes, alternating which goes first:
   same way.
 Start-up is measured from just before the process is launched to the moment the child reports
 its window usable (so the interpreter's own start counts for both); the resident memory is read
-after `--idle` seconds of idle. `--no-bytecode-cache` gives each process an empty bytecode cache
+after `--idle` seconds of idle. Each child also says the CPU time it had used when usable (all its
+threads): on a loaded machine that ratio is the steadier figure. `--no-bytecode-cache` gives each process an empty bytecode cache
 (a first start after an install or update). Prints app / reference / ratio.
 
 Targets (issue 13): start-up <= 1.3x the reference; idle memory <= 150 MiB.
@@ -56,6 +57,7 @@ def idle():
 
 def usable():
     print(f"startup: usable at {time.time():.6f}", flush=True)
+    print(f"startup: cpu used {time.process_time():.3f} s", flush=True)
     QTimer.singleShot(int(idle_s * 1000), idle)
 
 QTimer.singleShot(0, usable)
@@ -63,8 +65,8 @@ app.exec()
 """
 
 
-def launch(kind: str, idle_s: float, home: str, no_cache: bool) -> tuple[float, float]:
-    """One start: (seconds to a usable window, idle RSS in MiB)."""
+def launch(kind: str, idle_s: float, home: str, no_cache: bool) -> tuple[float, float, float]:
+    """One start: (seconds to a usable window, idle RSS in MiB, CPU seconds until usable)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", WAN22_HOME=home,
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     if no_cache:
@@ -82,7 +84,8 @@ def launch(kind: str, idle_s: float, home: str, no_cache: bool) -> tuple[float, 
             said[" ".join(words[:2])] = words[2]
     if done.returncode != 0 or "usable at" not in said:
         raise SystemExit(f"the {kind} start failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    return float(said["usable at"]) - launched, float(said.get("idle rss", "nan"))
+    return (float(said["usable at"]) - launched, float(said.get("idle rss", "nan")),
+            float(said.get("cpu used", "nan")))
 
 
 def main() -> int:
@@ -99,18 +102,24 @@ def main() -> int:
         launch(kind, 0.1, home, no_cache=False)
     times: dict[str, list[float]] = {"app": [], "reference": []}
     rss: dict[str, list[float]] = {"app": [], "reference": []}
+    cpu: dict[str, list[float]] = {"app": [], "reference": []}
     for run in range(args.runs):
         order = ("app", "reference") if run % 2 == 0 else ("reference", "app")
         for kind in order:
-            seconds, mib = launch(kind, args.idle, home, args.no_bytecode_cache)
+            seconds, mib, used = launch(kind, args.idle, home, args.no_bytecode_cache)
             times[kind].append(seconds)
             rss[kind].append(mib)
-        print(f"  run {run + 1}: app {times['app'][-1]:.3f} s {rss['app'][-1]:.0f} MiB,"
-              f" reference {times['reference'][-1]:.3f} s {rss['reference'][-1]:.0f} MiB")
+            cpu[kind].append(used)
+        print(f"  run {run + 1}: app {times['app'][-1]:.3f} s {rss['app'][-1]:.0f} MiB"
+              f" {cpu['app'][-1]:.3f} s CPU, reference {times['reference'][-1]:.3f} s"
+              f" {rss['reference'][-1]:.0f} MiB {cpu['reference'][-1]:.3f} s CPU")
     app_s, ref_s = statistics.median(times["app"]), statistics.median(times["reference"])
     app_mib, ref_mib = statistics.median(rss["app"]), statistics.median(rss["reference"])
     print(f"  start-up (median): app {app_s:.3f} s / reference {ref_s:.3f} s ="
           f" {app_s / ref_s:.2f}x (target <= {TARGET_RATIO}x)")
+    app_cpu, ref_cpu = statistics.median(cpu["app"]), statistics.median(cpu["reference"])
+    print(f"  CPU time until usable (median; depends much less on the load): app {app_cpu:.3f} s"
+          f" / reference {ref_cpu:.3f} s = {app_cpu / ref_cpu:.2f}x")
     print(f"  idle RSS (median): app {app_mib:.1f} MiB / reference {ref_mib:.1f} MiB ="
           f" {app_mib / ref_mib:.2f}x (target app <= {TARGET_RSS_MIB:.0f} MiB)")
     print(f"  machine load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"

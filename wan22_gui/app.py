@@ -24,7 +24,6 @@ from wan22_gui.core.comfy.health import ServerHealth
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.gpu_inventory import GpuInventory
 from wan22_gui.core.history import HistoryStore
-from wan22_gui.core.comfy.prompt import FollowTimes
 from wan22_gui.core.jobs.queue import JobQueue, SessionFactory
 from wan22_gui.core.presets import PresetBook, load_presets
 from wan22_gui.core.server.launcher import ServerController
@@ -34,6 +33,7 @@ from wan22_gui.core.telemetry.sampler import GpuSampler
 
 if TYPE_CHECKING:  # imported where used: the benchmark and the gallery load when first opened
     from wan22_gui.core.bench.wiring import BenchServices
+    from wan22_gui.core.comfy.prompt import FollowTimes
     from wan22_gui.core.gallery.actions import GalleryActions, ThumbnailForget
 
 log = logging.getLogger("wan22.app")

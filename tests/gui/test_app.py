@@ -267,3 +267,7 @@ def test_startup_report_a_usable_window_without_the_heavy_modules(tmp_path):
                  "wan22_gui.gui.player.compare", "wan22_gui.gui.bench.panel",
                  "wan22_gui.gui.gallery.panel"):
         assert lazy not in loaded, f"{lazy} is imported at start-up"
+    when_usable = " ".join(said["usable with:"]).split(", ")
+    for later in ("numpy", "wan22_gui.core.jobs.runner", "wan22_gui.core.comfy.watcher"):
+        # numpy comes with the first GPU sample, the runner with the first job: after the window
+        assert later not in when_usable, f"{later} is imported before the window is usable"

@@ -113,6 +113,21 @@ def test_background_result_arrives_on_gui_thread(qtbot):
     runner.shutdown()
 
 
+def test_work_after_the_window_runs_later_and_never_after_quit(qtbot):
+    from PySide6.QtCore import QObject
+
+    from wan22_gui.gui.tasks import AFTER_WINDOW_MS
+
+    runner, owner, seen = TaskRunner(), QObject(), []
+    runner.run_after_window(owner, lambda: "gpus", seen.append)
+    assert seen == []  # not during start-up
+    qtbot.waitUntil(lambda: seen == ["gpus"], timeout=5000)
+    runner.run_after_window(owner, lambda: "too late", seen.append)
+    runner.shutdown()  # the app quit before the moment came
+    qtbot.wait(AFTER_WINDOW_MS + 200)
+    assert seen == ["gpus"]
+
+
 def test_status_bar_says_which_comfyui_the_app_uses(qtbot, app_paths):
     from PySide6.QtWidgets import QLabel
 

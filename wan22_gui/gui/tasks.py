@@ -10,9 +10,14 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from wan22_gui.gui import bridge
+
+# Background work a panel starts at construction but nobody waits for (GPU detection, the
+# sampler's first rows) begins this long after: in a Python thread it would hold the
+# interpreter while the window is built and painted for the first time.
+AFTER_WINDOW_MS = 300
 
 log = logging.getLogger("wan22.gui")
 
@@ -25,6 +30,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wan22-bg")
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan22-db")
+        self._shut = False
 
     def run_in_background(
         self,
@@ -52,7 +58,23 @@ class TaskRunner(QObject):
         future.add_done_callback(_done)
         return future
 
+    def run_after_window(
+        self,
+        owner: QObject,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """`run_in_background`, `AFTER_WINDOW_MS` from now (while `owner` lives): for start-up
+        work nobody waits for, which would otherwise hold the interpreter during the first paint."""
+        def start() -> None:
+            if not self._shut:  # the app quit first: nobody is left to want the result
+                self.run_in_background(fn, on_success, on_failure)
+
+        QTimer.singleShot(AFTER_WINDOW_MS, owner, start)
+
     def shutdown(self) -> None:
         """Drop queued work, wait for running work (history writes always finish)."""
+        self._shut = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._serial.shutdown(wait=True, cancel_futures=False)

@@ -12,8 +12,10 @@ from wan22_gui.core.telemetry.ring import RingBuffer
 
 def test_ring_never_grows_and_keeps_the_newest_rows_in_order():
     ring = RingBuffer(("t", "v"), capacity=100)
-    size = ring.nbytes
-    for i in range(1050):
+    ring.append((0.0, 0.0))
+    size = ring.nbytes  # a ring smaller than the first allocation holds its capacity at once
+    assert size == 100 * 2 * 8
+    for i in range(1, 1050):
         ring.append((float(i), i * 2.0))
     assert len(ring) == 100
     assert ring.nbytes == size
@@ -58,6 +60,8 @@ def test_clear_and_empty():
 
 def test_ring_starts_small_and_grows_with_the_rows_up_to_its_capacity():
     four_hours = RingBuffer(("t", "v"), capacity=144_000)
+    assert four_hours.nbytes == 0  # nothing before the first row
+    four_hours.append((0.0, 0.0))
     assert four_hours.nbytes <= 1024 * 2 * 8  # an app without a GPU holds a few kB, not 2 MB
     ring = RingBuffer(("t", "v"), capacity=10_000)
     for i in range(3000):

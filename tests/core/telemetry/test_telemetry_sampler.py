@@ -100,6 +100,7 @@ def test_rate_change_takes_effect_at_once():
 
 def test_ring_buffer_bounds_memory_over_a_long_session():
     sampler = make_sampler(make_nvml(h100()), capacity=500)
+    sampler.run_blocking(max_samples=1)
     size = sampler.ring.nbytes
     sampler.run_blocking(max_samples=2000)
     snap = sampler.snapshot()

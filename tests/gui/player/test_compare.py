@@ -319,3 +319,30 @@ def test_wipe_and_difference_show_the_two_clips_picked(qtbot, open_view, tmp_pat
     with qtbot.waitSignal(view.exported, timeout=20000) as done:
         view.export_to(tmp_path / "wipe.mp4")
     assert probe(done.args[0]).width == 64  # one panel: the picked pair, wiped
+
+
+def test_full_size_frames_shown_smaller_keep_their_picture(qtbot):
+    """Frames are shrunk for the screen before painting: the halves of a red | blue frame stay
+    where they are, in their colours, and magnified frames still paint."""
+    from PySide6.QtGui import QColor
+
+    from wan22_gui.gui.player.canvas import ClipCanvas, PanelFrame
+
+    frame = np.zeros((1216, 832, 4), np.uint8)
+    frame[:, :416] = (0, 0, 255, 255)  # BGRA: red on the left
+    frame[:, 416:] = (255, 0, 0, 255)  # blue on the right
+    canvas = ClipCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.set_panels([PanelFrame(frame, (832, 1216))])
+    for zoom in (None, 4.0):
+        canvas.set_zoom(zoom)
+        picture = canvas.grab().toImage()
+        target = canvas._target(canvas.panel_rects()[0], (832, 1216))
+        y = int(target.center().y()) if zoom is None else 150
+        left = QColor(picture.pixel(int(target.left() + target.width() * 0.25), y))
+        right = QColor(picture.pixel(int(target.left() + target.width() * 0.75), y))
+        if zoom is not None:  # magnified around the middle: left and right of the seam
+            left, right = QColor(picture.pixel(150, y)), QColor(picture.pixel(250, y))
+        assert (left.red(), left.blue()) == (255, 0), zoom
+        assert (right.red(), right.blue()) == (0, 255), zoom

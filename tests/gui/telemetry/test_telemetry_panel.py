@@ -22,7 +22,7 @@ from wan22_gui.app import App, Given
 from wan22_gui.core.comfy.connection import ServerInfo
 from wan22_gui.core.comfy.health import LOST, Health
 from wan22_gui.gui.context import AppContext
-from wan22_gui.gui.telemetry.panel import TelemetryPanel
+from wan22_gui.gui.telemetry.panel import SAMPLER_START_MS, TelemetryPanel
 from wan22_gui.gui.tasks import TaskRunner
 
 GIB = 1024**3
@@ -289,9 +289,20 @@ def test_panel_starts_the_sampler_and_stops_it_on_shutdown(make_panel, qtbot):
 
     sampler = GpuSampler(Nvml(make_nvml(h100()), register_atexit=False), rate_hz=20)
     panel = make_panel(sampler, autostart=True)
-    assert sampler.running
+    qtbot.waitUntil(lambda: sampler.running, timeout=5_000)  # once the window is up
     qtbot.waitUntil(lambda: len(panel.graph.buffer) >= 3, timeout=10_000)  # the timer redraws
     panel.shutdown()
+    assert not sampler.running
+
+
+def test_a_panel_shut_down_at_once_never_starts_the_sampler(make_panel, qtbot):
+    from wan22_gui.core.telemetry.nvml import Nvml
+    from wan22_gui.core.telemetry.sampler import GpuSampler
+
+    sampler = GpuSampler(Nvml(make_nvml(h100()), register_atexit=False), rate_hz=20)
+    panel = make_panel(sampler, autostart=True)
+    panel.shutdown()  # the app quit before its window was up
+    qtbot.wait(SAMPLER_START_MS + 200)
     assert not sampler.running
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from wan22_gui.core.comfy.problems import damaged_model_text
 from wan22_gui.core.jobs.phases import (
     HIGH_NOISE, LOW_NOISE, MODEL_LOAD, TEXT_ENCODE, VAE_DECODE, phase_title,
 )
@@ -122,6 +121,9 @@ def node_error(params: Mapping[str, Any], phase: str | None, node_id: str | None
     short_type = exception_type.rsplit(".", 1)[-1] or "Error"
     hint = "The details below say what ComfyUI reported; the server log has the full traceback."
     if "safetensors" in exception_type.lower() or "header" in first_line.lower():
+        # the problem catalogue (ComfyUI's version table, its events) loads with the first failure
+        from wan22_gui.core.comfy.problems import damaged_model_text
+
         hint = damaged_model_text(node_type, dict(inputs or {}))
     elif phase == MODEL_LOAD:
         hint = "Check that the model files are complete and match the Wan 2.2 14B i2v workflow."

@@ -26,15 +26,15 @@ from wan22_gui.core.base.supervise import Supervisor
 from wan22_gui.core.base.diskspace import disk_full_error, is_disk_full
 from wan22_gui.core.history import HistoryStore, JobRecord, new_job_id
 from wan22_gui.core.jobs import failures, lease
-from wan22_gui.core.comfy.prompt import FollowTimes
-from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
 from wan22_gui.core.comfy.session import ServerSession
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
 from wan22_gui.core.workflow.spec import JobSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runner and the prompt follower load with the first job, not at start-up
     from wan22_gui.core.base.settings import Settings
+    from wan22_gui.core.comfy.prompt import FollowTimes
+    from wan22_gui.core.jobs.runner import JobResult, JobRunner, LogTailFn, MetricsFn
     from wan22_gui.core.server.launcher import ServerController
     from wan22_gui.core.telemetry.sampler import GpuSampler
 
@@ -69,7 +69,7 @@ class JobQueue:
         log_tail_fn: LogTailFn | None = None,
         preset_fn: Callable[[], str | None] | None = None,
         name_pattern_fn: Callable[[], str] | None = None,
-        times: FollowTimes = FollowTimes(),
+        times: FollowTimes | None = None,
         bus: MessageBus | None = None,
     ) -> None:
         self.history = history
@@ -80,7 +80,7 @@ class JobQueue:
         self._log_tail_fn = log_tail_fn
         self._preset_fn = preset_fn or (lambda: None)
         self._name_pattern_fn = name_pattern_fn or (lambda: DEFAULT_PATTERN)
-        self._times = times
+        self._times = times  # None: the follower's defaults, made with the first runner
         self.phase = Signal("jobs.phase")
         self.progress = Signal("jobs.progress")
         self.preview = Signal("jobs.preview")
@@ -119,8 +119,7 @@ class JobQueue:
         options = queue_options(settings, connection, server=server, sampler=sampler, bus=bus)
         if session_factory is not None:
             options["session_factory"] = session_factory
-        return cls(history, connection, output_dir, times=times or FollowTimes(), bus=bus,
-                   **options)
+        return cls(history, connection, output_dir, times=times, bus=bus, **options)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -339,6 +338,8 @@ class JobQueue:
                                    "problem is fixed.", exception_type=type(exc).__name__)
         changes = dict(status="failed", finished_at=time.time(), queue_pos=None, error=info)
         self._record_failure(job_id, changes)
+        from wan22_gui.core.jobs.runner import JobResult
+
         self.finished.emit(JobResult(job_id, "failed", error=info["message"],
                                      reason="disk_full" if is_disk_full(exc) else "bug"))
 
@@ -431,6 +432,8 @@ class JobQueue:
             result = runner.run(JobSpec.from_dict(job.params), job_id=job.job_id,
                                 label=job.label)
         except InputError as exc:  # params unreadable: fail the job, never the worker
+            from wan22_gui.core.jobs.runner import JobResult
+
             self.history.update(job.job_id, status="failed", finished_at=time.time(),
                                 error=failures.error_info(str(exc), exc.hint))
             result = JobResult(job.job_id, "failed", error=str(exc), reason="input")
@@ -499,12 +502,15 @@ class JobQueue:
             self._runner.preset = self._preset_fn()
             self._runner.name_pattern = self._name_pattern_fn()
             return self._runner
+        from wan22_gui.core.comfy.prompt import FollowTimes
+        from wan22_gui.core.jobs.runner import JobRunner
+
         self._close_session()
         session = self._session_factory(url)
         runner = JobRunner(session.client, session.watcher, self.history, self.output_dir,
                            preset=self._preset_fn(), metrics_fn=self._metrics_fn,
                            log_tail_fn=self._log_tail_fn, name_pattern=self._name_pattern_fn(),
-                           times=self._times)
+                           times=self._times or FollowTimes())
         runner.phase.connect(self.phase.emit)
         runner.progress.connect(self.progress.emit)
         runner.preview.connect(self.preview.emit)

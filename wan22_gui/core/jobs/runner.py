@@ -27,7 +27,6 @@ from wan22_gui.core.base.errors import (
     WorkflowError,
 )
 from wan22_gui.core.base.diskspace import disk_full_error, is_disk_full
-from wan22_gui.core.base.settings import declare
 from wan22_gui.core.base.signals import Signal
 from wan22_gui.core.comfy import events as ev
 from wan22_gui.core.comfy import retrieve
@@ -56,8 +55,7 @@ from wan22_gui.core.workflow.spec import JobSpec
 
 log = logging.getLogger("wan22.jobs")
 
-NAME_PATTERN_KEY = "generate.name_pattern"
-declare(NAME_PATTERN_KEY, naming.DEFAULT_PATTERN)
+NAME_PATTERN_KEY = naming.NAME_PATTERN_KEY  # its old home; the CLI and older callers use it
 
 BuildFn = Callable[[JobSpec, str], BuiltWorkflow]
 

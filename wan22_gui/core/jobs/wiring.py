@@ -14,10 +14,10 @@ from wan22_gui.core.base.messages import MessageBus
 from wan22_gui.core.base.settings import Settings
 from wan22_gui.core.comfy.connection import ServerConnection
 from wan22_gui.core.comfy.session import ServerSession, stable_client_id
-from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY, LogTailFn, MetricsFn
-from wan22_gui.core.workflow.naming import DEFAULT_PATTERN
+from wan22_gui.core.workflow.naming import DEFAULT_PATTERN, NAME_PATTERN_KEY
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runner loads with the first job
+    from wan22_gui.core.jobs.runner import LogTailFn, MetricsFn
     from wan22_gui.core.server.launcher import ServerController
     from wan22_gui.core.telemetry.sampler import GpuSampler
 

@@ -14,9 +14,7 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable
 
 from wan22_gui.core.base.errors import NvmlUnavailable
 from wan22_gui.core.base.messages import MessageBus
@@ -26,6 +24,9 @@ from wan22_gui.core.base.supervise import Supervisor
 from wan22_gui.core.telemetry.nvml import NvmlReader, is_na
 from wan22_gui.core.telemetry.ring import RingBuffer
 from wan22_gui.core.telemetry.system import RamReading, read_ram
+
+if TYPE_CHECKING:  # numpy loads with the first sample (an app without a GPU never needs it)
+    import numpy as np
 
 log = logging.getLogger("wan22.telemetry")
 

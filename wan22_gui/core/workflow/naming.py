@@ -14,10 +14,15 @@ from datetime import datetime
 from pathlib import PureWindowsPath, PurePosixPath
 
 from wan22_gui.core.base.errors import InputError
+from wan22_gui.core.base.settings import declare
 from wan22_gui.core.workflow.calculator import clip_duration
 from wan22_gui.core.workflow.spec import JobSpec
 
 DEFAULT_PATTERN = "{source}_{width}x{height}_{seconds}s_{steps}step{_lora}"
+# The setting holding the user's pattern; declared here (not with the job runner) so the
+# Generate tab reads it without loading the runner at start-up.
+NAME_PATTERN_KEY = "generate.name_pattern"
+declare(NAME_PATTERN_KEY, DEFAULT_PATTERN)
 VIDEO_SUBFOLDER = "video"
 MAX_NAME_LENGTH = 100  # leaves room for the folder, ComfyUI's counter and ".mp4" in 260 chars
 

@@ -19,7 +19,7 @@ from wan22_gui.core import keyboard
 from wan22_gui.core.base.errors import Wan22Error
 from wan22_gui.core.history import JobRecord
 from wan22_gui.core.jobs.models import ServerChoices, server_choices_at
-from wan22_gui.core.jobs.runner import NAME_PATTERN_KEY
+from wan22_gui.core.workflow.naming import NAME_PATTERN_KEY
 from wan22_gui.core.workflow.embedded import is_workflow_file
 from wan22_gui.core.workflow.spec import JobSpec
 from wan22_gui.gui import bridge, theme

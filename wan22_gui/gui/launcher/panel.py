@@ -83,7 +83,8 @@ class LauncherPanel(QWidget):
         self.elapsed_timer.setInterval(500)
         self.elapsed_timer.timeout.connect(self._show_state)
         self._on_state(self.controller.state)
-        self._background(self.setup.detect_gpus, lambda _: None, "detecting GPUs")
+        self._background(self.setup.detect_gpus, lambda _: None, "detecting GPUs",
+                         later=True)  # NVML: once the window is up
         if self.setup.first_run:
             self.show_first_run()
         self._load_install(None)
@@ -214,7 +215,8 @@ class LauncherPanel(QWidget):
 
     # -- plumbing --------------------------------------------------------------------------
     def _background(self, fn: Callable[[], Any], done: Callable[[Any], None], what: str,
-                    failed: Callable[[BaseException], None] | None = None) -> None:
+                    failed: Callable[[BaseException], None] | None = None, *,
+                    later: bool = False) -> None:
         def _failed(exc: BaseException) -> None:
             if failed is not None:
                 failed(exc)
@@ -223,7 +225,10 @@ class LauncherPanel(QWidget):
                           f"{what} failed: {exc}", error=True)
             if not isinstance(exc, Wan22Error):
                 log.error("%s failed", what, exc_info=exc)
-        self.ctx.tasks.run_in_background(fn, done, _failed)
+        if later:
+            self.ctx.tasks.run_after_window(self, fn, done, _failed)
+        else:
+            self.ctx.tasks.run_in_background(fn, done, _failed)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(colored(text, "#b00020" if error else "#333"))

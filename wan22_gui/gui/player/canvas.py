@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen,
                            QWheelEvent)
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -28,6 +28,8 @@ _ZOOM_LIMITS = (0.05, 16.0)
 _BACKGROUND = QColor(24, 24, 26)
 _SELECTED = QColor(90, 160, 255)
 _CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a pan
+# Shrunk frames kept for repaints that show the same frames again (4 panels, the pair's two).
+_SHRUNK_KEPT = 8
 
 
 @dataclass
@@ -77,6 +79,7 @@ class ClipCanvas(QWidget):
         self.selected: int | None = None  # the panel marked as the one the arrows step
         self._drag: tuple[str, QPointF, QPointF] | None = None
         self._diff_keep: np.ndarray | None = None
+        self._shrunk: list[tuple[np.ndarray, tuple[int, int], np.ndarray]] = []
 
     def sizeHint(self) -> QSize:  # Qt override
         return QSize(960, 600)
@@ -184,11 +187,30 @@ class ClipCanvas(QWidget):
             painter.setPen(QColor(180, 180, 180))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Decoding…")
         else:
-            painter.drawImage(self._target(rect, panel.original_size), to_qimage(frame))
+            self._draw(painter, self._target(rect, panel.original_size), frame)
             if not panel.exact:  # bottom left: free in every layout (wipe labels B bottom right)
                 self._paint_label(painter, self._picture_area(rect, panel),
                                   "Decoding this frame…", bottom=True)
         painter.restore()
+
+    def _draw(self, painter: QPainter, target: QRectF, frame: np.ndarray) -> None:
+        """Draw `frame` over `target`. A frame shown smaller than it is is shrunk first (once
+        per frame and size), then drawn pixel for pixel: scaling full-size frames in the paint
+        took most of a frame step while the decoders ran (4 clips at 832x1216)."""
+        size = (max(1, round(target.width())), max(1, round(target.height())))
+        if size[0] >= frame.shape[1] or not self._smooth():
+            painter.drawImage(target, to_qimage(frame))  # magnified or crisp: Qt's own scaling
+            return
+        shrunk = self._shrunk_frame(frame, size)
+        painter.drawImage(QPoint(round(target.left()), round(target.top())), to_qimage(shrunk))
+
+    def _shrunk_frame(self, frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        for kept, kept_size, shrunk in self._shrunk:
+            if kept is frame and kept_size == size:
+                return shrunk
+        shrunk = compose.shrink(frame, size)
+        self._shrunk = [(frame, size, shrunk), *self._shrunk[:_SHRUNK_KEPT - 1]]
+        return shrunk
 
     def _paint_wipe(self, painter: QPainter, rect: QRect, a: PanelFrame, b: PanelFrame) -> None:
         x = round(self._split_x(rect))

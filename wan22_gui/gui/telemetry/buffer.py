@@ -3,7 +3,8 @@
 The buffer appends at the end of one array per column. It starts with room for
 `INITIAL_ROWS` and doubles when full, up to `2 x capacity` rows (so an app without a GPU holds
 a few kB, not the four hours); at that size, when the end is reached, the newest `capacity`
-rows move to the front. Both are amortized O(1) per row. Every column is
+rows move to the front. Nothing is held before the first row, and numpy itself loads with it
+(not at start-up: each function imports it where used). Both are amortized O(1) per row. Every column is
 therefore one contiguous slice, handed to the curves' `setData` without copying, and the graph
 fetches only the rows that are new since its last refresh.
 
@@ -13,9 +14,10 @@ is drawn, so a repaint strokes about two points per pixel however long the windo
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 INITIAL_ROWS = 1024  # about 100 s at 10 Hz
 
@@ -32,7 +34,7 @@ class SeriesBuffer:
         self.columns = ("x", *columns)
         self.capacity = int(capacity)
         self._index = {name: i for i, name in enumerate(self.columns)}
-        self._data = np.empty((len(self.columns), min(2 * self.capacity, INITIAL_ROWS)), np.float64)
+        self._data: np.ndarray | None = None  # made by the first row
         self._start = 0
         self._end = 0
         self._appended = 0  # rows ever appended: gives each row a serial number
@@ -43,7 +45,7 @@ class SeriesBuffer:
 
     @property
     def last_t(self) -> float | None:
-        return float(self._data[1, self._end - 1]) if len(self) else None
+        return float(self._held()[1, self._end - 1]) if len(self) else None
 
     def clear(self) -> None:
         """Forget the rows (the origin stays, so phase bands keep their place)."""
@@ -51,6 +53,8 @@ class SeriesBuffer:
 
     def extend(self, rows: Mapping[str, np.ndarray]) -> int:
         """Append new rows (a `GpuSampler.snapshot(since_t)` dict); returns how many."""
+        import numpy as np
+
         t = rows.get("t")
         n = 0 if t is None else int(len(t))
         if n == 0:
@@ -60,6 +64,9 @@ class SeriesBuffer:
         if n > self.capacity:  # more than fits: keep the newest
             rows = {k: v[-self.capacity:] for k, v in rows.items()}
             t, n = rows["t"], self.capacity
+        if self._data is None:
+            self._data = np.empty((len(self.columns), min(2 * self.capacity, INITIAL_ROWS)),
+                                  np.float64)
         if self._end + n > self._data.shape[1]:
             if len(self) + n > self._data.shape[1]:  # too small even with the old rows gone
                 self._grow(len(self) + n)
@@ -84,10 +91,12 @@ class SeriesBuffer:
 
     def view(self, name: str) -> np.ndarray:
         """The column's rows, oldest first (a view: valid until the next `extend`)."""
-        return self._data[self._index[name], self._start:self._end]
+        return self._held()[self._index[name], self._start:self._end]
 
     def nearest(self, x: float) -> int | None:
         """Row index (into `view`) of the sample nearest to plot position `x`."""
+        import numpy as np
+
         xs = self.view("x")
         if xs.size == 0:
             return None
@@ -98,6 +107,8 @@ class SeriesBuffer:
 
     def rows_between(self, x0: float, x1: float) -> dict[str, np.ndarray]:
         """Copies of all columns for x0 <= x <= x1 (what the export writes)."""
+        import numpy as np
+
         xs = self.view("x")
         i0, i1 = np.searchsorted(xs, x0, side="left"), np.searchsorted(xs, x1, side="right")
         return {name: self.view(name)[i0:i1].copy() for name in self.columns}
@@ -110,6 +121,8 @@ class SeriesBuffer:
         to the rows' serial numbers, so the buckets stay the same rows while the view scrolls
         and the drawn peaks do not shimmer.
         """
+        import numpy as np
+
         xs = self.view("x")
         i0 = max(0, int(np.searchsorted(xs, x0, side="left")) - 1)
         i1 = min(xs.size, int(np.searchsorted(xs, x1, side="right")) + 1)
@@ -123,23 +136,35 @@ class SeriesBuffer:
     @property
     def nbytes(self) -> int:
         """Memory held for the rows now."""
-        return int(self._data.nbytes)
+        return 0 if self._data is None else int(self._data.nbytes)
+
+    def _held(self) -> np.ndarray:
+        """The storage (an empty one before the first row: readers need no special case)."""
+        if self._data is None:
+            import numpy as np
+
+            return np.empty((len(self.columns), 0), np.float64)
+        return self._data
 
     def _grow(self, needed: int) -> None:
         """Room for at least `needed` rows, by doubling (held rows move to the front)."""
-        width = self._data.shape[1]
+        import numpy as np
+
+        data = self._held()
+        width = data.shape[1]
         while width < needed:
             width *= 2
         width = min(width, 2 * self.capacity)
         bigger = np.empty((len(self.columns), width), np.float64)
         held = len(self)
-        bigger[:, :held] = self._data[:, self._start:self._end]
+        bigger[:, :held] = data[:, self._start:self._end]
         self._data = bigger
         self._start, self._end = 0, held
 
     def _compact(self, keep: int) -> None:
         keep = max(0, min(keep, len(self)))
-        self._data[:, :keep] = self._data[:, self._end - keep:self._end]
+        data = self._held()
+        data[:, :keep] = data[:, self._end - keep:self._end]
         self._start, self._end = 0, keep
 
 
@@ -151,6 +176,8 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, bucket: int) -> tuple[np.ndarray
     form one more (they must show at the live edge). NaN rows inside a bucket are skipped; a
     bucket of only NaN stays NaN (a gap in the line).
     """
+    import numpy as np
+
     if bucket <= 1 or y.size <= 2:
         return x, y
     full = (y.size // bucket) * bucket

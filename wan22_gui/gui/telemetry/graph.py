@@ -20,11 +20,8 @@ later. `canvas` is None until then.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
-
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -33,7 +30,8 @@ from wan22_gui.gui.telemetry.buffer import SeriesBuffer, peak_decimate
 from wan22_gui.gui.telemetry.phase_track import PhaseTrack, Span
 from wan22_gui.gui.telemetry.readout import GIB, SERIES, format_readout
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy, like pyqtgraph, loads with the first sample
+    import numpy as np
     import pyqtgraph as pg
 
 # (label, seconds); "job" = the newest job from start to end, None = everything kept.
@@ -306,6 +304,8 @@ class TelemetryGraph(QWidget):
     def _set_curve_data(self) -> None:
         """Give the shown curves the rows on screen, a peak pair per pixel column, when the
         rows or the view changed since they were last given."""
+        import numpy as np
+
         width = self.plots["memory"].getViewBox().width() or self.canvas.width()
         first, end, bucket = self.buffer.visible_span(*self.visible_range(), int(width))
         key = (self.buffer.last_t, len(self.buffer), first, end, bucket)
@@ -400,6 +400,8 @@ class TelemetryGraph(QWidget):
             self.set_live(False)
 
     def _fit_memory_axis(self) -> None:
+        import numpy as np
+
         latest = self._latest("vram_total")
         top = latest / GIB if math.isfinite(latest) else 0.0
         if top <= 0:
@@ -438,6 +440,8 @@ class TelemetryGraph(QWidget):
 
     def _latest(self, key: str) -> float:
         """The newest finite value of a column (NaN when there is none)."""
+        import numpy as np
+
         values = self.buffer.view(key)
         if values.size and math.isfinite(values[-1]):  # nearly always: no scan needed
             return float(values[-1])
@@ -469,5 +473,7 @@ class TelemetryGraph(QWidget):
 
 def _has_gpu_data(rows: dict[str, np.ndarray], new: int) -> bool:
     """Whether the newest `new` rows hold a GPU reading (without a GPU they hold only RAM)."""
+    import numpy as np
+
     values = rows.get(GPU_COLUMN)
     return values is not None and bool(np.isfinite(values[-new:]).any())

@@ -27,11 +27,14 @@ from wan22_gui.core.telemetry.sampler import MAX_RATE_HZ, MIN_RATE_HZ, list_devi
 from wan22_gui.gui import bridge
 from wan22_gui.gui.common.elided_label import ElidedLabel
 from wan22_gui.gui.context import AppContext
-from wan22_gui.gui.telemetry.export import write_csv, write_png
+from wan22_gui.gui.tasks import AFTER_WINDOW_MS
 from wan22_gui.gui.telemetry.graph import WINDOWS, TelemetryGraph
 
 log = logging.getLogger("wan22.gui")
 REDRAW_MS = 200  # the graph redraws at 5 Hz whatever the sampling rate
+# The sampler starts once the window is up: its first row loads numpy (tens of ms of the
+# interpreter) and would otherwise compete with building and painting the first frame.
+SAMPLER_START_MS = AFTER_WINDOW_MS
 AUTO = "auto"
 GIB = 1024**3
 FULL_MIN_HEIGHT = 160  # controls, readout and a graph still worth reading
@@ -76,15 +79,19 @@ class TelemetryPanel(QWidget):
         self._build()
         self._apply_settings()
         self._connect_core()
+        self._start_timer = QTimer(self)
+        self._start_timer.setSingleShot(True)
+        self._start_timer.timeout.connect(self.sampler.start)
         if autostart:  # tests that drive the sampler by hand pass False
-            self.sampler.start()
+            self._start_timer.start(SAMPLER_START_MS)
         ctx.app.health.start()  # the folded line shows its words and the server's GPU
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
-        ctx.tasks.run_in_background(lambda: list_devices(self.sampler.reader), self._fill_devices,
-                                    lambda exc: log.warning("listing GPUs failed: %s", exc))
+        ctx.tasks.run_after_window(self, lambda: list_devices(self.sampler.reader),
+                                   self._fill_devices,
+                                   lambda exc: log.warning("listing GPUs failed: %s", exc))
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -194,7 +201,7 @@ class TelemetryPanel(QWidget):
         problem = self.sampler.problem
         health = self.ctx.app.health.current
         latest = self.sampler.latest()
-        if not self.seen_gpu:
+        if not self.seen_gpu and latest is not None:  # no rows yet: nothing to read (nor numpy)
             self.seen_gpu = self._new_rows_have_a_gpu()
         self._set_folded(problem is not None and not self.seen_gpu)
         if self.folded:
@@ -202,7 +209,8 @@ class TelemetryPanel(QWidget):
             if text != self.fold_line.text():
                 self.fold_line.setText(text)
             return
-        self.graph.refresh()
+        if latest is not None:  # no rows yet (the sampler starts after the window): nothing new
+            self.graph.refresh()
         if health.words != self.connection_label.text():
             self.connection_label.setText(health.words)  # its tooltip follows the text
         text = f"No GPU data. {problem.user_text()}".replace("\n", " ") if problem else ""
@@ -275,6 +283,8 @@ class TelemetryPanel(QWidget):
             if not chosen:
                 return
             path = Path(chosen)
+        from wan22_gui.gui.telemetry.export import write_csv, write_png  # numpy: on first use
+
         if kind == "png":
             try:
                 self._report_export(path, write_png(self.graph.canvas or self.graph, path))
@@ -299,5 +309,6 @@ class TelemetryPanel(QWidget):
     def shutdown(self) -> None:
         """Stop redrawing and sampling (the main window calls this on quit)."""
         self.timer.stop()
+        self._start_timer.stop()  # quit within the first moments: it must not start after stop
         bridge.unsubscribe_all(self)
         self.sampler.stop()
