@@ -131,3 +131,32 @@ def test_an_outcome_set_with_show_status_takes_the_new_themes_colour(window):
     theme.show_status(line, None)  # plain text again: no colour comes back on a switch
     window.actions_by_name["theme_light"].trigger()
     assert line.styleSheet() == ""
+
+
+def test_an_unticked_check_box_can_be_seen_on_the_dark_theme(qtbot):
+    """Fusion drew the dark theme's unticked box within 11 shades of the window colour."""
+    from PySide6.QtWidgets import QCheckBox
+
+    theme.apply("dark")
+    try:
+        box = QCheckBox("Fit to the image")
+        qtbot.addWidget(box)
+        box.show()
+        image = box.grab().toImage()
+        window = QColor(theme.DARK.window).lightness()
+        indicator = box.style().subElementRect(
+            box.style().SubElement.SE_CheckBoxIndicator, _option(box), box)
+        contrast = max(abs(image.pixelColor(x, y).lightness() - window)
+                       for x in range(indicator.left(), indicator.right() + 1)
+                       for y in range(indicator.top(), indicator.bottom() + 1))
+        assert contrast >= 40, contrast
+    finally:
+        theme.apply("light")
+
+
+def _option(box):
+    from PySide6.QtWidgets import QStyleOptionButton
+
+    option = QStyleOptionButton()
+    option.initFrom(box)
+    return option

@@ -71,6 +71,18 @@ def build_palette(colors: Colors) -> QPalette:
     return palette
 
 
+def indicator_palette(palette: QPalette, dark: bool) -> QPalette:
+    """The palette check boxes and radio buttons draw their box with. Fusion outlines the box in
+    the window colour darkened and fills it with the base colour: on the dark theme both are
+    within a few shades of the window, so an unticked box could not be seen. These widgets do not
+    fill their background, so a lighter window colour changes only the outline."""
+    out = QPalette(palette)
+    if dark:
+        out.setColor(QPalette.ColorRole.Window, QColor("#8a8f96"))
+        out.setColor(QPalette.ColorRole.Base, QColor("#2d2f33"))
+    return out
+
+
 class _Notifier(QObject):
     """Tells widgets with their own colours that the theme changed (argument: dark or not)."""
 
@@ -160,7 +172,10 @@ def apply(choice: str, app: QApplication | None = None) -> bool:
     if app is not None:
         if app.style().name().lower() != "fusion":
             app.setStyle("Fusion")  # the one style that honours a palette on every platform
-        app.setPalette(build_palette(DARK if dark else LIGHT))
+        palette = build_palette(DARK if dark else LIGHT)
+        app.setPalette(palette)
+        for name in ("QCheckBox", "QRadioButton"):
+            app.setPalette(indicator_palette(palette, dark), name)
         _repolish_styled(app)
         _recolour_links(app)
     changed = dark != _dark

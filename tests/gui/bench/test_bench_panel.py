@@ -201,3 +201,16 @@ def test_a_long_status_moves_nothing(panel, qtbot):
     assert (panel.window().size(), run.mapToGlobal(run.rect().topLeft()),
             panel.table.geometry()) == before
     assert long_path in panel.status.toolTip()
+
+
+def test_the_current_connection_address_is_shown_from_its_start_at_1280(panel, qtbot):
+    """At 1280×720 the address field was cut to "p://127.0.0.1:34679": a person reads an
+    address from its start; the whole one is in the tooltip."""
+    panel.resize(850, 650)
+    panel.server_kind.setCurrentIndex(1)
+    panel.server_kind.setCurrentIndex(0)
+    qtbot.wait(20)
+    field = panel.server_value
+    assert field.cursorPosition() == 0
+    assert field.width() >= field.fontMetrics().horizontalAdvance("http://127.0.0.1:65535")
+    assert field.toolTip() == field.text()

@@ -60,6 +60,9 @@ class BenchmarkPanel(QWidget):
         self.server_kind.addItems(list(SERVER_CHOICES))
         self.server_value = QLineEdit()
         self.server_value.setObjectName("bench_server")
+        # wide enough for a local address with its port: at 1280 px it was cut to "p://127…"
+        self.server_value.setMinimumWidth(
+            self.server_value.fontMetrics().horizontalAdvance("http://127.0.0.1:65535") + 16)
         self.run_button = _button("Run benchmark", self.start, "bench_run")
         self.cancel_button = _button("Cancel", self.cancel, "bench_cancel")
         self.report_button = _button("Open report", self.open_report, "bench_open_report")
@@ -127,6 +130,8 @@ class BenchmarkPanel(QWidget):
         if index == 0:
             url = self.ctx.app.connection.url
             self.server_value.setText(url or "none connected yet")
+            self.server_value.setCursorPosition(0)  # show the start of a long address, not its end
+        self.server_value.setToolTip(self.server_value.text())
 
     def _show_existing_results(self) -> None:
         out = Path(self.out_dir.text()) if self.out_dir.text().strip() else None
