@@ -186,9 +186,8 @@ class GenerateForm(QWidget):
     def problems(self) -> list[str]:
         """What stops the form's job from being queued, one sentence each."""
         out = [] if self.image.path or self.extend.clip else ["Choose a start image."]
-        for box in (self.sampling, self.clip):
-            if box.problem():
-                out.append(box.problem())
+        if self.sampling.problem():
+            out.append(self.sampling.problem())
         pattern_problem = naming.check_pattern(self._pattern)
         if pattern_problem:
             out.append(pattern_problem)
