@@ -25,6 +25,8 @@ def crash(qapp, tmp_path):
     log_file = tmp_path / "logs" / "wan22.log"
     logger = logging.getLogger("wan22")
     before, level = list(logger.handlers), logger.level
+    for earlier in before:  # a handler an earlier test left would be reused instead of this file
+        logger.removeHandler(earlier)
     ring = setup_logging(log_file)
     revealed: list = []
     handler = CrashHandler(qapp, MessageBus(), ring, log_file, reveal=revealed.append)
@@ -38,6 +40,8 @@ def crash(qapp, tmp_path):
     for added in set(logger.handlers) - set(before):
         logger.removeHandler(added)
         added.close()
+    for earlier in before:
+        logger.addHandler(earlier)
     logger.setLevel(level)
 
 
