@@ -64,7 +64,24 @@ def test_env_name_is_a_valid_variable_name_for_any_reference():
     assert env_name("friend's 4090") == "WAN22_TOKEN_FRIEND_S_4090"
 
 
-def test_a_token_never_reaches_a_log_line(tmp_path):
+@pytest.fixture
+def own_log_handlers():
+    """Set the wan22 logger's handlers aside and take back what the test added: a file handler
+    left behind would be reused by every later setup_logging call, with its file elsewhere."""
+    logger = logging.getLogger("wan22")
+    before, level = list(logger.handlers), logger.level
+    for handler in before:
+        logger.removeHandler(handler)
+    yield
+    for added in list(logger.handlers):
+        logger.removeHandler(added)
+        added.close()
+    for handler in before:
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def test_a_token_never_reaches_a_log_line(tmp_path, own_log_handlers):
     log_file = tmp_path / "logs" / "app.log"
     ring = setup_logging(log_file)
     token = TokenStore(MemoryKeyring(), env={"WAN22_TOKEN_H100": TOKEN}).get("h100")
