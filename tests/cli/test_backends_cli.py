@@ -42,3 +42,14 @@ def test_wrong_names_and_incomplete_backends_are_refused_in_words(tmp_path, caps
     assert "There is no backend called 'nope'" in capsys.readouterr().err
     assert main(["generate", str(picture), "--backend", "nope"]) == 2
     assert "There is no backend called 'nope'" in capsys.readouterr().err
+
+
+def test_a_url_that_is_no_comfyui_address_is_refused_when_added(capsys):
+    """Refused at `add`, not found out later by `list`: a wrong scheme, no host, a bad port."""
+    for url in ("ftp://gpu-box", "http://", "http://gpu-box:99999"):
+        assert main(["backends", "add", "odd", "--url", url]) == 2, url
+        assert "ComfyUI" in capsys.readouterr().err
+    assert main(["backends", "add", "lan", "--url", "gpu-box:8188/"]) == 0
+    capsys.readouterr()
+    main(["backends", "list"])
+    assert "lan (http://gpu-box:8188)" in capsys.readouterr().out

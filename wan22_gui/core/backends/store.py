@@ -56,8 +56,13 @@ class BackendStore:
                          "Add it with `wan22 backends add`.")
 
     def add(self, spec: BackendSpec) -> BackendSpec:
-        """Add a backend. Raises InputError for a duplicate name or an incomplete spec."""
+        """Add a backend. Raises InputError for a duplicate name, an incomplete spec or a
+        remote URL that is no http(s) address (stored as the client will use it)."""
         _check(spec)
+        if spec.kind == "remote" and spec.url:
+            from wan22_gui.core.comfy.transport import normalize_base_url
+
+            spec = dataclasses.replace(spec, url=normalize_base_url(spec.url))
         with self._lock:
             specs = self.list()
             if any(s.name == spec.name for s in specs):
